@@ -1,0 +1,53 @@
+/*
+ * limits.h - every limit of the engine, in one place.
+ *
+ * The WR_DEFAULT_* values apply where the embedder leaves a wr_limits field
+ * at zero; the WR_MAX_* values bound what a module may declare, so that a
+ * hostile module is rejected before anything large is allocated.
+ */
+#ifndef WR_LIMITS_H
+#define WR_LIMITS_H
+
+#include <stdint.h>
+
+#define WR_PAGE_SIZE 65536u
+
+/* Defaults for wr_limits (runtime/wr.h). */
+#ifndef WR_DEFAULT_MAX_MEMORY_PAGES
+#if UINTPTR_MAX > 0xffffffffu
+#define WR_DEFAULT_MAX_MEMORY_PAGES 65536u   /* 4 GiB: the whole 32-bit address space */
+#else
+#define WR_DEFAULT_MAX_MEMORY_PAGES 16384u   /* 1 GiB on 32-bit hosts */
+#endif
+#endif
+#ifndef WR_DEFAULT_MAX_TABLE_ELEMS
+#define WR_DEFAULT_MAX_TABLE_ELEMS 10000000u
+#endif
+#ifndef WR_DEFAULT_VALUE_STACK_SLOTS
+#define WR_DEFAULT_VALUE_STACK_SLOTS (128u * 1024u) /* 1 MiB of 8-byte slots */
+#endif
+#ifndef WR_DEFAULT_MAX_CALL_DEPTH
+#define WR_DEFAULT_MAX_CALL_DEPTH 10000u
+#endif
+
+/* What a module may declare (checked by the decoder and validator). */
+#define WR_MAX_MODULE_SIZE      (256u * 1024u * 1024u) /* bytes of one binary */
+#define WR_MAX_TYPES            1000000u
+#define WR_MAX_FUNCS            1000000u
+#define WR_MAX_IMPORTS          100000u
+#define WR_MAX_EXPORTS          100000u
+#define WR_MAX_GLOBALS          1000000u
+#define WR_MAX_TABLES           100000u
+#define WR_MAX_ELEM_SEGMENTS    100000u
+#define WR_MAX_DATA_SEGMENTS    100000u
+#define WR_MAX_PARAMS           1000u   /* per function type, and results too */
+#define WR_MAX_LOCALS           50000u  /* per function, params included */
+#define WR_MAX_BR_TABLE         1000000u /* targets of one br_table */
+#define WR_MAX_BLOCK_DEPTH      10000u  /* nested blocks in one function */
+#define WR_MAX_NAME_LEN         100000u /* bytes of an import/export name */
+#define WR_MAX_TABLE_DECL       0xffffffffu
+#define WR_MAX_MEMORY_DECL      65536u  /* pages: the spec's limit for 32-bit memories */
+#define WR_MAX_FRAME_SLOTS      (WR_MAX_LOCALS + 70000u) /* locals + operand stack of one frame */
+#define WR_MAX_BACKTRACE        32u     /* frames kept after a trap */
+
+#endif /* WR_LIMITS_H */
