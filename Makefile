@@ -42,12 +42,14 @@ WASMCTL     := $(BUILD)/wasmctl
 
 # ---- Tests --------------------------------------------------------------
 
+WAT_SRC     := $(sort $(wildcard tests/wat/*.wat))
+WAT_WASM    := $(WAT_SRC:tests/wat/%.wat=$(BUILD)/tests/wat/%.wasm)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 SPECTEST    := $(BUILD)/tests/spec/spectest
 
 .PHONY: all check check-fast unit spec integration asan bench run install clean deps
-all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST)
+all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(WAT_WASM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,14 +70,19 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBWASI) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CMOCKA) $(LDLIBS)
 
+# Test modules written in the text format.
+$(BUILD)/tests/wat/%.wasm: tests/wat/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --debug-names $< -o $@
+
 $(SPECTEST): $(wildcard tests/spec/*.c) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) $(LDLIBS)
 
 # ---- Running tests ------------------------------------------------------
 
-unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+unit: $(UNIT_BIN) $(WAT_WASM)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; TEST_WASM_DIR=$(BUILD)/tests/wat $$t; done
 
 spec: $(SPECTEST)
 	tests/spec/run.sh $(SPECTEST) $(BUILD)/spec-json

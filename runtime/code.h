@@ -1,0 +1,60 @@
+/*
+ * code.h - the internal operations that compile.c emits and interp.c runs.
+ *
+ * Operation numbers:
+ *   [0, WR__OPCODE_LIMIT)         the WebAssembly opcode of the same number, on frame slots
+ *   WR__IOP_IMM(op)               a binary integer operation whose right operand is an immediate
+ *   WR__IOP_EXTRA + WR__X_*       operations with no WebAssembly counterpart
+ *
+ * Operand layouts (each operand one cell; "s" = frame slot index, "t" = branch target):
+ *   unary      op s_dst s_src
+ *   binary     op s_dst s_a s_b            (IMM variant: op s_dst s_a imm)
+ *   load       op s_dst s_addr offset
+ *   store      op s_addr s_value offset
+ *   see interp.c for the others; each handler's comment gives its layout.
+ */
+#ifndef WR_CODE_H
+#define WR_CODE_H
+
+#include "internal.h"
+
+#define WR__IOP_IMM(op) (WR__OPCODE_LIMIT + (op))
+#define WR__IOP_EXTRA (2 * WR__OPCODE_LIMIT)
+
+/* Operations with no WebAssembly counterpart. */
+#define WR__EXTRA_OPS(X)                                                          \
+    X(COPY)            /* s_dst s_src */                                          \
+    X(CONST)           /* s_dst value */                                          \
+    X(BR)              /* t */                                                    \
+    X(BR_IF)           /* s_cond t: jump if cond != 0 */                          \
+    X(BR_IFZ)          /* s_cond t: jump if cond == 0 */                          \
+    X(BR_TABLE)        /* s_index n t_0 ... t_n-1 t_default */                    \
+    X(LOOP)            /* (none): spends one unit of fuel */                     \
+    X(CALL)            /* func_index frame_offset */                              \
+    X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
+    X(RETURN)          /* (none): results are in slots 0..n-1 */                 \
+    X(SELECT)          /* s_dst s_a s_b s_cond */                                 \
+    X(GLOBAL_GET)      /* s_dst global_index */                                   \
+    X(GLOBAL_SET)      /* s_src global_index */                                   \
+    X(REF_FUNC)        /* s_dst func_index */                                     \
+    X(REF_IS_NULL)     /* s_dst s_src */                                          \
+    /* Compare and branch, fused: jump to t if (a OP b). */                       \
+    X(BR_I32_EQ) X(BR_I32_NE) X(BR_I32_LT_S) X(BR_I32_LT_U) X(BR_I32_GT_S)        \
+    X(BR_I32_GT_U) X(BR_I32_LE_S) X(BR_I32_LE_U) X(BR_I32_GE_S) X(BR_I32_GE_U)    \
+    /* ... and with an immediate b: s_a imm t. */                                 \
+    X(BR_I32_EQ_IMM) X(BR_I32_NE_IMM) X(BR_I32_LT_S_IMM) X(BR_I32_LT_U_IMM)       \
+    X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM)   \
+    X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)                                          \
+    X(BR_I64_EQ) X(BR_I64_NE) X(BR_I64_LT_S) X(BR_I64_LT_U) X(BR_I64_GT_S)        \
+    X(BR_I64_GT_U) X(BR_I64_LE_S) X(BR_I64_LE_U) X(BR_I64_GE_S) X(BR_I64_GE_U)
+
+enum wr__extra_op {
+#define WR__EXTRA_ENUM(name) WR__X_##name,
+    WR__EXTRA_OPS(WR__EXTRA_ENUM)
+#undef WR__EXTRA_ENUM
+    WR__X_COUNT
+};
+
+#define WR__IOP_LIMIT (WR__IOP_EXTRA + WR__X_COUNT)
+
+#endif /* WR_CODE_H */

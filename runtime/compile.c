@@ -1,0 +1,1020 @@
+/*
+ * compile.c - translates each function body, once, into internal code.
+ *
+ * The body has been validated, so this pass trusts it.  It walks the stack
+ * code keeping a compile-time model of the operand stack; every entry is
+ *
+ *   TEMP   a value already in its home slot (nlocals + its stack height),
+ *   LOCAL  the current value of a local, not copied anywhere yet,
+ *   CONST  a constant, not materialized anywhere yet.
+ *
+ * An instruction reads its operands straight from wherever they are, and
+ * writes its result to the home slot of the result.  So `local.get` and the
+ * constants cost nothing, a constant right operand of an integer operation
+ * becomes an immediate, a `local.set` right after the instruction computing
+ * its value just redirects that instruction's destination, and a comparison
+ * feeding `br_if`/`if` becomes one compare-and-branch.
+ *
+ * Invariants that keep it correct:
+ *   - Before a local is written, stack entries that still name it are copied
+ *     to their home slots.
+ *   - At the start of a block, no LOCAL entry is left on the stack (a write
+ *     inside the block would otherwise have to copy it on one path only), and
+ *     the block's parameters sit in their home slots.
+ *   - Values leaving a block (fallthrough or branch) are copied to the home
+ *     slots of the label's results; a loop label's values to its parameters'.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "code.h"
+
+enum { K_TEMP, K_LOCAL, K_CONST };
+enum { F_FUNC, F_BLOCK, F_LOOP, F_IF, F_ELSE };
+
+typedef struct centry {
+    uint8_t kind;
+    uint32_t local;   /* K_LOCAL */
+    uint64_t value;   /* K_CONST */
+} centry;
+
+typedef struct cframe {
+    uint8_t kind;
+    uint32_t height;      /* operand stack height below the parameters */
+    uint32_t nparams;
+    uint32_t nresults;
+    uint32_t loop_pos;    /* F_LOOP: where branches to it go */
+    uint32_t patch;       /* chain of cells waiting for the end address (index + 1) */
+    uint32_t else_patch;  /* F_IF: the cell to point at the else branch (index + 1) */
+} cframe;
+
+typedef struct compiler {
+    const wr_module *m;
+    const wr_functype *type;
+    wr__reader r;
+    const void *const *handlers;
+    wr_error *err;
+    wr_status status;
+
+    wr__cell *cells;
+    uint32_t ncells, cap_cells;
+    uint32_t *relocs;     /* cells that hold a target index, turned into pointers at the end */
+    uint32_t nrelocs, cap_relocs;
+
+    centry *stack;
+    uint32_t height, cap_stack, max_height;
+    cframe *frames;
+    uint32_t nframes, cap_frames;
+
+    uint32_t nlocals;     /* params + declared locals */
+    uint32_t *local_refs; /* per local: LOCAL entries naming it on the stack */
+    uint32_t total_refs;
+    bool unreachable;     /* the rest of the current block is dead code */
+    uint32_t skip_depth;  /* blocks opened inside dead code */
+
+    /* The last instruction, if it computed the top TEMP and nothing came after. */
+    int64_t last_pos;
+    uint32_t last_iop;
+    uint32_t last_height;  /* stack height right after it */
+} compiler;
+
+/* ---- Growing arrays ---------------------------------------------------- */
+
+static bool grow(compiler *c, void **arr, uint32_t *cap, uint32_t need, size_t elem) {
+    if (need <= *cap)
+        return true;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, (size_t)n * elem);
+    if (!p) {
+        c->status = WR_ERR_NOMEM;
+        return false;
+    }
+    *arr = p;
+    *cap = n;
+    return true;
+}
+
+/* ---- Emitting ---------------------------------------------------------- */
+
+static uint32_t emit_cell(compiler *c, uint64_t v) {
+    if (!grow(c, (void **)&c->cells, &c->cap_cells, c->ncells + 1, sizeof *c->cells))
+        return 0;
+    c->cells[c->ncells].u64 = v;
+    return c->ncells++;
+}
+
+static uint32_t emit_op(compiler *c, uint32_t iop) {
+    c->last_pos = -1;
+    uint32_t pos = emit_cell(c, 0);
+    if (c->status == WR_OK)
+        c->cells[pos].op = c->handlers[iop];
+    return pos;
+}
+
+/* Remembers that the instruction at pos computed the top of the stack into its cell pos+1. */
+static void mark_last(compiler *c, uint32_t pos, uint32_t iop) {
+    c->last_pos = pos;
+    c->last_iop = iop;
+    c->last_height = c->height;
+}
+
+/* Whether the top of the stack is the result of the last instruction emitted. */
+static bool top_is_last(const compiler *c) {
+    return c->last_pos >= 0 && c->height == c->last_height && c->stack[c->height - 1].kind == K_TEMP;
+}
+
+static void add_reloc(compiler *c, uint32_t cell) {
+    if (grow(c, (void **)&c->relocs, &c->cap_relocs, c->nrelocs + 1, sizeof *c->relocs))
+        c->relocs[c->nrelocs++] = cell;
+}
+
+/* A branch target known now (a loop header). */
+static void emit_target(compiler *c, uint32_t target) {
+    uint32_t cell = emit_cell(c, target);
+    add_reloc(c, cell);
+}
+
+/* Links the cell into a chain of forward references resolved by patch_chain(). */
+static void link_forward(compiler *c, uint32_t cell, uint32_t *chain) {
+    if (c->status != WR_OK)
+        return;
+    c->cells[cell].u64 = *chain;
+    *chain = cell + 1;
+    add_reloc(c, cell);
+}
+
+static void patch_chain(compiler *c, uint32_t chain, uint32_t target) {
+    while (chain && c->status == WR_OK) {
+        uint32_t cell = chain - 1;
+        chain = (uint32_t)c->cells[cell].u64;
+        c->cells[cell].u64 = target;
+    }
+}
+
+/* A branch to frame f: to the loop header, or forward to the block's end. */
+static void emit_branch_target(compiler *c, cframe *f) {
+    if (f->kind == F_LOOP)
+        emit_target(c, f->loop_pos);
+    else
+        link_forward(c, emit_cell(c, 0), &f->patch);
+}
+
+/* ---- The operand stack model ------------------------------------------ */
+
+static uint32_t home(const compiler *c, uint32_t i) {
+    return c->nlocals + i;
+}
+
+static void push(compiler *c, uint8_t kind, uint32_t local, uint64_t value) {
+    if (!grow(c, (void **)&c->stack, &c->cap_stack, c->height + 1, sizeof *c->stack))
+        return;
+    c->stack[c->height] = (centry){kind, local, value};
+    if (kind == K_LOCAL) {
+        c->local_refs[local]++;
+        c->total_refs++;
+    }
+    c->height++;
+    if (c->height > c->max_height)
+        c->max_height = c->height;
+}
+
+static uint32_t push_temp(compiler *c) {
+    push(c, K_TEMP, 0, 0);
+    return home(c, c->height - 1);
+}
+
+static void pop_n(compiler *c, uint32_t n) {
+    while (n-- && c->height) {
+        centry *e = &c->stack[--c->height];
+        if (e->kind == K_LOCAL) {
+            c->local_refs[e->local]--;
+            c->total_refs--;
+        }
+    }
+}
+
+/* Puts stack entry i into its home slot. */
+static void materialize(compiler *c, uint32_t i) {
+    centry *e = &c->stack[i];
+    if (e->kind == K_LOCAL) {
+        uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
+        (void)pos;
+        emit_cell(c, home(c, i));
+        emit_cell(c, e->local);
+        c->local_refs[e->local]--;
+        c->total_refs--;
+    } else if (e->kind == K_CONST) {
+        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
+        emit_cell(c, home(c, i));
+        emit_cell(c, e->value);
+    }
+    e->kind = K_TEMP;
+}
+
+/* The slot to read stack entry i from (constants are materialized first). */
+static uint32_t operand(compiler *c, uint32_t i) {
+    centry *e = &c->stack[i];
+    if (e->kind == K_LOCAL)
+        return e->local;
+    if (e->kind == K_CONST)
+        materialize(c, i);
+    return home(c, i);
+}
+
+/* Copies every entry naming local x to its home slot, before x is written. */
+static void detach_local(compiler *c, uint32_t x) {
+    for (uint32_t i = 0; c->local_refs[x] && i < c->height; i++)
+        if (c->stack[i].kind == K_LOCAL && c->stack[i].local == x)
+            materialize(c, i);
+}
+
+static void detach_all_locals(compiler *c, uint32_t below) {
+    for (uint32_t i = 0; c->total_refs && i < below; i++)
+        if (c->stack[i].kind == K_LOCAL)
+            materialize(c, i);
+}
+
+/* Emits a copy of stack entry `src` into slot `dst` (if it is not already there). */
+static void copy_entry_to(compiler *c, uint32_t src, uint32_t dst) {
+    centry *e = &c->stack[src];
+    if (e->kind == K_CONST) {
+        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
+        emit_cell(c, dst);
+        emit_cell(c, e->value);
+        return;
+    }
+    uint32_t s = e->kind == K_LOCAL ? e->local : home(c, src);
+    if (s == dst)
+        return;
+    emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
+    emit_cell(c, dst);
+    emit_cell(c, s);
+}
+
+/*
+ * Copies the top n entries to the slots base..base+n-1, which lie at or
+ * below their home slots; copying upwards from the lowest never overwrites a
+ * source not yet read.
+ */
+static void copy_top_to(compiler *c, uint32_t n, uint32_t base) {
+    for (uint32_t i = 0; i < n; i++)
+        copy_entry_to(c, c->height - n + i, base + i);
+}
+
+static bool top_in_place(const compiler *c, uint32_t n, uint32_t label_height) {
+    if (c->height - n != label_height)
+        return false;
+    for (uint32_t i = c->height - n; i < c->height; i++)
+        if (c->stack[i].kind != K_TEMP)
+            return false;
+    return true;
+}
+
+/* ---- Control ---------------------------------------------------------- */
+
+static uint32_t label_arity(const cframe *f) {
+    return f->kind == F_LOOP ? f->nparams : f->nresults;
+}
+
+/* Results go to slots 0..n-1, where the caller expects them. */
+static void emit_return(compiler *c) {
+    uint32_t n = c->type->nresults;
+    if (n == 1) {
+        copy_entry_to(c, c->height - 1, 0);
+    } else if (n > 1) {
+        /* Locals may be both sources and destinations: go through the home slots. */
+        for (uint32_t i = c->height - n; i < c->height; i++)
+            materialize(c, i);
+        copy_top_to(c, n, 0);
+    }
+    emit_op(c, WR__IOP_EXTRA + WR__X_RETURN);
+}
+
+/* An unconditional branch to label depth l, values on the stack. */
+static void emit_br(compiler *c, uint32_t l) {
+    cframe *f = &c->frames[c->nframes - 1 - l];
+    if (f->kind == F_FUNC) {
+        emit_return(c);
+        return;
+    }
+    copy_top_to(c, label_arity(f), home(c, f->height));
+    emit_op(c, WR__IOP_EXTRA + WR__X_BR);
+    emit_branch_target(c, f);
+}
+
+static int32_t read_blocktype(compiler *c, uint32_t *np, uint32_t *nr) {
+    int64_t bt;
+    wr__read_s33(&c->r, &bt);
+    if (bt == -64) { /* 0x40: empty */
+        *np = *nr = 0;
+    } else if (bt < 0) { /* a single value type */
+        *np = 0;
+        *nr = 1;
+    } else {
+        const wr_functype *t = &c->m->types[bt];
+        *np = t->nparams;
+        *nr = t->nresults;
+    }
+    return 0;
+}
+
+static void push_frame(compiler *c, uint8_t kind, uint32_t np, uint32_t nr) {
+    if (!grow(c, (void **)&c->frames, &c->cap_frames, c->nframes + 1, sizeof *c->frames))
+        return;
+    c->frames[c->nframes++] = (cframe){kind, c->height - np, np, nr, 0, 0, 0};
+}
+
+/* Negations of the fusable comparisons, for `if`, which branches when false. */
+static int negate_cmp(uint32_t op) {
+    switch (op) {
+    case WR__OP_I32_EQ: return WR__OP_I32_NE;
+    case WR__OP_I32_NE: return WR__OP_I32_EQ;
+    case WR__OP_I32_LT_S: return WR__OP_I32_GE_S;
+    case WR__OP_I32_LT_U: return WR__OP_I32_GE_U;
+    case WR__OP_I32_GT_S: return WR__OP_I32_LE_S;
+    case WR__OP_I32_GT_U: return WR__OP_I32_LE_U;
+    case WR__OP_I32_LE_S: return WR__OP_I32_GT_S;
+    case WR__OP_I32_LE_U: return WR__OP_I32_GT_U;
+    case WR__OP_I32_GE_S: return WR__OP_I32_LT_S;
+    case WR__OP_I32_GE_U: return WR__OP_I32_LT_U;
+    case WR__OP_I64_EQ: return WR__OP_I64_NE;
+    case WR__OP_I64_NE: return WR__OP_I64_EQ;
+    case WR__OP_I64_LT_S: return WR__OP_I64_GE_S;
+    case WR__OP_I64_LT_U: return WR__OP_I64_GE_U;
+    case WR__OP_I64_GT_S: return WR__OP_I64_LE_S;
+    case WR__OP_I64_GT_U: return WR__OP_I64_LE_U;
+    case WR__OP_I64_LE_S: return WR__OP_I64_GT_S;
+    case WR__OP_I64_LE_U: return WR__OP_I64_GT_U;
+    case WR__OP_I64_GE_S: return WR__OP_I64_LT_S;
+    case WR__OP_I64_GE_U: return WR__OP_I64_LT_U;
+    }
+    return -1;
+}
+
+/* The fused compare-and-branch operation for a comparison opcode. */
+static uint32_t fused_branch(uint32_t op, bool imm) {
+    if (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U)
+        return WR__IOP_EXTRA + (imm ? WR__X_BR_I32_EQ_IMM : WR__X_BR_I32_EQ) + (op - WR__OP_I32_EQ);
+    return WR__IOP_EXTRA + WR__X_BR_I64_EQ + (op - WR__OP_I64_EQ);
+}
+
+/*
+ * Emits a conditional branch on the top of the stack (popped): jump when it
+ * is non-zero (when_true) or zero.  The target cell is returned for the
+ * caller to fill.  A comparison just computed into the top is fused in.
+ */
+static uint32_t emit_cond_branch(compiler *c, bool when_true) {
+    uint32_t top = c->height - 1;
+    if (top_is_last(c)) {
+        uint32_t pos = (uint32_t)c->last_pos;
+        uint32_t iop = c->last_iop;
+        bool imm = iop >= WR__IOP_IMM(0) && iop < WR__IOP_EXTRA;
+        uint32_t op = imm ? iop - WR__OPCODE_LIMIT : iop;
+        bool is_eqz = !imm && (op == WR__OP_I32_EQZ || op == WR__OP_I64_EQZ);
+        bool is_cmp = (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) ||
+                      (!imm && op >= WR__OP_I64_EQ && op <= WR__OP_I64_GE_U);
+        if (is_eqz) {
+            uint64_t src = c->cells[pos + 2].u64;
+            c->ncells = pos;
+            pop_n(c, 1);
+            emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ : WR__X_BR_IF));
+            emit_cell(c, src);
+            return emit_cell(c, 0);
+        }
+        if (is_cmp) {
+            uint64_t a = c->cells[pos + 2].u64, b = c->cells[pos + 3].u64;
+            if (!when_true)
+                op = (uint32_t)negate_cmp(op);
+            c->ncells = pos;
+            pop_n(c, 1);
+            emit_op(c, fused_branch(op, imm));
+            emit_cell(c, a);
+            emit_cell(c, b);
+            return emit_cell(c, 0);
+        }
+    }
+    uint32_t s = operand(c, top);
+    pop_n(c, 1);
+    emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
+    emit_cell(c, s);
+    return emit_cell(c, 0);
+}
+
+static void op_block(compiler *c, uint32_t op) {
+    uint32_t np, nr;
+    read_blocktype(c, &np, &nr);
+    uint32_t below = c->height - (op == WR__OP_IF ? 1 : 0);
+    detach_all_locals(c, below);
+    for (uint32_t i = below - np; i < below; i++)
+        materialize(c, i);
+    if (op == WR__OP_BLOCK) {
+        push_frame(c, F_BLOCK, np, nr);
+    } else if (op == WR__OP_LOOP) {
+        push_frame(c, F_LOOP, np, nr);
+        if (c->status == WR_OK)
+            c->frames[c->nframes - 1].loop_pos = emit_op(c, WR__IOP_EXTRA + WR__X_LOOP);
+    } else {
+        uint32_t cell = emit_cond_branch(c, false);
+        push_frame(c, F_IF, np, nr);
+        if (c->status == WR_OK)
+            link_forward(c, cell, &c->frames[c->nframes - 1].else_patch);
+    }
+    c->last_pos = -1;
+}
+
+/* Makes the fallthrough results of frame f sit in their home slots. */
+static void settle_results(compiler *c, const cframe *f) {
+    for (uint32_t i = f->height; i < f->height + f->nresults && i < c->height; i++)
+        materialize(c, i);
+}
+
+static void reset_stack(compiler *c, uint32_t height, uint32_t ntemps) {
+    pop_n(c, c->height - height);
+    for (uint32_t i = 0; i < ntemps; i++)
+        push_temp(c);
+}
+
+static void op_else(compiler *c) {
+    cframe *f = &c->frames[c->nframes - 1];
+    if (!c->unreachable) {
+        settle_results(c, f);
+        emit_op(c, WR__IOP_EXTRA + WR__X_BR);
+        link_forward(c, emit_cell(c, 0), &f->patch);
+    }
+    patch_chain(c, f->else_patch, c->ncells);
+    f->else_patch = 0;
+    f->kind = F_ELSE;
+    reset_stack(c, f->height, f->nparams);
+    c->unreachable = false;
+    c->last_pos = -1;
+}
+
+/* Returns true at the end of the function. */
+static bool op_end(compiler *c) {
+    cframe *f = &c->frames[c->nframes - 1];
+    if (f->kind == F_FUNC) {
+        if (!c->unreachable)
+            emit_return(c);
+        c->nframes--;
+        return true;
+    }
+    if (!c->unreachable)
+        settle_results(c, f);
+    /* An `if` without `else`: the false path passes its parameters through as results. */
+    patch_chain(c, f->else_patch, c->ncells);
+    patch_chain(c, f->patch, c->ncells);
+    reset_stack(c, f->height, f->nresults);
+    c->nframes--;
+    c->unreachable = false;
+    c->last_pos = -1;
+    return false;
+}
+
+static void op_br_if(compiler *c, uint32_t l) {
+    cframe *f = &c->frames[c->nframes - 1 - l];
+    uint32_t n = label_arity(f);
+    /* The values stay on the stack when the branch is not taken. */
+    uint32_t below = c->height - 1;
+    /* emit_return() of several values changes the stack model, which must
+     * not happen on a path taken only sometimes: settle the values first. */
+    if (f->kind == F_FUNC && n > 1)
+        for (uint32_t i = below - n; i < below; i++)
+            materialize(c, i);
+    bool in_place = f->kind != F_FUNC && below - n == f->height;
+    for (uint32_t i = below - n; in_place && i < below; i++)
+        in_place = c->stack[i].kind == K_TEMP;
+    if (in_place) {
+        uint32_t cell = emit_cond_branch(c, true);
+        if (f->kind == F_LOOP) {
+            c->cells[cell].u64 = f->loop_pos;
+            add_reloc(c, cell);
+        } else {
+            link_forward(c, cell, &f->patch);
+        }
+        return;
+    }
+    /* Otherwise: skip over the copies and the branch when the condition is false. */
+    uint32_t skip = emit_cond_branch(c, false);
+    emit_br(c, l);
+    c->cells[skip].u64 = c->ncells;
+    add_reloc(c, skip);
+    c->last_pos = -1;
+}
+
+static void op_br_table(compiler *c) {
+    uint32_t n;
+    wr__read_u32(&c->r, &n);
+    uint32_t *labels = malloc(((size_t)n + 1) * sizeof *labels);
+    if (!labels) {
+        c->status = WR_ERR_NOMEM;
+        return;
+    }
+    for (uint32_t i = 0; i <= n; i++)
+        wr__read_u32(&c->r, &labels[i]);
+
+    uint32_t idx = operand(c, c->height - 1);
+    pop_n(c, 1);
+    /* Every target takes the same number of values: settle them in their
+     * home slots once, so that the stubs below only move TEMPs and none of
+     * them changes the stack model the others rely on. */
+    uint32_t arity = label_arity(&c->frames[c->nframes - 1 - labels[n]]);
+    for (uint32_t i = c->height - arity; i < c->height; i++)
+        materialize(c, i);
+    emit_op(c, WR__IOP_EXTRA + WR__X_BR_TABLE);
+    emit_cell(c, idx);
+    emit_cell(c, n);
+    uint32_t first = c->ncells;
+    for (uint32_t i = 0; i <= n; i++)
+        emit_cell(c, 0);
+    for (uint32_t i = 0; i <= n && c->status == WR_OK; i++) {
+        cframe *f = &c->frames[c->nframes - 1 - labels[i]];
+        uint32_t cell = first + i;
+        if (f->kind != F_FUNC && top_in_place(c, label_arity(f), f->height)) {
+            if (f->kind == F_LOOP) {
+                c->cells[cell].u64 = f->loop_pos;
+                add_reloc(c, cell);
+            } else {
+                link_forward(c, cell, &f->patch);
+            }
+        } else {
+            /* A stub that moves the values, then branches. */
+            c->cells[cell].u64 = c->ncells;
+            add_reloc(c, cell);
+            emit_br(c, labels[i]);
+        }
+    }
+    free(labels);
+}
+
+static void op_call(compiler *c, const wr_functype *t, uint32_t iop, uint32_t imm1, uint32_t imm2) {
+    bool indirect = iop == WR__IOP_EXTRA + WR__X_CALL_INDIRECT;
+    uint32_t below = c->height - (indirect ? 1 : 0);
+    uint32_t base = below - t->nparams;
+    for (uint32_t i = base; i < below; i++)
+        materialize(c, i);
+    uint32_t elem = indirect ? operand(c, c->height - 1) : 0;
+    emit_op(c, iop);
+    emit_cell(c, imm1);
+    if (indirect) {
+        emit_cell(c, imm2);
+        emit_cell(c, elem);
+    }
+    emit_cell(c, home(c, base));
+    pop_n(c, c->height - base);
+    for (uint32_t i = 0; i < t->nresults; i++)
+        push_temp(c);
+}
+
+static void op_local_set(compiler *c, uint32_t x, bool tee) {
+    uint32_t top = c->height - 1;
+    centry *e = &c->stack[top];
+    if (e->kind == K_LOCAL && e->local == x)
+        goto done; /* local.get x; local.set x */
+    bool direct = top_is_last(c) && c->local_refs[x] == 0;
+    detach_local(c, x);
+    if (direct) {
+        /* Redirect the instruction that computed the value. */
+        c->cells[c->last_pos + 1].u64 = x;
+        pop_n(c, 1);
+        if (tee)
+            push(c, K_LOCAL, x, 0);
+        c->last_pos = -1;
+        return;
+    }
+    copy_entry_to(c, top, x);
+done:
+    if (tee) {
+        if (!(e->kind == K_LOCAL && e->local == x)) {
+            pop_n(c, 1);
+            push(c, K_LOCAL, x, 0);
+        }
+    } else {
+        pop_n(c, 1);
+    }
+    c->last_pos = -1;
+}
+
+/* Integer binary operations that have an immediate form (IMM variants in interp.c). */
+static bool has_imm_form(uint32_t op) {
+    return (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) || (op >= WR__OP_I64_EQ && op <= WR__OP_I64_GE_U) ||
+           (op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR) || (op >= WR__OP_I64_ADD && op <= WR__OP_I64_ROTR);
+}
+
+/* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
+static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
+    uint32_t np = (uint32_t)strlen(info->params);
+    uint32_t nr = (uint32_t)strlen(info->results);
+    if (info->imm == WR_IMM_MEMARG) {
+        uint32_t align, offset;
+        wr__read_u32(&c->r, &align);
+        wr__read_u32(&c->r, &offset);
+        if (nr) { /* load: op dst addr offset */
+            uint32_t a = operand(c, c->height - 1);
+            pop_n(c, 1);
+            uint32_t dst = push_temp(c);
+            uint32_t pos = emit_op(c, op);
+            emit_cell(c, dst);
+            emit_cell(c, a);
+            emit_cell(c, offset);
+            mark_last(c, pos, op);
+        } else { /* store: op addr value offset */
+            uint32_t a = operand(c, c->height - 2);
+            uint32_t v = operand(c, c->height - 1);
+            pop_n(c, 2);
+            emit_op(c, op);
+            emit_cell(c, a);
+            emit_cell(c, v);
+            emit_cell(c, offset);
+        }
+        return;
+    }
+    if (op == WR__OP_MEMORY_SIZE || op == WR__OP_MEMORY_GROW) {
+        uint8_t zero;
+        wr__read_u8(&c->r, &zero);
+    }
+    if (np == 2 && nr == 1 && has_imm_form(op) && c->stack[c->height - 1].kind == K_CONST) {
+        uint64_t imm = c->stack[c->height - 1].value;
+        uint32_t a = operand(c, c->height - 2);
+        pop_n(c, 2);
+        uint32_t dst = push_temp(c);
+        uint32_t pos = emit_op(c, WR__IOP_IMM(op));
+        emit_cell(c, dst);
+        emit_cell(c, a);
+        emit_cell(c, imm);
+        mark_last(c, pos, WR__IOP_IMM(op));
+        return;
+    }
+    uint32_t src[3] = {0, 0, 0};
+    for (uint32_t i = 0; i < np; i++)
+        src[i] = operand(c, c->height - np + i);
+    pop_n(c, np);
+    uint32_t dst = nr ? push_temp(c) : 0;
+    uint32_t pos = emit_op(c, op);
+    if (nr)
+        emit_cell(c, dst);
+    for (uint32_t i = 0; i < np; i++)
+        emit_cell(c, src[i]);
+    if (nr)
+        mark_last(c, pos, op);
+}
+
+/*
+ * Emits `iop`, its immediates, then n operands popped from the stack.
+ * Operands are resolved first: resolving may materialize a constant, which
+ * emits an instruction, and that must not land inside this one.
+ */
+static void emit_with_operands(compiler *c, uint32_t iop, const uint64_t *imms, uint32_t nimm, uint32_t n) {
+    uint32_t src[3];
+    for (uint32_t i = 0; i < n; i++)
+        src[i] = operand(c, c->height - n + i);
+    pop_n(c, n);
+    emit_op(c, iop);
+    for (uint32_t i = 0; i < nimm; i++)
+        emit_cell(c, imms[i]);
+    for (uint32_t i = 0; i < n; i++)
+        emit_cell(c, src[i]);
+}
+
+/* Skips an instruction's immediates in dead code. */
+static void skip_imm(compiler *c, uint32_t op) {
+    uint32_t u;
+    int64_t s;
+    uint8_t b;
+    switch (wr__opinfo[op].imm) {
+    case WR_IMM_BLOCKTYPE: wr__read_s33(&c->r, &s); break;
+    case WR_IMM_BR_TABLE:
+        wr__read_u32(&c->r, &u);
+        for (uint64_t i = 0; i <= u; i++) {
+            uint32_t t;
+            if (wr__read_u32(&c->r, &t) != WR_OK)
+                break;
+        }
+        break;
+    case WR_IMM_LABEL: case WR_IMM_FUNC: case WR_IMM_LOCAL: case WR_IMM_GLOBAL:
+    case WR_IMM_TABLE: case WR_IMM_DATA: case WR_IMM_ELEM:
+        wr__read_u32(&c->r, &u);
+        break;
+    case WR_IMM_CALL_INDIRECT: case WR_IMM_MEMARG: case WR_IMM_TABLE_INIT: case WR_IMM_TABLE_COPY:
+        wr__read_u32(&c->r, &u);
+        wr__read_u32(&c->r, &u);
+        break;
+    case WR_IMM_REFTYPE: case WR_IMM_MEMIDX: wr__read_u8(&c->r, &b); break;
+    case WR_IMM_MEMORY_INIT: wr__read_u32(&c->r, &u); wr__read_u8(&c->r, &b); break;
+    case WR_IMM_MEMORY_COPY: wr__read_u8(&c->r, &b); wr__read_u8(&c->r, &b); break;
+    case WR_IMM_SELECT_T:
+        wr__read_u32(&c->r, &u);
+        for (uint32_t i = 0; i < u; i++)
+            wr__read_u8(&c->r, &b);
+        break;
+    case WR_IMM_I32: { int32_t v; wr__read_s32(&c->r, &v); break; }
+    case WR_IMM_I64: wr__read_s64(&c->r, &s); break;
+    case WR_IMM_F32: { const uint8_t *p; wr__read_bytes(&c->r, 4, &p); break; }
+    case WR_IMM_F64: { const uint8_t *p; wr__read_bytes(&c->r, 8, &p); break; }
+    default: break;
+    }
+}
+
+/* Dead code after br/return/unreachable is not translated, only walked to the matching else/end. */
+static bool dead_code_step(compiler *c, uint32_t op) {
+    if (op == WR__OP_BLOCK || op == WR__OP_LOOP || op == WR__OP_IF) {
+        c->skip_depth++;
+    } else if (op == WR__OP_END || op == WR__OP_ELSE) {
+        if (c->skip_depth == 0)
+            return false; /* handled by the caller */
+        if (op == WR__OP_END)
+            c->skip_depth--;
+        return true;
+    }
+    skip_imm(c, op);
+    return true;
+}
+
+static wr_status compile_body(compiler *c) {
+    uint32_t u, v;
+    for (;;) {
+        if (c->status != WR_OK)
+            return c->status;
+        uint32_t op;
+        if (wr__read_opcode(&c->r, &op) != WR_OK)
+            return WR_ERR_SECTION_END;
+        if (c->unreachable && dead_code_step(c, op))
+            continue;
+        const struct wr__opinfo *info = &wr__opinfo[op];
+        switch (op) {
+        case WR__OP_UNREACHABLE:
+            emit_op(c, op);
+            c->unreachable = true;
+            break;
+        case WR__OP_NOP:
+            break;
+        case WR__OP_BLOCK: case WR__OP_LOOP: case WR__OP_IF:
+            op_block(c, op);
+            break;
+        case WR__OP_ELSE:
+            op_else(c);
+            break;
+        case WR__OP_END:
+            if (op_end(c))
+                return c->status;
+            break;
+        case WR__OP_BR:
+            wr__read_u32(&c->r, &u);
+            emit_br(c, u);
+            c->unreachable = true;
+            break;
+        case WR__OP_BR_IF:
+            wr__read_u32(&c->r, &u);
+            op_br_if(c, u);
+            break;
+        case WR__OP_BR_TABLE:
+            op_br_table(c);
+            c->unreachable = true;
+            break;
+        case WR__OP_RETURN:
+            emit_return(c);
+            c->unreachable = true;
+            break;
+        case WR__OP_CALL:
+            wr__read_u32(&c->r, &u);
+            op_call(c, &c->m->types[c->m->funcs[u].type_index], WR__IOP_EXTRA + WR__X_CALL, u, 0);
+            break;
+        case WR__OP_CALL_INDIRECT:
+            wr__read_u32(&c->r, &u);
+            wr__read_u32(&c->r, &v);
+            op_call(c, &c->m->types[u], WR__IOP_EXTRA + WR__X_CALL_INDIRECT, u, v);
+            break;
+        case WR__OP_DROP:
+            pop_n(c, 1);
+            break;
+        case WR__OP_SELECT: case WR__OP_SELECT_T: {
+            skip_imm(c, op);
+            uint32_t a = operand(c, c->height - 3);
+            uint32_t b = operand(c, c->height - 2);
+            uint32_t cond = operand(c, c->height - 1);
+            pop_n(c, 3);
+            uint32_t dst = push_temp(c);
+            uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_SELECT);
+            emit_cell(c, dst);
+            emit_cell(c, a);
+            emit_cell(c, b);
+            emit_cell(c, cond);
+            mark_last(c, pos, WR__IOP_EXTRA + WR__X_SELECT);
+            break;
+        }
+        case WR__OP_LOCAL_GET:
+            wr__read_u32(&c->r, &u);
+            push(c, K_LOCAL, u, 0);
+            break;
+        case WR__OP_LOCAL_SET: case WR__OP_LOCAL_TEE:
+            wr__read_u32(&c->r, &u);
+            op_local_set(c, u, op == WR__OP_LOCAL_TEE);
+            break;
+        case WR__OP_GLOBAL_GET: {
+            wr__read_u32(&c->r, &u);
+            uint32_t dst = push_temp(c);
+            uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_GLOBAL_GET);
+            emit_cell(c, dst);
+            emit_cell(c, u);
+            mark_last(c, pos, WR__IOP_EXTRA + WR__X_GLOBAL_GET);
+            break;
+        }
+        case WR__OP_GLOBAL_SET: {
+            wr__read_u32(&c->r, &u);
+            uint32_t s = operand(c, c->height - 1);
+            pop_n(c, 1);
+            emit_op(c, WR__IOP_EXTRA + WR__X_GLOBAL_SET);
+            emit_cell(c, s);
+            emit_cell(c, u);
+            break;
+        }
+        case WR__OP_I32_CONST: {
+            int32_t x;
+            wr__read_s32(&c->r, &x);
+            push(c, K_CONST, 0, (uint32_t)x);
+            break;
+        }
+        case WR__OP_I64_CONST: {
+            int64_t x;
+            wr__read_s64(&c->r, &x);
+            push(c, K_CONST, 0, (uint64_t)x);
+            break;
+        }
+        case WR__OP_F32_CONST: {
+            const uint8_t *p;
+            uint32_t bits;
+            wr__read_bytes(&c->r, 4, &p);
+            memcpy(&bits, p, 4);
+            push(c, K_CONST, 0, bits);
+            break;
+        }
+        case WR__OP_F64_CONST: {
+            const uint8_t *p;
+            uint64_t bits;
+            wr__read_bytes(&c->r, 8, &p);
+            memcpy(&bits, p, 8);
+            push(c, K_CONST, 0, bits);
+            break;
+        }
+        case WR__OP_REF_NULL: {
+            uint8_t t;
+            wr__read_u8(&c->r, &t);
+            push(c, K_CONST, 0, 0);
+            break;
+        }
+        case WR__OP_REF_IS_NULL: {
+            uint32_t s = operand(c, c->height - 1);
+            pop_n(c, 1);
+            uint32_t dst = push_temp(c);
+            uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_REF_IS_NULL);
+            emit_cell(c, dst);
+            emit_cell(c, s);
+            mark_last(c, pos, WR__IOP_EXTRA + WR__X_REF_IS_NULL);
+            break;
+        }
+        case WR__OP_REF_FUNC: {
+            wr__read_u32(&c->r, &u);
+            uint32_t dst = push_temp(c);
+            emit_op(c, WR__IOP_EXTRA + WR__X_REF_FUNC);
+            emit_cell(c, dst);
+            emit_cell(c, u);
+            break;
+        }
+        case WR__OP_TABLE_GET: {
+            wr__read_u32(&c->r, &u);
+            uint32_t i = operand(c, c->height - 1);
+            pop_n(c, 1);
+            uint32_t dst = push_temp(c);
+            emit_op(c, op);
+            emit_cell(c, u);
+            emit_cell(c, dst);
+            emit_cell(c, i);
+            break;
+        }
+        case WR__OP_TABLE_SET: case WR__OP_TABLE_FILL: {
+            wr__read_u32(&c->r, &u);
+            uint64_t imm = u;
+            emit_with_operands(c, op, &imm, 1, op == WR__OP_TABLE_SET ? 2 : 3);
+            break;
+        }
+        case WR__OP_TABLE_SIZE: {
+            wr__read_u32(&c->r, &u);
+            uint32_t dst = push_temp(c);
+            emit_op(c, op);
+            emit_cell(c, u);
+            emit_cell(c, dst);
+            break;
+        }
+        case WR__OP_TABLE_GROW: {
+            wr__read_u32(&c->r, &u);
+            uint32_t init = operand(c, c->height - 2);
+            uint32_t n = operand(c, c->height - 1);
+            pop_n(c, 2);
+            uint32_t dst = push_temp(c);
+            emit_op(c, op);
+            emit_cell(c, u);
+            emit_cell(c, dst);
+            emit_cell(c, init);
+            emit_cell(c, n);
+            break;
+        }
+        case WR__OP_MEMORY_INIT: {
+            uint8_t zero;
+            wr__read_u32(&c->r, &u);
+            wr__read_u8(&c->r, &zero);
+            uint64_t imm = u;
+            emit_with_operands(c, op, &imm, 1, 3);
+            break;
+        }
+        case WR__OP_DATA_DROP: case WR__OP_ELEM_DROP:
+            wr__read_u32(&c->r, &u);
+            emit_op(c, op);
+            emit_cell(c, u);
+            break;
+        case WR__OP_MEMORY_COPY: case WR__OP_MEMORY_FILL:
+            skip_imm(c, op);
+            emit_with_operands(c, op, NULL, 0, 3);
+            break;
+        case WR__OP_TABLE_INIT: case WR__OP_TABLE_COPY: {
+            wr__read_u32(&c->r, &u);
+            wr__read_u32(&c->r, &v);
+            uint64_t imms[2] = {u, v};
+            emit_with_operands(c, op, imms, 2, 3);
+            break;
+        }
+        default:
+            op_simple(c, op, info);
+            break;
+        }
+    }
+}
+
+static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *handlers, wr_error *err) {
+    wr__funcdef *fd = &m->funcs[fi];
+    compiler c = {0};
+    c.m = m;
+    c.type = &m->types[fd->type_index];
+    c.handlers = handlers;
+    c.err = err;
+    c.status = WR_OK;
+    c.last_pos = -1;
+    c.nlocals = c.type->nparams + fd->nlocals;
+    c.r.start = m->bytes;
+    c.r.p = m->bytes + fd->code_offset;
+    c.r.end = m->bytes + fd->body_offset + fd->body_size;
+    c.local_refs = calloc(c.nlocals ? c.nlocals : 1, sizeof *c.local_refs);
+    wr__code *code = calloc(1, sizeof *code);
+    if (!c.local_refs || !code) {
+        c.status = WR_ERR_NOMEM;
+        goto out;
+    }
+    push_frame(&c, F_FUNC, 0, c.type->nresults);
+    wr_status s = compile_body(&c);
+    if (s != WR_OK) {
+        c.status = s;
+        goto out;
+    }
+    /* Branch targets become pointers once the array has its final place. */
+    wr__cell *cells = realloc(c.cells, (size_t)(c.ncells ? c.ncells : 1) * sizeof *cells);
+    if (!cells) {
+        c.status = WR_ERR_NOMEM;
+        goto out;
+    }
+    c.cells = cells;
+    for (uint32_t i = 0; i < c.nrelocs; i++) {
+        wr__cell *cell = &cells[c.relocs[i]];
+        cell->target = cells + cell->u64;
+    }
+    code->cells = cells;
+    code->ncells = c.ncells;
+    code->nparams = c.type->nparams;
+    code->nresults = c.type->nresults;
+    code->nlocals = c.nlocals;
+    code->frame_slots = c.nlocals + c.max_height;
+    if (code->frame_slots < code->nresults)
+        code->frame_slots = code->nresults;
+    fd->code = code;
+    c.cells = NULL;
+    code = NULL;
+out:
+    free(code);
+    free(c.cells);
+    free(c.relocs);
+    free(c.stack);
+    free(c.frames);
+    free(c.local_refs);
+    if (c.status != WR_OK)
+        return wr__error(err, c.status, fd->code_offset, "translating function %u", fi);
+    return WR_OK;
+}
+
+wr_status wr__compile(wr_module *m, wr_error *err) {
+    const void *const *handlers = wr__interp_handlers();
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        wr_status s = compile_func(m, i, handlers, err);
+        if (s != WR_OK)
+            return s;
+    }
+    return WR_OK;
+}

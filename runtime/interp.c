@@ -1,0 +1,829 @@
+/*
+ * interp.c - the interpreter and the execution API (wr_exec_*, wr_call, wr_resume).
+ *
+ * Internal code (see code.h and compile.c) is run with threaded dispatch:
+ * every instruction begins with the address of its handler, and each handler
+ * ends by jumping straight to the next instruction's handler.  Operands are
+ * frame slots, so `local.get a; local.get b; i32.add; local.set c` runs as
+ * a single `i32.add c, a, b`.
+ *
+ * WebAssembly calls do not recurse in C: a call pushes a wr__frame on the
+ * exec's own call stack and jumps to the callee's code.  This is what lets a
+ * call chain stop (a host function suspends, fuel runs out) and resume later
+ * from the saved pc/fp, and what turns deep recursion into a clean
+ * "call stack exhausted" trap at a configured depth.
+ *
+ * Registers kept in C locals while running: pc, fp, the current instance,
+ * the base and size of its first memory, the fuel counter and the call
+ * depth.  They are written back to the wr_exec whenever execution leaves
+ * this function.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "code.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the interpreter assumes a little-endian host (memory is accessed in place)"
+#endif
+
+/* ---- Float helpers with WebAssembly's NaN and signed-zero rules -------- */
+
+static inline float f32_of(uint64_t v) { float f; uint32_t b = (uint32_t)v; memcpy(&f, &b, 4); return f; }
+static inline double f64_of(uint64_t v) { double d; memcpy(&d, &v, 8); return d; }
+static inline uint64_t bits_f32(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+static inline uint64_t bits_f64(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
+
+/* x + x turns a signalling NaN into a quiet one, as the spec requires of arithmetic. */
+static inline float f32_min(float a, float b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == 0 && b == 0) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline float f32_max(float a, float b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == 0 && b == 0) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline double f64_min(double a, double b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == 0 && b == 0) return signbit(a) ? a : b;
+    return a < b ? a : b;
+}
+static inline double f64_max(double a, double b) {
+    if (isnan(a) || isnan(b)) return a + b;
+    if (a == 0 && b == 0) return signbit(a) ? b : a;
+    return a > b ? a : b;
+}
+static inline float f32_round(float x, int mode) {
+    if (isnan(x)) return x + x;
+    switch (mode) {
+    case 0: return ceilf(x);
+    case 1: return floorf(x);
+    case 2: return truncf(x);
+    default: return rintf(x); /* round to nearest, ties to even (the default mode) */
+    }
+}
+static inline double f64_round(double x, int mode) {
+    if (isnan(x)) return x + x;
+    switch (mode) {
+    case 0: return ceil(x);
+    case 1: return floor(x);
+    case 2: return trunc(x);
+    default: return rint(x);
+    }
+}
+
+/* Saturating truncations (the trapping ones check range first and share these). */
+static inline uint32_t sat_i32(double x) {
+    if (isnan(x)) return 0;
+    if (x <= -2147483649.0) return 0x80000000u;
+    if (x >= 2147483648.0) return 0x7fffffffu;
+    return (uint32_t)(int32_t)x;
+}
+static inline uint32_t sat_u32(double x) {
+    if (isnan(x) || x <= -1.0) return 0;
+    if (x >= 4294967296.0) return 0xffffffffu;
+    return (uint32_t)x;
+}
+static inline uint64_t sat_i64(double x) {
+    if (isnan(x)) return 0;
+    if (x < -9223372036854775808.0) return 0x8000000000000000ull;
+    if (x >= 9223372036854775808.0) return 0x7fffffffffffffffull;
+    return (uint64_t)(int64_t)x;
+}
+static inline uint64_t sat_u64(double x) {
+    if (isnan(x) || x <= -1.0) return 0;
+    if (x >= 18446744073709551616.0) return 0xffffffffffffffffull;
+    return (uint64_t)x;
+}
+
+/* 0 if x converts to the integer type without trapping, else the trap. */
+static inline wr_status trunc_check(double x, double lo_excl, double hi_excl) {
+    if (isnan(x)) return WR_TRAP_INVALID_CONVERSION;
+    if (!(x > lo_excl && x < hi_excl)) return WR_TRAP_INT_OVERFLOW;
+    return WR_OK;
+}
+
+static inline uint32_t rotl32(uint32_t x, uint32_t k) { k &= 31; return (x << k) | (x >> ((32 - k) & 31)); }
+static inline uint32_t rotr32(uint32_t x, uint32_t k) { k &= 31; return (x >> k) | (x << ((32 - k) & 31)); }
+static inline uint64_t rotl64(uint64_t x, uint64_t k) { k &= 63; return (x << k) | (x >> ((64 - k) & 63)); }
+static inline uint64_t rotr64(uint64_t x, uint64_t k) { k &= 63; return (x >> k) | (x << ((64 - k) & 63)); }
+
+/* ---- The interpreter -------------------------------------------------- */
+
+static wr_memory *first_memory(const wr_instance *inst) {
+    return inst && inst->module->nmemories ? inst->memories[0] : NULL;
+}
+
+static wr_status interp(wr_exec *e, const void *const **ret_table) {
+    static const void *const table[WR__IOP_LIMIT] = {
+#define WR_OP(NAME, CODE, IMM, P, R, A) [WR__OP_##NAME] = &&L_##NAME,
+#define WR_OP_FC(NAME, CODE, IMM, P, R, A) [WR__OP_##NAME] = &&L_##NAME,
+#include "opcodes.def"
+#define IMMV(NAME) [WR__IOP_IMM(WR__OP_##NAME)] = &&L_##NAME##_IMM,
+        IMMV(I32_EQ) IMMV(I32_NE) IMMV(I32_LT_S) IMMV(I32_LT_U) IMMV(I32_GT_S) IMMV(I32_GT_U)
+        IMMV(I32_LE_S) IMMV(I32_LE_U) IMMV(I32_GE_S) IMMV(I32_GE_U)
+        IMMV(I32_ADD) IMMV(I32_SUB) IMMV(I32_MUL) IMMV(I32_DIV_S) IMMV(I32_DIV_U) IMMV(I32_REM_S)
+        IMMV(I32_REM_U) IMMV(I32_AND) IMMV(I32_OR) IMMV(I32_XOR) IMMV(I32_SHL) IMMV(I32_SHR_S)
+        IMMV(I32_SHR_U) IMMV(I32_ROTL) IMMV(I32_ROTR)
+        IMMV(I64_EQ) IMMV(I64_NE) IMMV(I64_LT_S) IMMV(I64_LT_U) IMMV(I64_GT_S) IMMV(I64_GT_U)
+        IMMV(I64_LE_S) IMMV(I64_LE_U) IMMV(I64_GE_S) IMMV(I64_GE_U)
+        IMMV(I64_ADD) IMMV(I64_SUB) IMMV(I64_MUL) IMMV(I64_DIV_S) IMMV(I64_DIV_U) IMMV(I64_REM_S)
+        IMMV(I64_REM_U) IMMV(I64_AND) IMMV(I64_OR) IMMV(I64_XOR) IMMV(I64_SHL) IMMV(I64_SHR_S)
+        IMMV(I64_SHR_U) IMMV(I64_ROTL) IMMV(I64_ROTR)
+#undef IMMV
+#define WR__EXTRA_LABEL(name) [WR__IOP_EXTRA + WR__X_##name] = &&X_##name,
+        WR__EXTRA_OPS(WR__EXTRA_LABEL)
+#undef WR__EXTRA_LABEL
+    };
+    if (ret_table) {
+        *ret_table = table;
+        return WR_OK;
+    }
+
+    const wr__cell *pc = e->pc;
+    uint64_t *fp = e->fp;
+    wr__frame *const frames = e->frames;
+    uint32_t depth = e->depth;
+    const uint32_t max_frames = e->max_frames;
+    uint64_t *const stack_end = e->stack + e->stack_slots;
+    int64_t fuel = e->fuel;
+    wr_instance *inst = frames[depth - 1].func->inst;
+    uint8_t *mbase = NULL;
+    uint64_t msize = 0;
+    wr_status status = WR_OK;
+
+    /* Used by the call handlers. */
+    wr_func *callee;
+    uint64_t *nfp;
+    const wr__cell *ret;
+
+#define LOAD_MEM()                                  \
+    do {                                            \
+        wr_memory *m_ = first_memory(inst);         \
+        mbase = m_ ? m_->data : NULL;               \
+        msize = m_ ? m_->size : 0;                  \
+    } while (0)
+#define NEXT() goto *pc->op
+#define SKIP(n) do { pc += (n); NEXT(); } while (0)
+#define TRAP(code) do { status = WR_TRAP_##code; goto trap; } while (0)
+#define SLOT(i) fp[pc[i].u32]
+#define U32(i) ((uint32_t)fp[pc[i].u32])
+#define I32(i) ((int32_t)(uint32_t)fp[pc[i].u32])
+#define U64(i) (fp[pc[i].u32])
+#define I64(i) ((int64_t)fp[pc[i].u32])
+#define F32(i) f32_of(fp[pc[i].u32])
+#define F64(i) f64_of(fp[pc[i].u32])
+
+    LOAD_MEM();
+    NEXT();
+
+    /* ---- Integer binary operations: op dst a b, and op dst a imm ---- */
+#define BIN32(NAME, STMT)                                                             \
+    L_##NAME: { uint32_t a = U32(2), b = U32(3), r; STMT; SLOT(1) = r; SKIP(4); }    \
+    L_##NAME##_IMM: { uint32_t a = U32(2), b = pc[3].u32, r; STMT; SLOT(1) = r; SKIP(4); }
+#define BIN64(NAME, STMT)                                                             \
+    L_##NAME: { uint64_t a = U64(2), b = U64(3), r; STMT; SLOT(1) = r; SKIP(4); }    \
+    L_##NAME##_IMM: { uint64_t a = U64(2), b = pc[3].u64, r; STMT; SLOT(1) = r; SKIP(4); }
+
+    BIN32(I32_EQ, r = a == b)
+    BIN32(I32_NE, r = a != b)
+    BIN32(I32_LT_S, r = (int32_t)a < (int32_t)b)
+    BIN32(I32_LT_U, r = a < b)
+    BIN32(I32_GT_S, r = (int32_t)a > (int32_t)b)
+    BIN32(I32_GT_U, r = a > b)
+    BIN32(I32_LE_S, r = (int32_t)a <= (int32_t)b)
+    BIN32(I32_LE_U, r = a <= b)
+    BIN32(I32_GE_S, r = (int32_t)a >= (int32_t)b)
+    BIN32(I32_GE_U, r = a >= b)
+    BIN32(I32_ADD, r = a + b)
+    BIN32(I32_SUB, r = a - b)
+    BIN32(I32_MUL, r = a * b)
+    BIN32(I32_DIV_S, if (b == 0) TRAP(DIV_ZERO);
+          if (a == 0x80000000u && b == 0xffffffffu) TRAP(INT_OVERFLOW);
+          r = (uint32_t)((int32_t)a / (int32_t)b))
+    BIN32(I32_DIV_U, if (b == 0) TRAP(DIV_ZERO); r = a / b)
+    BIN32(I32_REM_S, if (b == 0) TRAP(DIV_ZERO);
+          r = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
+    BIN32(I32_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
+    BIN32(I32_AND, r = a & b)
+    BIN32(I32_OR, r = a | b)
+    BIN32(I32_XOR, r = a ^ b)
+    BIN32(I32_SHL, r = a << (b & 31))
+    BIN32(I32_SHR_S, r = (uint32_t)((int32_t)a >> (b & 31)))
+    BIN32(I32_SHR_U, r = a >> (b & 31))
+    BIN32(I32_ROTL, r = rotl32(a, b))
+    BIN32(I32_ROTR, r = rotr32(a, b))
+
+    BIN64(I64_EQ, r = a == b)
+    BIN64(I64_NE, r = a != b)
+    BIN64(I64_LT_S, r = (int64_t)a < (int64_t)b)
+    BIN64(I64_LT_U, r = a < b)
+    BIN64(I64_GT_S, r = (int64_t)a > (int64_t)b)
+    BIN64(I64_GT_U, r = a > b)
+    BIN64(I64_LE_S, r = (int64_t)a <= (int64_t)b)
+    BIN64(I64_LE_U, r = a <= b)
+    BIN64(I64_GE_S, r = (int64_t)a >= (int64_t)b)
+    BIN64(I64_GE_U, r = a >= b)
+    BIN64(I64_ADD, r = a + b)
+    BIN64(I64_SUB, r = a - b)
+    BIN64(I64_MUL, r = a * b)
+    BIN64(I64_DIV_S, if (b == 0) TRAP(DIV_ZERO);
+          if (a == 0x8000000000000000ull && b == ~0ull) TRAP(INT_OVERFLOW);
+          r = (uint64_t)((int64_t)a / (int64_t)b))
+    BIN64(I64_DIV_U, if (b == 0) TRAP(DIV_ZERO); r = a / b)
+    BIN64(I64_REM_S, if (b == 0) TRAP(DIV_ZERO);
+          r = b == ~0ull ? 0 : (uint64_t)((int64_t)a % (int64_t)b))
+    BIN64(I64_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
+    BIN64(I64_AND, r = a & b)
+    BIN64(I64_OR, r = a | b)
+    BIN64(I64_XOR, r = a ^ b)
+    BIN64(I64_SHL, r = a << (b & 63))
+    BIN64(I64_SHR_S, r = (uint64_t)((int64_t)a >> (b & 63)))
+    BIN64(I64_SHR_U, r = a >> (b & 63))
+    BIN64(I64_ROTL, r = rotl64(a, b))
+    BIN64(I64_ROTR, r = rotr64(a, b))
+
+    /* ---- Unary operations: op dst src ---- */
+#define UN(NAME, EXPR) L_##NAME: { uint64_t x = SLOT(2); SLOT(1) = (EXPR); SKIP(3); }
+
+    UN(I32_EQZ, (uint32_t)x == 0)
+    UN(I64_EQZ, x == 0)
+    UN(I32_CLZ, (uint32_t)x ? (uint64_t)__builtin_clz((uint32_t)x) : 32)
+    UN(I32_CTZ, (uint32_t)x ? (uint64_t)__builtin_ctz((uint32_t)x) : 32)
+    UN(I32_POPCNT, (uint64_t)__builtin_popcount((uint32_t)x))
+    UN(I64_CLZ, x ? (uint64_t)__builtin_clzll(x) : 64)
+    UN(I64_CTZ, x ? (uint64_t)__builtin_ctzll(x) : 64)
+    UN(I64_POPCNT, (uint64_t)__builtin_popcountll(x))
+    UN(I32_WRAP_I64, (uint32_t)x)
+    UN(I64_EXTEND_I32_S, (uint64_t)(int64_t)(int32_t)(uint32_t)x)
+    UN(I64_EXTEND_I32_U, (uint32_t)x)
+    UN(I32_EXTEND8_S, (uint32_t)(int32_t)(int8_t)x)
+    UN(I32_EXTEND16_S, (uint32_t)(int32_t)(int16_t)x)
+    UN(I64_EXTEND8_S, (uint64_t)(int64_t)(int8_t)x)
+    UN(I64_EXTEND16_S, (uint64_t)(int64_t)(int16_t)x)
+    UN(I64_EXTEND32_S, (uint64_t)(int64_t)(int32_t)x)
+    UN(I32_REINTERPRET_F32, (uint32_t)x)
+    UN(I64_REINTERPRET_F64, x)
+    UN(F32_REINTERPRET_I32, (uint32_t)x)
+    UN(F64_REINTERPRET_I64, x)
+
+    /* Sign operations act on the bits only: no NaN is touched. */
+    UN(F32_ABS, (uint32_t)x & 0x7fffffffu)
+    UN(F32_NEG, (uint32_t)x ^ 0x80000000u)
+    UN(F64_ABS, x & 0x7fffffffffffffffull)
+    UN(F64_NEG, x ^ 0x8000000000000000ull)
+    UN(F32_CEIL, bits_f32(f32_round(f32_of(x), 0)))
+    UN(F32_FLOOR, bits_f32(f32_round(f32_of(x), 1)))
+    UN(F32_TRUNC, bits_f32(f32_round(f32_of(x), 2)))
+    UN(F32_NEAREST, bits_f32(f32_round(f32_of(x), 3)))
+    UN(F32_SQRT, bits_f32(sqrtf(f32_of(x))))
+    UN(F64_CEIL, bits_f64(f64_round(f64_of(x), 0)))
+    UN(F64_FLOOR, bits_f64(f64_round(f64_of(x), 1)))
+    UN(F64_TRUNC, bits_f64(f64_round(f64_of(x), 2)))
+    UN(F64_NEAREST, bits_f64(f64_round(f64_of(x), 3)))
+    UN(F64_SQRT, bits_f64(sqrt(f64_of(x))))
+
+    UN(F32_CONVERT_I32_S, bits_f32((float)(int32_t)(uint32_t)x))
+    UN(F32_CONVERT_I32_U, bits_f32((float)(uint32_t)x))
+    UN(F32_CONVERT_I64_S, bits_f32((float)(int64_t)x))
+    UN(F32_CONVERT_I64_U, bits_f32((float)x))
+    UN(F32_DEMOTE_F64, bits_f32((float)f64_of(x)))
+    UN(F64_CONVERT_I32_S, bits_f64((double)(int32_t)(uint32_t)x))
+    UN(F64_CONVERT_I32_U, bits_f64((double)(uint32_t)x))
+    UN(F64_CONVERT_I64_S, bits_f64((double)(int64_t)x))
+    UN(F64_CONVERT_I64_U, bits_f64((double)x))
+    UN(F64_PROMOTE_F32, bits_f64((double)f32_of(x)))
+
+    UN(I32_TRUNC_SAT_F32_S, sat_i32(f32_of(x)))
+    UN(I32_TRUNC_SAT_F32_U, sat_u32(f32_of(x)))
+    UN(I32_TRUNC_SAT_F64_S, sat_i32(f64_of(x)))
+    UN(I32_TRUNC_SAT_F64_U, sat_u32(f64_of(x)))
+    UN(I64_TRUNC_SAT_F32_S, sat_i64(f32_of(x)))
+    UN(I64_TRUNC_SAT_F32_U, sat_u64(f32_of(x)))
+    UN(I64_TRUNC_SAT_F64_S, sat_i64(f64_of(x)))
+    UN(I64_TRUNC_SAT_F64_U, sat_u64(f64_of(x)))
+
+    /* Trapping truncations: the bounds are the exclusive limits of exact conversion. */
+#define TRUNC(NAME, OF, LO, HI, SAT)                                        \
+    L_##NAME: {                                                             \
+        double x = OF(SLOT(2));                                             \
+        if ((status = trunc_check(x, LO, HI)) != WR_OK) goto trap;          \
+        SLOT(1) = SAT(x);                                                   \
+        SKIP(3);                                                            \
+    }
+    TRUNC(I32_TRUNC_F32_S, f32_of, -2147483649.0, 2147483648.0, sat_i32)
+    TRUNC(I32_TRUNC_F32_U, f32_of, -1.0, 4294967296.0, sat_u32)
+    TRUNC(I32_TRUNC_F64_S, f64_of, -2147483649.0, 2147483648.0, sat_i32)
+    TRUNC(I32_TRUNC_F64_U, f64_of, -1.0, 4294967296.0, sat_u32)
+    TRUNC(I64_TRUNC_F32_S, f32_of, -9223372036854777856.0, 9223372036854775808.0, sat_i64)
+    TRUNC(I64_TRUNC_F32_U, f32_of, -1.0, 18446744073709551616.0, sat_u64)
+    TRUNC(I64_TRUNC_F64_S, f64_of, -9223372036854777856.0, 9223372036854775808.0, sat_i64)
+    TRUNC(I64_TRUNC_F64_U, f64_of, -1.0, 18446744073709551616.0, sat_u64)
+
+    /* ---- Float binary operations: op dst a b ---- */
+#define FBIN32(NAME, EXPR) L_##NAME: { float a = F32(2), b = F32(3); SLOT(1) = (EXPR); SKIP(4); }
+#define FBIN64(NAME, EXPR) L_##NAME: { double a = F64(2), b = F64(3); SLOT(1) = (EXPR); SKIP(4); }
+    FBIN32(F32_EQ, a == b)
+    FBIN32(F32_NE, a != b)
+    FBIN32(F32_LT, a < b)
+    FBIN32(F32_GT, a > b)
+    FBIN32(F32_LE, a <= b)
+    FBIN32(F32_GE, a >= b)
+    FBIN32(F32_ADD, bits_f32(a + b))
+    FBIN32(F32_SUB, bits_f32(a - b))
+    FBIN32(F32_MUL, bits_f32(a * b))
+    FBIN32(F32_DIV, bits_f32(a / b))
+    FBIN32(F32_MIN, bits_f32(f32_min(a, b)))
+    FBIN32(F32_MAX, bits_f32(f32_max(a, b)))
+    FBIN64(F64_EQ, a == b)
+    FBIN64(F64_NE, a != b)
+    FBIN64(F64_LT, a < b)
+    FBIN64(F64_GT, a > b)
+    FBIN64(F64_LE, a <= b)
+    FBIN64(F64_GE, a >= b)
+    FBIN64(F64_ADD, bits_f64(a + b))
+    FBIN64(F64_SUB, bits_f64(a - b))
+    FBIN64(F64_MUL, bits_f64(a * b))
+    FBIN64(F64_DIV, bits_f64(a / b))
+    FBIN64(F64_MIN, bits_f64(f64_min(a, b)))
+    FBIN64(F64_MAX, bits_f64(f64_max(a, b)))
+    L_F32_COPYSIGN: { SLOT(1) = (U32(2) & 0x7fffffffu) | (U32(3) & 0x80000000u); SKIP(4); }
+    L_F64_COPYSIGN: { SLOT(1) = (U64(2) & 0x7fffffffffffffffull) | (U64(3) & 0x8000000000000000ull); SKIP(4); }
+
+    /* ---- Memory: load dst addr offset / store addr value offset ---- */
+    /* The effective address is computed in 64 bits, so it cannot wrap on any host. */
+#define EA(N)                                                     \
+    uint64_t ea = (uint64_t)U32(2) + pc[3].u64;                   \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
+#define LOAD(NAME, CT, N, CONV) \
+    L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); }
+    LOAD(I32_LOAD, uint32_t, 4, v)
+    LOAD(I64_LOAD, uint64_t, 8, v)
+    LOAD(F32_LOAD, uint32_t, 4, v)
+    LOAD(F64_LOAD, uint64_t, 8, v)
+    LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD8_U, uint8_t, 1, v)
+    LOAD(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+    LOAD(I32_LOAD16_U, uint16_t, 2, v)
+    LOAD(I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD8_U, uint8_t, 1, v)
+    LOAD(I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD16_U, uint16_t, 2, v)
+    LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
+    LOAD(I64_LOAD32_U, uint32_t, 4, v)
+#undef EA
+#define EA(N)                                                     \
+    uint64_t ea = (uint64_t)U32(1) + pc[3].u64;                   \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
+#define STORE(NAME, CT, N) \
+    L_##NAME: { EA(N) CT v = (CT)SLOT(2); memcpy(mbase + ea, &v, N); SKIP(4); }
+    STORE(I32_STORE, uint32_t, 4)
+    STORE(I64_STORE, uint64_t, 8)
+    STORE(F32_STORE, uint32_t, 4)
+    STORE(F64_STORE, uint64_t, 8)
+    STORE(I32_STORE8, uint8_t, 1)
+    STORE(I32_STORE16, uint16_t, 2)
+    STORE(I64_STORE8, uint8_t, 1)
+    STORE(I64_STORE16, uint16_t, 2)
+    STORE(I64_STORE32, uint32_t, 4)
+#undef EA
+
+    /* op dst */
+    L_MEMORY_SIZE: { SLOT(1) = (uint32_t)(msize / WR_PAGE_SIZE); SKIP(2); }
+    /* op dst delta */
+    L_MEMORY_GROW: {
+        int64_t old = wr__memory_grow(first_memory(inst), U32(2));
+        SLOT(1) = (uint32_t)old;
+        LOAD_MEM();
+        SKIP(3);
+    }
+    /* op data_index s_d s_s s_n */
+    L_MEMORY_INIT: {
+        const wr__data *seg = &inst->module->datas[pc[1].u32];
+        uint64_t seglen = inst->data_dropped[pc[1].u32] ? 0 : seg->size;
+        uint64_t d = U32(2), s = U32(3), n = U32(4);
+        if (s + n > seglen || d + n > msize) TRAP(MEMORY_OOB);
+        if (n) memcpy(mbase + d, inst->module->bytes + seg->data_offset + s, n);
+        SKIP(5);
+    }
+    /* op data_index */
+    L_DATA_DROP: { inst->data_dropped[pc[1].u32] = true; SKIP(2); }
+    /* op s_d s_s s_n */
+    L_MEMORY_COPY: {
+        uint64_t d = U32(1), s = U32(2), n = U32(3);
+        if (s + n > msize || d + n > msize) TRAP(MEMORY_OOB);
+        if (n) memmove(mbase + d, mbase + s, n);
+        SKIP(4);
+    }
+    /* op s_d s_val s_n */
+    L_MEMORY_FILL: {
+        uint64_t d = U32(1), n = U32(3);
+        if (d + n > msize) TRAP(MEMORY_OOB);
+        if (n) memset(mbase + d, (int)(uint8_t)SLOT(2), n);
+        SKIP(4);
+    }
+
+    /* ---- Tables ---- */
+    /* op table s_dst s_i */
+    L_TABLE_GET: {
+        wr_table *t = inst->tables[pc[1].u32];
+        uint32_t i = U32(3);
+        if (i >= t->size) TRAP(TABLE_OOB);
+        SLOT(2) = (uint64_t)(uintptr_t)t->elems[i];
+        SKIP(4);
+    }
+    /* op table s_i s_val */
+    L_TABLE_SET: {
+        wr_table *t = inst->tables[pc[1].u32];
+        uint32_t i = U32(2);
+        if (i >= t->size) TRAP(TABLE_OOB);
+        t->elems[i] = (void *)(uintptr_t)SLOT(3);
+        SKIP(4);
+    }
+    /* op table s_dst */
+    L_TABLE_SIZE: { SLOT(2) = inst->tables[pc[1].u32]->size; SKIP(3); }
+    /* op table s_dst s_init s_n */
+    L_TABLE_GROW: {
+        wr_table *t = inst->tables[pc[1].u32];
+        int64_t old = wr__table_grow(t, U32(4), (void *)(uintptr_t)SLOT(3), inst->store->limits.max_table_elems);
+        SLOT(2) = (uint32_t)old;
+        SKIP(5);
+    }
+    /* op table s_i s_val s_n */
+    L_TABLE_FILL: {
+        wr_table *t = inst->tables[pc[1].u32];
+        uint64_t i = U32(2), n = U32(4);
+        void *v = (void *)(uintptr_t)SLOT(3);
+        if (i + n > t->size) TRAP(TABLE_OOB);
+        for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
+        SKIP(5);
+    }
+    /* op elem_index table s_d s_s s_n */
+    L_TABLE_INIT: {
+        const wr__elem *seg = &inst->module->elems[pc[1].u32];
+        wr_table *t = inst->tables[pc[2].u32];
+        uint64_t seglen = inst->elem_dropped[pc[1].u32] ? 0 : seg->count;
+        uint64_t d = U32(3), s = U32(4), n = U32(5);
+        if (s + n > seglen || d + n > t->size) TRAP(TABLE_OOB);
+        for (uint64_t k = 0; k < n; k++)
+            t->elems[d + k] = (void *)(uintptr_t)wr__constexpr_eval(inst, &seg->items[s + k]);
+        SKIP(6);
+    }
+    /* op elem_index */
+    L_ELEM_DROP: { inst->elem_dropped[pc[1].u32] = true; SKIP(2); }
+    /* op dst_table src_table s_d s_s s_n */
+    L_TABLE_COPY: {
+        wr_table *td = inst->tables[pc[1].u32], *ts = inst->tables[pc[2].u32];
+        uint64_t d = U32(3), s = U32(4), n = U32(5);
+        if (s + n > ts->size || d + n > td->size) TRAP(TABLE_OOB);
+        if (n) memmove(td->elems + d, ts->elems + s, n * sizeof *td->elems);
+        SKIP(6);
+    }
+
+    /* ---- Operations of our own ---- */
+    X_COPY: { SLOT(1) = SLOT(2); SKIP(3); }
+    X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
+    X_BR: { pc = pc[1].target; NEXT(); }
+    X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    X_BR_TABLE: {
+        uint32_t i = U32(1), n = pc[2].u32;
+        pc = pc[3 + (i < n ? i : n)].target;
+        NEXT();
+    }
+    X_SELECT: { SLOT(1) = SLOT(4) ? SLOT(2) : SLOT(3); SKIP(5); }
+    X_GLOBAL_GET: { SLOT(1) = inst->globals[pc[2].u32]->value; SKIP(3); }
+    X_GLOBAL_SET: { inst->globals[pc[2].u32]->value = SLOT(1); SKIP(3); }
+    X_REF_FUNC: { SLOT(1) = (uint64_t)(uintptr_t)inst->funcs[pc[2].u32]; SKIP(3); }
+    X_REF_IS_NULL: { SLOT(1) = SLOT(2) == 0; SKIP(3); }
+
+#define BRCMP(NAME, T, OP)                                                              \
+    X_BR_##NAME: { if ((T)SLOT(1) OP (T)SLOT(2)) { pc = pc[3].target; NEXT(); } SKIP(4); }
+#define BRCMP_IMM(NAME, T, OP)                                                          \
+    X_BR_##NAME##_IMM: { if ((T)SLOT(1) OP (T)pc[2].u64) { pc = pc[3].target; NEXT(); } SKIP(4); }
+#define BRCMPS(NAME, T, OP) BRCMP(NAME, T, OP) BRCMP_IMM(NAME, T, OP)
+    BRCMPS(I32_EQ, uint32_t, ==)
+    BRCMPS(I32_NE, uint32_t, !=)
+    BRCMPS(I32_LT_S, int32_t, <)
+    BRCMPS(I32_LT_U, uint32_t, <)
+    BRCMPS(I32_GT_S, int32_t, >)
+    BRCMPS(I32_GT_U, uint32_t, >)
+    BRCMPS(I32_LE_S, int32_t, <=)
+    BRCMPS(I32_LE_U, uint32_t, <=)
+    BRCMPS(I32_GE_S, int32_t, >=)
+    BRCMPS(I32_GE_U, uint32_t, >=)
+    BRCMP(I64_EQ, uint64_t, ==)
+    BRCMP(I64_NE, uint64_t, !=)
+    BRCMP(I64_LT_S, int64_t, <)
+    BRCMP(I64_LT_U, uint64_t, <)
+    BRCMP(I64_GT_S, int64_t, >)
+    BRCMP(I64_GT_U, uint64_t, >)
+    BRCMP(I64_LE_S, int64_t, <=)
+    BRCMP(I64_LE_U, uint64_t, <=)
+    BRCMP(I64_GE_S, int64_t, >=)
+    BRCMP(I64_GE_U, uint64_t, >=)
+
+    /* A loop header spends fuel, so that no loop runs without paying. */
+    X_LOOP: {
+        if (fuel <= 0) goto out_of_fuel;
+        fuel--;
+        SKIP(1);
+    }
+
+    /* op func_index frame_offset */
+    X_CALL: {
+        callee = inst->funcs[pc[1].u32];
+        nfp = fp + pc[2].u32;
+        ret = pc + 3;
+        goto do_call;
+    }
+    /* op type_index table_index s_elem frame_offset */
+    X_CALL_INDIRECT: {
+        wr_table *t = inst->tables[pc[2].u32];
+        uint32_t i = U32(3);
+        if (i >= t->size) TRAP(UNDEFINED_ELEMENT);
+        callee = t->elems[i];
+        if (!callee) TRAP(UNINITIALIZED_ELEMENT);
+        if (callee->type_id != inst->type_ids[pc[1].u32]) TRAP(INDIRECT_CALL_TYPE);
+        nfp = fp + pc[4].u32;
+        ret = pc + 5;
+        goto do_call;
+    }
+
+do_call:
+    if (callee->code) {
+        const wr__code *c = callee->code;
+        /* pc still points at the call: running out of fuel here repeats the call on resume. */
+        if (fuel <= 0) goto out_of_fuel;
+        if (depth >= max_frames || nfp + c->frame_slots > stack_end) TRAP(CALL_STACK_EXHAUSTED);
+        fuel--;
+        frames[depth].ret_pc = ret;
+        frames[depth].fp = fp;
+        frames[depth].func = callee;
+        depth++;
+        if (c->nlocals > c->nparams)
+            memset(nfp + c->nparams, 0, (size_t)(c->nlocals - c->nparams) * sizeof *nfp);
+        fp = nfp;
+        pc = c->cells;
+        if (callee->inst != inst) {
+            inst = callee->inst;
+            LOAD_MEM();
+        }
+        NEXT();
+    } else {
+        /* A host function: arguments and results share the slots at nfp. */
+        e->caller = inst;
+        e->depth = depth;
+        e->fuel = fuel;
+        wr_status hs = callee->host(e, callee->env, nfp, nfp);
+        fuel = e->fuel;
+        if (hs == WR_OK) {
+            LOAD_MEM(); /* the host may have grown the memory */
+            pc = ret;
+            NEXT();
+        }
+        if (hs == WR_SUSPEND) {
+            e->pc = ret;
+            e->fp = fp;
+            e->host_results = nfp;
+            e->host_nresults = callee->type.nresults;
+            e->state = WR__EXEC_SUSPENDED;
+            status = WR_SUSPENDED;
+            goto out;
+        }
+        status = wr_status_is_trap(hs) ? hs : WR_TRAP_HOST;
+        goto trap;
+    }
+
+    X_RETURN: {
+        depth--;
+        pc = frames[depth].ret_pc;
+        fp = frames[depth].fp;
+        if (depth == 0)
+            goto done;
+        wr_instance *ci = frames[depth - 1].func->inst;
+        if (ci != inst) {
+            inst = ci;
+            LOAD_MEM();
+        }
+        NEXT();
+    }
+
+    /* Opcodes the translator never emits as themselves. */
+    L_UNREACHABLE: TRAP(UNREACHABLE);
+    L_NOP: L_BLOCK: L_LOOP: L_IF: L_ELSE: L_END: L_BR: L_BR_IF: L_BR_TABLE: L_RETURN:
+    L_CALL: L_CALL_INDIRECT: L_REF_NULL: L_REF_IS_NULL: L_REF_FUNC: L_DROP: L_SELECT:
+    L_SELECT_T: L_LOCAL_GET: L_LOCAL_SET: L_LOCAL_TEE: L_GLOBAL_GET: L_GLOBAL_SET:
+    L_I32_CONST: L_I64_CONST: L_F32_CONST: L_F64_CONST:
+        abort(); /* a translator bug, never guest input */
+
+done:
+    e->depth = 0;
+    e->fuel = fuel;
+    e->state = WR__EXEC_IDLE;
+    return WR_OK;
+
+out_of_fuel:
+    e->pc = pc;
+    e->fp = fp;
+    e->state = WR__EXEC_OUT_OF_FUEL;
+    status = WR_OUT_OF_FUEL;
+    goto out;
+
+trap:
+    e->nbacktrace = 0;
+    for (uint32_t i = depth; i > 0 && e->nbacktrace < WR_MAX_BACKTRACE; i--) {
+        const wr_func *f = frames[i - 1].func;
+        wr_frame_info *bt = &e->backtrace[e->nbacktrace++];
+        bt->func_index = f->index;
+        bt->name = f->inst ? f->inst->module->funcs[f->index].name : NULL;
+    }
+    depth = 0;
+    e->state = WR__EXEC_IDLE;
+
+out:
+    e->depth = depth;
+    e->fuel = fuel;
+    return status;
+}
+
+const void *const *wr__interp_handlers(void) {
+    const void *const *t;
+    interp(NULL, &t);
+    return t;
+}
+
+wr_status wr__interp_run(wr_exec *e) {
+    return interp(e, NULL);
+}
+
+/* ---- The execution API ------------------------------------------------ */
+
+wr_exec *wr_exec_new(wr_store *s) {
+    wr_exec *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->store = s;
+    e->stack_slots = s->limits.value_stack_slots;
+    e->max_frames = s->limits.max_call_depth;
+    /* malloc, not calloc: untouched pages of a large stack cost no memory. */
+    e->stack = malloc((size_t)e->stack_slots * sizeof *e->stack);
+    e->frames = malloc((size_t)e->max_frames * sizeof *e->frames);
+    if (!e->stack || !e->frames) {
+        wr_exec_free(e);
+        return NULL;
+    }
+    e->fuel = WR_FUEL_UNLIMITED;
+    return e;
+}
+
+void wr_exec_free(wr_exec *e) {
+    if (!e)
+        return;
+    free(e->stack);
+    free(e->frames);
+    free(e);
+}
+
+static void val_to_slot(const wr_val *v, uint64_t *slot) {
+    switch (v->type) {
+    case WR_I32: *slot = (uint32_t)v->of.i32; break;
+    case WR_F32: *slot = v->of.f32_bits; break;
+    case WR_I64: *slot = (uint64_t)v->of.i64; break;
+    case WR_F64: *slot = v->of.f64_bits; break;
+    default: *slot = (uint64_t)(uintptr_t)v->of.ref; break;
+    }
+}
+
+static void slot_to_val(uint64_t slot, wr_valtype t, wr_val *v) {
+    v->type = t;
+    v->of.i64 = 0;
+    switch (t) {
+    case WR_I32: v->of.i32 = (int32_t)(uint32_t)slot; break;
+    case WR_F32: v->of.f32_bits = (uint32_t)slot; break;
+    case WR_I64: v->of.i64 = (int64_t)slot; break;
+    case WR_F64: v->of.f64_bits = slot; break;
+    default: v->of.ref = (void *)(uintptr_t)slot; break;
+    }
+}
+
+/* Copies the entry function's results out of slots 0..n-1. */
+static wr_status finish(wr_exec *e, wr_status s, wr_val *results, size_t nresults) {
+    if (s == WR_OK) {
+        const wr_functype *t = &e->entry->type;
+        for (uint32_t i = 0; i < t->nresults && i < nresults; i++)
+            slot_to_val(e->stack[i], t->types[t->nparams + i], &results[i]);
+        e->entry = NULL;
+    } else if (wr_status_is_trap(s)) {
+        e->entry = NULL;
+    }
+    return s;
+}
+
+/*
+ * Pushes the entry frame for e->entry, whose arguments are already in slots
+ * 0..nparams-1, and runs it.  With no fuel left it stops before the entry,
+ * so that wr_resume() can start it later.
+ */
+static wr_status enter_and_run(wr_exec *e, wr_val *results, size_t nresults) {
+    const wr__code *c = e->entry->code;
+    if (e->fuel <= 0) {
+        e->state = WR__EXEC_OUT_OF_FUEL;
+        e->pc = NULL;
+        return WR_OUT_OF_FUEL;
+    }
+    if (c->frame_slots > e->stack_slots || e->max_frames == 0) {
+        e->state = WR__EXEC_IDLE;
+        return finish(e, WR_TRAP_CALL_STACK_EXHAUSTED, results, nresults);
+    }
+    e->fuel--;
+    e->frames[0].ret_pc = NULL;
+    e->frames[0].fp = NULL;
+    e->frames[0].func = e->entry;
+    e->depth = 1;
+    if (c->nlocals > c->nparams)
+        memset(e->stack + c->nparams, 0, (size_t)(c->nlocals - c->nparams) * sizeof *e->stack);
+    e->pc = c->cells;
+    e->fp = e->stack;
+    e->state = WR__EXEC_RUNNING;
+    return finish(e, wr__interp_run(e), results, nresults);
+}
+
+wr_status wr_call(wr_exec *e, wr_func *f, const wr_val *args, size_t nargs, wr_val *results, size_t nresults) {
+    if (e->state != WR__EXEC_IDLE)
+        return WR_ERR_STATE;
+    const wr_functype *t = &f->type;
+    if (nargs != t->nparams || nresults != t->nresults)
+        return WR_ERR_ARGS;
+    for (uint32_t i = 0; i < t->nparams; i++)
+        if (args[i].type != t->types[i])
+            return WR_ERR_ARGS;
+    uint32_t need = t->nparams > t->nresults ? t->nparams : t->nresults;
+    if (need > e->stack_slots)
+        return WR_TRAP_CALL_STACK_EXHAUSTED;
+    for (uint32_t i = 0; i < t->nparams; i++)
+        val_to_slot(&args[i], &e->stack[i]);
+    e->entry = f;
+    e->nbacktrace = 0;
+    e->caller = f->inst;
+
+    if (f->code)
+        return enter_and_run(e, results, nresults);
+
+    /* Calling a host function directly: no WebAssembly frame is involved. */
+    wr_status hs = f->host(e, f->env, e->stack, e->stack);
+    if (hs == WR_SUSPEND) {
+        e->state = WR__EXEC_SUSPENDED;
+        e->pc = NULL;
+        e->host_results = e->stack;
+        e->host_nresults = t->nresults;
+        return WR_SUSPENDED;
+    }
+    return finish(e, hs == WR_OK || wr_status_is_trap(hs) ? hs : WR_TRAP_HOST, results, nresults);
+}
+
+wr_status wr_resume(wr_exec *e, const uint64_t *host_results, wr_val *results, size_t nresults) {
+    if (e->state != WR__EXEC_SUSPENDED && e->state != WR__EXEC_OUT_OF_FUEL)
+        return WR_ERR_STATE;
+    if (nresults != e->entry->type.nresults)
+        return WR_ERR_ARGS;
+    if (e->state == WR__EXEC_SUSPENDED) {
+        if (e->host_nresults && !host_results)
+            return WR_ERR_ARGS;
+        for (uint32_t i = 0; i < e->host_nresults; i++)
+            e->host_results[i] = host_results[i];
+        if (!e->pc) {
+            /* The entry itself was the host function: its results are the call's. */
+            e->state = WR__EXEC_IDLE;
+            return finish(e, WR_OK, results, nresults);
+        }
+    } else if (!e->pc) {
+        /* Ran out of fuel before the entry function started. */
+        return enter_and_run(e, results, nresults);
+    }
+    e->state = WR__EXEC_RUNNING;
+    return finish(e, wr__interp_run(e), results, nresults);
+}
+
+void wr_exec_reset(wr_exec *e) {
+    e->state = WR__EXEC_IDLE;
+    e->depth = 0;
+    e->entry = NULL;
+    e->pc = NULL;
+}
+
+void wr_exec_set_fuel(wr_exec *e, int64_t fuel) { e->fuel = fuel; }
+int64_t wr_exec_fuel(const wr_exec *e) { return e->fuel; }
+wr_memory *wr_exec_memory(wr_exec *e) { return first_memory(e->caller); }
+wr_instance *wr_exec_instance(wr_exec *e) { return e->caller; }
+void wr_exec_set_userdata(wr_exec *e, void *ud) { e->userdata = ud; }
+void *wr_exec_userdata(const wr_exec *e) { return e->userdata; }
+
+size_t wr_exec_backtrace(const wr_exec *e, wr_frame_info *out, size_t max) {
+    size_t n = e->nbacktrace < max ? e->nbacktrace : max;
+    memcpy(out, e->backtrace, n * sizeof *out);
+    return e->nbacktrace;
+}

@@ -1,0 +1,251 @@
+/*
+ * test_interp.c - the interpreter's resumable execution: host functions that
+ * suspend, fuel that runs out and is refilled, recursion that ends in a clean
+ * exhaustion trap, traps with backtraces, and the translator's copies.
+ *
+ * The module is tests/wat/exec.wat, built by the Makefile into
+ * $TEST_WASM_DIR/exec.wasm.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "runtime/wr.h"
+
+typedef struct fixture {
+    wr_module *module;
+    wr_store *store;
+    wr_instance *inst;
+    wr_exec *exec;
+    int asks;         /* calls of the host function */
+    bool suspend;     /* whether the host function suspends */
+} fixture;
+
+static uint8_t *read_file(const char *name, size_t *len) {
+    const char *dir = getenv("TEST_WASM_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/tests/wat", name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *buf = malloc((size_t)n);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* env.ask(n) answers n * 2, either at once or by suspending. */
+static wr_status host_ask(wr_exec *e, void *env, const uint64_t *args, uint64_t *results) {
+    fixture *fx = env;
+    fx->asks++;
+    if (fx->suspend)
+        return WR_SUSPEND;
+    results[0] = (uint32_t)args[0] * 2;
+    return WR_OK;
+}
+
+static int setup_with(void **state, const wr_limits *limits) {
+    fixture *fx = calloc(1, sizeof *fx);
+    size_t len;
+    uint8_t *bytes = read_file("exec.wasm", &len);
+    assert_non_null(bytes);
+    wr_error err;
+    assert_int_equal(wr_module_load(bytes, len, &fx->module, &err), WR_OK);
+    free(bytes);
+    fx->store = wr_store_new(limits);
+    assert_non_null(fx->store);
+
+    static const wr_valtype ask_types[] = {WR_I32, WR_I32};
+    wr_functype ask_type = {1, 1, ask_types};
+    wr_extern imp = {.kind = WR_EXTERN_FUNC};
+    imp.of.func = wr_func_new_host(fx->store, &ask_type, host_ask, fx);
+    assert_int_equal(wr_instantiate(fx->store, fx->module, &imp, 1, &fx->inst, &err), WR_OK);
+    fx->exec = wr_exec_new(fx->store);
+    assert_non_null(fx->exec);
+    *state = fx;
+    return 0;
+}
+
+static int setup(void **state) {
+    return setup_with(state, NULL);
+}
+
+static int setup_small_stack(void **state) {
+    wr_limits limits = {0};
+    limits.max_call_depth = 200;
+    return setup_with(state, &limits);
+}
+
+static int teardown(void **state) {
+    fixture *fx = *state;
+    wr_exec_free(fx->exec);
+    wr_store_free(fx->store);
+    wr_module_free(fx->module);
+    free(fx);
+    return 0;
+}
+
+static wr_func *export_func(fixture *fx, const char *name) {
+    wr_extern ex;
+    assert_true(wr_instance_export(fx->inst, name, &ex));
+    assert_int_equal(ex.kind, WR_EXTERN_FUNC);
+    return ex.of.func;
+}
+
+static void test_host_call_without_suspend(void **state) {
+    fixture *fx = *state;
+    wr_val arg = wr_val_i32(10), res;
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "sum_asks"), &arg, 1, &res, 1), WR_OK);
+    assert_int_equal(res.of.i32, 2 * (10 * 11 / 2));
+    assert_int_equal(fx->asks, 10);
+}
+
+/* Each host call suspends; the embedder answers later, any number of times in one chain. */
+static void test_suspend_and_resume_many_times(void **state) {
+    fixture *fx = *state;
+    fx->suspend = true;
+    wr_val arg = wr_val_i32(25), res;
+    wr_status s = wr_call(fx->exec, export_func(fx, "nested_asks"), &arg, 1, &res, 1);
+    int resumes = 0;
+    uint32_t expect_arg = 25;
+    while (s == WR_SUSPENDED) {
+        /* While suspended, nothing else may be started on this exec. */
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "fib"), &arg, 1, &res, 1), WR_ERR_STATE);
+        uint64_t answer = (uint64_t)expect_arg * 3; /* a different answer than the non-suspending host */
+        expect_arg--;
+        resumes++;
+        s = wr_resume(fx->exec, &answer, &res, 1);
+    }
+    assert_int_equal(s, WR_OK);
+    assert_int_equal(resumes, 25);
+    assert_int_equal(res.of.i32, 3 * (25 * 26 / 2) + 1000);
+}
+
+/* Running on a small fuel budget, refuelled each time, gives the same result as one run. */
+static void test_fuel_resume_same_result(void **state) {
+    fixture *fx = *state;
+    wr_func *f = export_func(fx, "collatz_total");
+    wr_val arg = wr_val_i32(3000), whole, sliced;
+    assert_int_equal(wr_call(fx->exec, f, &arg, 1, &whole, 1), WR_OK);
+
+    wr_exec_set_fuel(fx->exec, 1000);
+    wr_status s = wr_call(fx->exec, f, &arg, 1, &sliced, 1);
+    int slices = 1;
+    while (s == WR_OUT_OF_FUEL) {
+        assert_true(wr_exec_fuel(fx->exec) <= 0);
+        wr_exec_set_fuel(fx->exec, 1000);
+        s = wr_resume(fx->exec, NULL, &sliced, 1);
+        slices++;
+    }
+    assert_int_equal(s, WR_OK);
+    assert_true(slices > 100);
+    assert_int_equal(sliced.of.i64, whole.of.i64);
+    assert_int_equal(whole.of.i64, 215063); /* total Collatz steps for 1..3000 */
+}
+
+/* Fuel also stops recursion (every call spends fuel), and resumes inside it. */
+static void test_fuel_in_recursion(void **state) {
+    fixture *fx = *state;
+    wr_val arg = wr_val_i32(20), res;
+    wr_exec_set_fuel(fx->exec, 7);
+    wr_status s = wr_call(fx->exec, export_func(fx, "fib"), &arg, 1, &res, 1);
+    while (s == WR_OUT_OF_FUEL) {
+        wr_exec_set_fuel(fx->exec, 7);
+        s = wr_resume(fx->exec, NULL, &res, 1);
+    }
+    assert_int_equal(s, WR_OK);
+    assert_int_equal(res.of.i32, 6765);
+}
+
+static void test_no_fuel_at_all(void **state) {
+    fixture *fx = *state;
+    wr_val arg = wr_val_i32(5), res;
+    wr_exec_set_fuel(fx->exec, 0);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "fib"), &arg, 1, &res, 1), WR_OUT_OF_FUEL);
+    wr_exec_set_fuel(fx->exec, WR_FUEL_UNLIMITED);
+    assert_int_equal(wr_resume(fx->exec, NULL, &res, 1), WR_OK);
+    assert_int_equal(res.of.i32, 5);
+}
+
+/* Deep recursion stops at the configured depth with a trap, not a crash. */
+static void test_recursion_depth_limit(void **state) {
+    fixture *fx = *state;
+    wr_val arg = wr_val_i32(150), res;
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "depth"), &arg, 1, &res, 1), WR_OK);
+    assert_int_equal(res.of.i32, 150);
+    arg = wr_val_i32(250);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "depth"), &arg, 1, &res, 1), WR_TRAP_CALL_STACK_EXHAUSTED);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "runaway"), NULL, 0, NULL, 0), WR_TRAP_CALL_STACK_EXHAUSTED);
+    /* The exec is usable again after a trap. */
+    arg = wr_val_i32(10);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "depth"), &arg, 1, &res, 1), WR_OK);
+    assert_int_equal(res.of.i32, 10);
+}
+
+static void test_unbounded_recursion_default_limits(void **state) {
+    fixture *fx = *state;
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "runaway"), NULL, 0, NULL, 0), WR_TRAP_CALL_STACK_EXHAUSTED);
+}
+
+static void test_trap_backtrace_names(void **state) {
+    fixture *fx = *state;
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "trap_deep"), NULL, 0, NULL, 0), WR_TRAP_MEMORY_OOB);
+    wr_frame_info bt[8];
+    size_t n = wr_exec_backtrace(fx->exec, bt, 8);
+    assert_int_equal(n, 3);
+    assert_non_null(bt[0].name);
+    assert_string_equal(bt[0].name, "inner_trap");
+    assert_string_equal(bt[1].name, "middle");
+    assert_null(bt[2].name); /* the exported entry has no name in the name section */
+    assert_string_equal(wr_status_message(WR_TRAP_MEMORY_OOB), "out of bounds memory access");
+}
+
+static void test_translator_copies(void **state) {
+    fixture *fx = *state;
+    wr_val args[3] = {wr_val_i32(7), wr_val_i32(9), wr_val_i32(0)}, res[2];
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "swap"), args, 2, res, 2), WR_OK);
+    assert_int_equal(res[0].of.i32, 9);
+    assert_int_equal(res[1].of.i32, 7);
+    args[0] = wr_val_i32(1);
+    args[1] = wr_val_i32(2);
+    args[2] = wr_val_i32(3);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "rotate3"), args, 3, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 231001);
+}
+
+static void test_wrong_arguments(void **state) {
+    fixture *fx = *state;
+    wr_val arg = wr_val_i64(1), res;
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "fib"), &arg, 1, &res, 1), WR_ERR_ARGS);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "fib"), NULL, 0, &res, 1), WR_ERR_ARGS);
+    assert_int_equal(wr_resume(fx->exec, NULL, &res, 1), WR_ERR_STATE);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_host_call_without_suspend, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_and_resume_many_times, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuel_resume_same_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fuel_in_recursion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_fuel_at_all, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recursion_depth_limit, setup_small_stack, teardown),
+        cmocka_unit_test_setup_teardown(test_unbounded_recursion_default_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trap_backtrace_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_translator_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("interp", tests, NULL, NULL);
+}

@@ -1,0 +1,73 @@
+;; Modules for tests/unit/test_interp.c: suspension, fuel, recursion, traps.
+(module
+  (import "env" "ask" (func $ask (param i32) (result i32)))
+  (memory (export "memory") 1)
+
+  ;; Calls the host n times, summing what it answers; a host that suspends
+  ;; parks the whole chain each time.
+  (func $sum_asks (export "sum_asks") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (call $ask (local.get $n))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $next)))
+    (local.get $acc))
+
+  ;; The same, one wasm frame deeper, to suspend inside nested calls.
+  (func (export "nested_asks") (param $n i32) (result i32)
+    (i32.add (call $sum_asks (local.get $n)) (i32.const 1000)))
+
+  ;; A loop long enough to run out of fuel many times.
+  (func $collatz_steps (export "collatz_total") (param $limit i32) (result i64)
+    (local $i i32) (local $x i64) (local $total i64)
+    (local.set $i (i32.const 1))
+    (block $out
+      (loop $each
+        (br_if $out (i32.gt_u (local.get $i) (local.get $limit)))
+        (local.set $x (i64.extend_i32_u (local.get $i)))
+        (block $reached
+          (loop $step
+            (br_if $reached (i64.eq (local.get $x) (i64.const 1)))
+            (if (i64.eqz (i64.and (local.get $x) (i64.const 1)))
+              (then (local.set $x (i64.shr_u (local.get $x) (i64.const 1))))
+              (else (local.set $x (i64.add (i64.mul (local.get $x) (i64.const 3)) (i64.const 1)))))
+            (local.set $total (i64.add (local.get $total) (i64.const 1)))
+            (br $step)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))
+    (local.get $total))
+
+  ;; Recursion to a chosen depth.
+  (func $depth (export "depth") (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n))
+      (then (i32.const 0))
+      (else (i32.add (call $depth (i32.sub (local.get $n) (i32.const 1))) (i32.const 1)))))
+
+  (func $runaway (export "runaway") (call $runaway))
+
+  (func $inner_trap (i32.store (i32.const 70000) (i32.const 1)))
+  (func $middle (call $inner_trap))
+  (func (export "trap_deep") (call $middle))
+
+  (func $fib (export "fib") (param $n i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $n) (i32.const 2))
+      (then (local.get $n))
+      (else (i32.add (call $fib (i32.sub (local.get $n) (i32.const 1)))
+                     (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+
+  ;; Multi-value and a swap through locals, to exercise the translator's copies.
+  (func (export "swap") (param i32 i32) (result i32 i32)
+    (local.get 1) (local.get 0))
+  (func (export "rotate3") (param $a i32) (param $b i32) (param $c i32) (result i32)
+    (local $t i32)
+    (local.get $a) ;; stays on the stack while $a is overwritten
+    (local.set $t (local.get $a))
+    (local.set $a (local.get $b))
+    (local.set $b (local.get $c))
+    (local.set $c (local.get $t))
+    (i32.add (i32.mul (local.get $a) (i32.const 100)) (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c)))
+    (i32.mul (i32.const 1000))
+    (i32.add))
+)
