@@ -47,9 +47,12 @@ WAT_WASM    := $(WAT_SRC:tests/wat/%.wat=$(BUILD)/tests/wat/%.wasm)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 SPECTEST    := $(BUILD)/tests/spec/spectest
+MUTATE      := $(BUILD)/tests/fuzz/mutate
+FUZZ_MUTANTS ?= 100
+FUZZ_SECONDS ?= 600
 
-.PHONY: all check check-fast unit spec integration asan bench run install clean deps
-all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(WAT_WASM)
+.PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps
+all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -79,6 +82,10 @@ $(SPECTEST): $(wildcard tests/spec/*.c) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) $(LDLIBS)
 
+$(MUTATE): tests/fuzz/fuzz_module.c tests/fuzz/mutate.c $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
 # ---- Running tests ------------------------------------------------------
 
 unit: $(UNIT_BIN) $(WAT_WASM)
@@ -87,14 +94,27 @@ unit: $(UNIT_BIN) $(WAT_WASM)
 spec: $(SPECTEST)
 	tests/spec/run.sh $(SPECTEST) $(BUILD)/spec-json
 
+# Mutants of every spec-test module (converted by `make spec`) through the engine.
+mutate: $(MUTATE) spec
+	$(MUTATE) -n $(FUZZ_MUTANTS) $$(find $(BUILD)/spec-json -name '*.wasm' ! -path '*/simd_*' | sort)
+
+# Coverage-guided fuzzing with libFuzzer, for as long as FUZZ_SECONDS (not part of `check`).
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang SAN=1 OPT=-O1 CFLAGS=-fsanitize=fuzzer-no-link build-fuzz/libwr.a spec
+	@mkdir -p build-fuzz/corpus
+	clang -std=gnu11 -O1 -g -I. -Iruntime -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_module.c \
+	    build-fuzz/libwr.a -lm -o build-fuzz/fuzz_module
+	cp $$(find build-fuzz/spec-json -name '*.wasm' ! -path '*/simd_*') build-fuzz/corpus/
+	build-fuzz/fuzz_module -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus
+
 integration: $(WASMCTL)
 	tests/integration/run.sh $(BUILD)
 
 # The sanitizer pass rebuilds everything in build-asan/ and runs the same suites.
 asan:
-	$(MAKE) BUILD=$(BUILD)-asan SAN=1 OPT=-O1 unit spec integration
+	$(MAKE) BUILD=$(BUILD)-asan SAN=1 OPT=-O1 unit spec mutate integration
 
-check-fast: all unit spec integration
+check-fast: all unit spec mutate integration
 
 check: deps
 	$(MAKE) check-fast
@@ -115,6 +135,6 @@ install: all
 	install -D -m 0755 $(WASMCTL) $(DESTDIR)$(PREFIX)/bin/wasmctl
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
