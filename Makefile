@@ -15,7 +15,7 @@ OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -I. -Iruntime
 CFLAGS   ?=
-CFLAGS   += -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing
+CFLAGS   += -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing $(EXTRA_CFLAGS)
 LDLIBS   += -lm
 
 ifeq ($(SAN),1)
@@ -100,7 +100,7 @@ mutate: $(MUTATE) spec
 
 # Coverage-guided fuzzing with libFuzzer, for as long as FUZZ_SECONDS (not part of `check`).
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang SAN=1 OPT=-O1 CFLAGS=-fsanitize=fuzzer-no-link build-fuzz/libwr.a spec
+	$(MAKE) BUILD=build-fuzz CC=clang SAN=1 OPT=-O1 EXTRA_CFLAGS=-fsanitize=fuzzer-no-link build-fuzz/libwr.a spec
 	@mkdir -p build-fuzz/corpus
 	clang -std=gnu11 -O1 -g -I. -Iruntime -fsanitize=fuzzer,address,undefined tests/fuzz/fuzz_module.c \
 	    build-fuzz/libwr.a -lm -o build-fuzz/fuzz_module

@@ -320,6 +320,8 @@ struct wr_store {
     wr__owned *owned;          /* every object of the store */
     wr_functype *type_ids;     /* interned function types; index = type id */
     uint32_t ntype_ids, cap_type_ids;
+    uint32_t *type_buckets;    /* hash index over type_ids: id + 1, 0 = empty */
+    uint32_t nbuckets;         /* a power of two, at least twice ntype_ids */
 };
 
 /* Interns a function type in the store; returns its id, or UINT32_MAX on out-of-memory. */
