@@ -1,0 +1,501 @@
+/*
+ * wasmctl.c - the wasmctl command.
+ *
+ * For now wasmctl runs modules locally (`wasmctl run`); the verbs that talk
+ * to the daemon come with it.
+ *
+ *   wasmctl run [--invoke NAME] [--dir HOST[::GUEST]]... [--env NAME=VALUE]...
+ *               [--fuel N] FILE.wasm [ARGS...]
+ *   wasmctl version | --version
+ *   wasmctl help | --help | -h
+ *
+ * Options of `run` come before the module path; everything after the path
+ * is passed on untouched (so `-1` is an argument, not an option).
+ *
+ * Exit status (also in the --help text):
+ *   0    the module finished: _start returned, or --invoke's call returned
+ *   N    the module called proc_exit(N); N above 255 becomes 1
+ *   1    the module could not be read, loaded, linked or instantiated
+ *   2    wrong command line: unknown command or option, no such export,
+ *        wrong number or kind of --invoke arguments
+ *   124  the module ran out of fuel (--fuel), as timeout(1) reports a timeout
+ *   134  the module trapped (128 + SIGABRT, as a crashed program would);
+ *        the trap and a backtrace go to stderr
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/value.h"
+#include "wasi/wasi.h"
+#include "wr.h"
+
+#ifndef WASMD_VERSION
+#define WASMD_VERSION "0.1.0-dev"
+#endif
+
+enum {
+    EXIT_OK = 0,
+    EXIT_LOAD = 1,
+    EXIT_USAGE = 2,
+    EXIT_OUT_OF_FUEL = 124,
+    EXIT_TRAP = 134,
+};
+
+/* The largest proc_exit code that a process exit status can carry. */
+#define MAX_EXIT_STATUS 255u
+
+/* Frames printed after a trap; the engine keeps at most WR_MAX_BACKTRACE. */
+#define BACKTRACE_FRAMES 32
+
+static const char usage_text[] =
+    "Usage: wasmctl COMMAND [ARGS...]\n"
+    "\n"
+    "Commands:\n"
+    "  run [OPTIONS] FILE.wasm [ARGS...]\n"
+    "                        run a WebAssembly module here, without the daemon\n"
+    "  version               print the version\n"
+    "  help                  print this help\n"
+    "\n"
+    "Options of run (only before FILE.wasm: everything after it goes to the module):\n"
+    "  --invoke NAME         call the exported function NAME with ARGS converted to\n"
+    "                        its parameter types, and print its results one per line;\n"
+    "                        without --invoke the module's _start is run, with ARGS\n"
+    "                        as its command line (argv[0] is FILE.wasm)\n"
+    "  --dir HOST[::GUEST]   let the module use directory HOST, which it sees as\n"
+    "                        GUEST (default: the same path); may be repeated\n"
+    "  --env NAME=VALUE      set an environment variable of the module; may be\n"
+    "                        repeated (the module sees no other variables)\n"
+    "  --fuel N              stop the module after N units of fuel (one is spent per\n"
+    "                        function call and per loop iteration)\n"
+    "\n"
+    "Values for --invoke:\n"
+    "  i32, i64   decimal, signed or unsigned, or 0x-hex (i32: -2147483648..4294967295)\n"
+    "  f32, f64   decimal or hex-float, inf, -inf, nan, nan:0xPAYLOAD, -nan...\n"
+    "  refs       null\n"
+    "Results print as signed decimal integers, floats with enough digits to read\n"
+    "back the same bits (or inf, -inf, -0, nan, nan:0xPAYLOAD), refs as null or ref.\n"
+    "\n"
+    "Exit status:\n"
+    "  0     the module finished (_start or the invoked function returned)\n"
+    "  N     the module called proc_exit(N) (N above 255 gives 1)\n"
+    "  1     the module could not be read, loaded, linked or instantiated\n"
+    "  2     wrong command line: unknown command or option, no such export,\n"
+    "        wrong --invoke arguments\n"
+    "  124   the module ran out of fuel (--fuel)\n"
+    "  134   the module trapped; the trap and a backtrace go to stderr\n";
+
+static void usage(FILE *out) {
+    fputs(usage_text, out);
+}
+
+/* ---- Reading the module ----------------------------------------------- */
+
+/* Reads a whole file; on failure returns false with errno set. */
+static bool read_file(const char *path, uint8_t **ret_bytes, size_t *ret_len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t len = 0, cap = 64 * 1024;
+    uint8_t *buf = malloc(cap);
+    while (buf) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        uint8_t *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            errno = ENOMEM;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    int err = ferror(f) ? errno : 0;
+    fclose(f);
+    if (!buf || err) {
+        free(buf);
+        errno = err ? err : ENOMEM;
+        return false;
+    }
+    *ret_bytes = buf;
+    *ret_len = len;
+    return true;
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+typedef struct run_opts {
+    const char *invoke;        /* NULL: run _start */
+    wasi_preopen *dirs;
+    size_t ndirs;
+    const char **env;
+    size_t nenv;
+    int64_t fuel;              /* WR_FUEL_UNLIMITED unless --fuel */
+    const char *file;
+    char **args;               /* after the file */
+    int nargs;
+} run_opts;
+
+/* Everything a run holds, released in one place. */
+typedef struct run_state {
+    uint8_t *bytes;
+    wr_module *module;
+    wr_store *store;
+    wasi_ctx *wasi;
+    wr_extern *imports;
+    wr_exec *exec;
+    const char **argv;
+} run_state;
+
+static void run_state_free(run_state *st) {
+    wr_exec_free(st->exec);
+    wr_store_free(st->store);   /* before the context: its host functions point to it */
+    wasi_ctx_free(st->wasi);
+    wr_module_free(st->module); /* after the store, whose instances use it */
+    free(st->imports);
+    free(st->bytes);
+    free(st->argv);
+}
+
+static void print_load_error(const char *file, const wr_error *err) {
+    if (err->detail[0])
+        fprintf(stderr, "wasmctl: %s: %s: %s\n", file, wr_status_message(err->status), err->detail);
+    else
+        fprintf(stderr, "wasmctl: %s: %s\n", file, wr_status_message(err->status));
+}
+
+static void print_trap(wr_status s, const wr_exec *exec) {
+    fprintf(stderr, "wasmctl: trap: %s (%s)\n", wr_status_message(s), wr_status_name(s));
+    if (!exec)
+        return;
+    wr_frame_info frames[BACKTRACE_FRAMES];
+    size_t n = wr_exec_backtrace(exec, frames, BACKTRACE_FRAMES);
+    if (n > BACKTRACE_FRAMES)
+        n = BACKTRACE_FRAMES;
+    for (size_t i = 0; i < n; i++) {
+        if (frames[i].name)
+            fprintf(stderr, "  #%zu func[%u] %s\n", i, frames[i].func_index, frames[i].name);
+        else
+            fprintf(stderr, "  #%zu func[%u]\n", i, frames[i].func_index);
+    }
+}
+
+/*
+ * The exit status for a call (or instantiation) that did not return WR_OK.
+ * A proc_exit ends the run with its code; anything else is reported.
+ */
+static int exit_status_for(wr_status s, const run_state *st, const wr_exec *exec, const char *file,
+                           const wr_error *err) {
+    uint32_t code;
+    if (s == WR_TRAP_EXIT && wasi_ctx_exit_code(st->wasi, &code))
+        return code <= MAX_EXIT_STATUS ? (int)code : EXIT_LOAD;
+    if (s == WR_OUT_OF_FUEL) {
+        fprintf(stderr, "wasmctl: out of fuel\n");
+        return EXIT_OUT_OF_FUEL;
+    }
+    if (wr_status_is_trap(s)) {
+        print_trap(s, exec);
+        return EXIT_TRAP;
+    }
+    if (err) {
+        print_load_error(file, err);
+    } else {
+        fprintf(stderr, "wasmctl: %s: %s (%s)\n", file, wr_status_message(s), wr_status_name(s));
+    }
+    return EXIT_LOAD;
+}
+
+/* "i32 i64 f32" for messages. */
+static void format_types(const wr_valtype *types, uint32_t n, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? " " : "", wr_valtype_name(types[i]));
+}
+
+/* Converts the command-line arguments to the function's parameters; prints why not and returns false. */
+static bool parse_args(const run_opts *o, const wr_functype *type, wr_val *ret_args) {
+    if ((uint32_t)o->nargs != type->nparams) {
+        char params[256];
+        format_types(type->types, type->nparams, params, sizeof params);
+        fprintf(stderr, "wasmctl: %s takes %u argument%s (%s), %d given\n", o->invoke, type->nparams,
+                type->nparams == 1 ? "" : "s", params, o->nargs);
+        return false;
+    }
+    for (uint32_t i = 0; i < type->nparams; i++) {
+        if (!cli_value_parse(type->types[i], o->args[i], &ret_args[i])) {
+            fprintf(stderr, "wasmctl: argument %u of %s: \"%s\" is not a valid %s\n", i + 1, o->invoke,
+                    o->args[i], wr_valtype_name(type->types[i]));
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Calls a function taking and returning nothing (_start, _initialize). */
+static wr_status call_void(run_state *st, wr_func *f) {
+    return wr_call(st->exec, f, NULL, 0, NULL, 0);
+}
+
+static bool is_void_func(const wr_extern *e) {
+    if (e->kind != WR_EXTERN_FUNC)
+        return false;
+    const wr_functype *t = wr_func_type(e->of.func);
+    return t->nparams == 0 && t->nresults == 0;
+}
+
+/* Calls --invoke's function and prints its results; returns the exit status. */
+static int invoke(const run_opts *o, run_state *st, wr_instance *inst) {
+    wr_extern ex;
+    if (!wr_instance_export(inst, o->invoke, &ex) || ex.kind != WR_EXTERN_FUNC) {
+        fprintf(stderr, "wasmctl: %s: no exported function \"%s\"\n", o->file, o->invoke);
+        return EXIT_USAGE;
+    }
+    const wr_functype *type = wr_func_type(ex.of.func);
+    wr_val *args = calloc(type->nparams + 1, sizeof *args);
+    wr_val *results = calloc(type->nresults + 1, sizeof *results);
+    int status = EXIT_LOAD;
+    if (!args || !results) {
+        fprintf(stderr, "wasmctl: out of memory\n");
+        goto out_free;
+    }
+    if (!parse_args(o, type, args)) {
+        status = EXIT_USAGE;
+        goto out_free;
+    }
+    /* A WASI reactor wants _initialize called once before any other export. */
+    wr_extern init;
+    if (strcmp(o->invoke, "_initialize") != 0 && wr_instance_export(inst, "_initialize", &init) &&
+        is_void_func(&init)) {
+        wr_status s = call_void(st, init.of.func);
+        if (s != WR_OK) {
+            status = exit_status_for(s, st, st->exec, o->file, NULL);
+            goto out_free;
+        }
+    }
+    wr_status s = wr_call(st->exec, ex.of.func, args, type->nparams, results, type->nresults);
+    if (s != WR_OK) {
+        status = exit_status_for(s, st, st->exec, o->file, NULL);
+        goto out_free;
+    }
+    for (uint32_t i = 0; i < type->nresults; i++) {
+        char text[CLI_VALUE_MAX];
+        puts(cli_value_format(&results[i], text, sizeof text));
+    }
+    status = EXIT_OK;
+out_free:
+    free(args);
+    free(results);
+    return status;
+}
+
+static int run_module(const run_opts *o) {
+    run_state st = { 0 };
+    int status = EXIT_LOAD;
+    wr_error err = { 0 };
+    size_t len;
+
+    if (!read_file(o->file, &st.bytes, &len)) {
+        fprintf(stderr, "wasmctl: %s: %s\n", o->file, strerror(errno));
+        goto out;
+    }
+    if (wr_module_load(st.bytes, len, &st.module, &err) != WR_OK) {
+        print_load_error(o->file, &err);
+        goto out;
+    }
+
+    /* The module's command line: its own name, then everything after it. */
+    st.argv = calloc((size_t)o->nargs + 1, sizeof *st.argv);
+    if (!st.argv) {
+        fprintf(stderr, "wasmctl: out of memory\n");
+        goto out;
+    }
+    st.argv[0] = o->file;
+    for (int i = 0; i < o->nargs; i++)
+        st.argv[i + 1] = o->args[i];
+    wasi_config cfg = {
+        .argv = st.argv,
+        .argc = (size_t)o->nargs + 1,
+        .env = o->env,
+        .nenv = o->nenv,
+        .stdin_fd = STDIN_FILENO,
+        .stdout_fd = STDOUT_FILENO,
+        .stderr_fd = STDERR_FILENO,
+        .preopens = o->dirs,
+        .npreopens = o->ndirs,
+    };
+    if (wasi_ctx_new(&cfg, &st.wasi, &err) != WR_OK) {
+        /* The detail names the directory or descriptor and says what went wrong. */
+        fprintf(stderr, "wasmctl: %s\n", err.detail[0] ? err.detail : wr_status_message(err.status));
+        goto out;
+    }
+
+    st.store = wr_store_new(NULL);
+    st.exec = st.store ? wr_exec_new(st.store) : NULL;
+    uint32_t nimports = wr_module_import_count(st.module);
+    st.imports = calloc(nimports + 1, sizeof *st.imports);
+    if (!st.store || !st.exec || !st.imports) {
+        fprintf(stderr, "wasmctl: out of memory\n");
+        goto out;
+    }
+    if (wasi_ctx_link(st.wasi, st.store, st.module, st.imports, &err) != WR_OK) {
+        print_load_error(o->file, &err);
+        goto out;
+    }
+    wr_instance *inst;
+    wr_status s = wr_instantiate(st.store, st.module, st.imports, nimports, &inst, &err);
+    if (s != WR_OK) {
+        /* A trap in the start function has no execution context to take a backtrace from. */
+        status = exit_status_for(s, &st, NULL, o->file, wr_status_is_trap(s) ? NULL : &err);
+        goto out;
+    }
+    wr_exec_set_fuel(st.exec, o->fuel);
+
+    if (o->invoke) {
+        status = invoke(o, &st, inst);
+        goto out;
+    }
+    wr_extern start;
+    if (!wr_instance_export(inst, "_start", &start) || !is_void_func(&start)) {
+        fprintf(stderr, "wasmctl: %s: no _start function to run (use --invoke NAME to call an export)\n",
+                o->file);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    s = call_void(&st, start.of.func);
+    status = s == WR_OK ? EXIT_OK : exit_status_for(s, &st, st.exec, o->file, NULL);
+
+out:
+    fflush(stdout);
+    run_state_free(&st);
+    return status;
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, or NULL when `arg` is another option. */
+static const char *option_value(const char *name, int argc, char **argv, int *i) {
+    size_t n = strlen(name);
+    const char *arg = argv[*i];
+    if (strncmp(arg, name, n) != 0)
+        return NULL;
+    if (arg[n] == '=')
+        return arg + n + 1;
+    if (arg[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "wasmctl: %s needs a value\n", name);
+        exit(EXIT_USAGE);
+    }
+    return argv[++*i];
+}
+
+static bool parse_fuel(const char *text, int64_t *ret) {
+    char *end;
+    if (*text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v > INT64_MAX)
+        return false;
+    *ret = (int64_t)v;
+    return true;
+}
+
+static int cmd_run(int argc, char **argv) {
+    run_opts o = { .fuel = WR_FUEL_UNLIMITED };
+    /* Each option takes one argv slot at least, so argc bounds the lists. */
+    o.dirs = calloc((size_t)argc + 1, sizeof *o.dirs);
+    o.env = calloc((size_t)argc + 1, sizeof *o.env);
+    int status = EXIT_USAGE;
+    if (!o.dirs || !o.env) {
+        fprintf(stderr, "wasmctl: out of memory\n");
+        status = EXIT_LOAD;
+        goto out;
+    }
+
+    int i = 0;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *v;
+        if (strcmp(argv[i], "--") == 0) {
+            i++;
+            break;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            status = EXIT_OK;
+            goto out;
+        } else if ((v = option_value("--invoke", argc, argv, &i))) {
+            o.invoke = v;
+        } else if ((v = option_value("--dir", argc, argv, &i))) {
+            /* HOST::GUEST; a host path containing "::" needs an explicit GUEST after it. */
+            const char *sep = strstr(v, "::");
+            wasi_preopen *d = &o.dirs[o.ndirs++];
+            if (sep) {
+                d->host_path = strndup(v, (size_t)(sep - v));
+                d->guest_path = sep + 2;
+            } else {
+                d->host_path = strdup(v);
+                d->guest_path = v;
+            }
+            if (!d->host_path || !d->host_path[0] || !d->guest_path[0]) {
+                fprintf(stderr, "wasmctl: --dir %s: expected HOST or HOST::GUEST\n", v);
+                goto out;
+            }
+        } else if ((v = option_value("--env", argc, argv, &i))) {
+            if (v[0] == '=' || !strchr(v, '=')) {
+                fprintf(stderr, "wasmctl: --env %s: expected NAME=VALUE\n", v);
+                goto out;
+            }
+            o.env[o.nenv++] = v;
+        } else if ((v = option_value("--fuel", argc, argv, &i))) {
+            if (!parse_fuel(v, &o.fuel)) {
+                fprintf(stderr, "wasmctl: --fuel %s: expected a number of fuel units\n", v);
+                goto out;
+            }
+        } else {
+            fprintf(stderr, "wasmctl: run: unknown option %s\n\n", argv[i]);
+            usage(stderr);
+            goto out;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "wasmctl: run: no module given\n\n");
+        usage(stderr);
+        goto out;
+    }
+    o.file = argv[i];
+    o.args = argv + i + 1;
+    o.nargs = argc - i - 1;
+    status = run_module(&o);
+
+out:
+    for (size_t k = 0; k < o.ndirs; k++)
+        free((char *)o.dirs[k].host_path);
+    free(o.dirs);
+    free(o.env);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 2, argv + 2);
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("wasmctl %s\n", WASMD_VERSION);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "wasmctl: unknown command \"%s\"\n\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

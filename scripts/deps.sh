@@ -1,0 +1,67 @@
+#!/bin/sh
+# deps.sh - installs the Debian 12 packages that wasmd needs to build, test and run.
+#
+# Idempotent and quiet: packages already installed are left alone, and when
+# nothing is missing this script prints nothing and touches no package list.
+# Run as root, or as a user with sudo.  `make deps` and `make check` call it.
+set -eu
+
+# One package per word.  Grouped by what needs them.
+PACKAGES="
+    build-essential pkg-config
+    wabt
+    clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+    libcmocka-dev
+    libcjson-dev
+    libuv1-dev libyaml-dev libgpiod-dev libasound2-dev libsystemd-dev
+    libcurl4-openssl-dev
+    python3
+    espeak-ng sox alsa-utils
+"
+# build-essential, pkg-config:        the C toolchain and library flags for the Makefile
+# wabt:                               wat2wasm/wast2json for the spec tests and hand-written test modules
+# clang-14, lld-14, wasi-libc,
+#   libclang-rt-14-dev-wasm32:        building C test programs and examples for wasm32-wasi
+# libcmocka-dev:                      unit tests (tests/unit)
+# libcjson-dev:                       the spec test driver (reads wast2json output)
+# libuv1-dev, libyaml-dev, libgpiod-dev,
+#   libasound2-dev, libsystemd-dev:   the daemon (event loop, config, GPIO, microphone, sd_notify)
+# libcurl4-openssl-dev:               the daemon's HTTP host imports
+# python3:                            test and benchmark scripts
+# espeak-ng, sox, alsa-utils:         making and checking audio test data for the microphone HAL
+
+# A package counts as present only when dpkg says "install ok installed";
+# a removed package can still be known to dpkg with another status.
+missing=""
+for pkg in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [ "$status" != "install ok installed" ]; then
+        missing="$missing $pkg"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "deps.sh: missing packages:$missing; run as root or install sudo" >&2
+    exit 1
+fi
+
+echo "deps.sh: installing$missing" >&2
+# apt's output is kept in a file and shown only when something fails, so
+# that a successful run stays quiet (debconf chatters on stderr otherwise).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# The package lists are refreshed only when something has to be installed.
+# shellcheck disable=SC2086 # $SUDO and $missing are meant to split into words
+if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 ||
+   ! $SUDO env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
+    cat "$log" >&2
+    echo "deps.sh: installing$missing failed" >&2
+    exit 1
+fi

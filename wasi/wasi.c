@@ -1,0 +1,609 @@
+/*
+ * wasi.c - WASI contexts and linking, and the calls that touch no files:
+ * arguments, environment, clocks, randomness, exit, yield, poll_oneoff.
+ *
+ * Every host function the store sees is the same trampoline; its `env` is
+ * a wasi__binding naming the context and the function, and the
+ * implementations (here, in fd.c and path.c) receive the guest memory
+ * already looked up.  The guest gets a WASI errno as the i32 result; host
+ * problems never trap, except proc_exit which ends the call on purpose.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define NS_PER_SEC 1000000000u
+
+/* ---- The function table ----------------------------------------------- */
+
+static const struct {
+    const char *name;
+    const char *params;        /* 'i' i32, 'I' i64 */
+    const char *results;
+    wasi__impl *impl;
+} funcs[WASI__NFUNCS] = {
+#define WASI__FUNC_ROW(name, params, results) { #name, params, results, wasi__##name },
+    WASI__FUNC_MAP(WASI__FUNC_ROW)
+#undef WASI__FUNC_ROW
+};
+
+/* Every WASI import is this host function; `env` says which one it is and for which context. */
+static wr_status trampoline(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
+    const wasi__binding *b = env;
+    wasi__mem mem = { NULL, 0 };
+    wr_memory *m = wr_exec_memory(exec);
+    if (m) {
+        mem.base = wr_memory_data(m);
+        mem.size = wr_memory_size(m);
+    }
+    uint32_t e = funcs[b->func_id].impl(b->ctx, &mem, args);
+    if (e == WASI__EXITED)
+        return WR_TRAP_EXIT;
+    if (funcs[b->func_id].results[0])
+        results[0] = e;
+    return WR_OK;
+}
+
+/* ---- Contexts --------------------------------------------------------- */
+
+/* Fills `err` (if not NULL) and returns `s`; `fmt` may be NULL for no detail. */
+static wr_status set_error(wr_error *err, wr_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static wr_status set_error(wr_error *err, wr_status s, const char *fmt, ...) {
+    if (err) {
+        err->status = s;
+        err->offset = 0;
+        err->detail[0] = '\0';
+        if (fmt) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+            va_end(ap);
+        }
+    }
+    return s;
+}
+
+/*
+ * Copies `n` strings into *ret (with *ret_n set as soon as the array
+ * exists, so that wasi_ctx_free can free a partial copy); *ret_bytes gets
+ * their total size with one NUL each.
+ */
+static wr_status copy_strings(const char *const *src, size_t n, const char *what, char ***ret, uint32_t *ret_n,
+                              uint32_t *ret_bytes, wr_error *err) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!src[i])
+            return set_error(err, WR_ERR_ARGS, "%s[%zu] is NULL", what, i);
+        bytes += strlen(src[i]) + 1;
+    }
+    if (bytes > WASI_MAX_ARGS_BYTES)
+        return set_error(err, WR_ERR_LIMIT, "%s: %llu bytes, the limit is %u", what, (unsigned long long)bytes,
+                         WASI_MAX_ARGS_BYTES);
+    char **copy = calloc(n ? n : 1, sizeof *copy);
+    if (!copy)
+        return set_error(err, WR_ERR_NOMEM, "%s", what);
+    *ret = copy;
+    *ret_n = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        if (!(copy[i] = strdup(src[i])))
+            return set_error(err, WR_ERR_NOMEM, "%s", what);
+    *ret_bytes = (uint32_t)bytes;
+    return WR_OK;
+}
+
+/* Gives the guest its own duplicate of a host stdio descriptor as `fd`. */
+static wr_status add_stdio(wasi_ctx *ctx, uint32_t fd, int host, wr_error *err) {
+    static const char *const names[] = { "stdin", "stdout", "stderr" };
+    if (host < 0)
+        return WR_OK;
+    int dup_fd = fcntl(host, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0)
+        return set_error(err, WR_ERR_IO, "%s (fd %d): %s", names[fd], host, strerror(errno));
+    if (wasi__fd_set(ctx, fd, dup_fd, WASI_RIGHTS_FILE, 0) != WASI_ESUCCESS) {
+        close(dup_fd);
+        return set_error(err, WR_ERR_NOMEM, "%s", names[fd]);
+    }
+    return WR_OK;
+}
+
+static wr_status add_preopen(wasi_ctx *ctx, uint32_t fd, const wasi_preopen *p, wr_error *err) {
+    if (!p->host_path || !p->guest_path || !p->guest_path[0])
+        return set_error(err, WR_ERR_ARGS, "preopen %u: empty path", fd - WASI_FIRST_FREE_FD);
+    if (strlen(p->guest_path) > WASI_MAX_PATH)
+        return set_error(err, WR_ERR_LIMIT, "preopen %s: guest path too long", p->guest_path);
+    char *guest = strdup(p->guest_path);
+    if (!guest)
+        return set_error(err, WR_ERR_NOMEM, "preopen %s", p->guest_path);
+    /* Read access is needed to list the directory later (fd_readdir). */
+    int dirfd = open(p->host_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        free(guest);
+        return set_error(err, WR_ERR_IO, "%s: %s", p->host_path, strerror(errno));
+    }
+    if (wasi__fd_set(ctx, fd, dirfd, WASI_RIGHTS_DIR, WASI_RIGHTS_DIR | WASI_RIGHTS_FILE) != WASI_ESUCCESS) {
+        close(dirfd);
+        free(guest);
+        return set_error(err, WR_ERR_NOMEM, "preopen %s", p->guest_path);
+    }
+    ctx->fds[fd].preopen = guest;
+    return WR_OK;
+}
+
+wr_status wasi_ctx_new(const wasi_config *cfg, wasi_ctx **ret_ctx, wr_error *err) {
+    set_error(err, WR_OK, NULL);
+    if (cfg->npreopens > WASI_MAX_FDS - WASI_FIRST_FREE_FD)
+        return set_error(err, WR_ERR_LIMIT, "%zu preopens, the limit is %u", cfg->npreopens,
+                              WASI_MAX_FDS - WASI_FIRST_FREE_FD);
+    wasi_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return set_error(err, WR_ERR_NOMEM, NULL);
+    for (uint32_t i = 0; i < WASI__NFUNCS; i++)
+        ctx->bindings[i] = (wasi__binding){ ctx, i };
+
+    wr_status s = copy_strings(cfg->argv, cfg->argc, "argv", &ctx->argv, &ctx->argc, &ctx->argv_bytes, err);
+    if (s == WR_OK)
+        s = copy_strings(cfg->env, cfg->nenv, "env", &ctx->env, &ctx->nenv, &ctx->env_bytes, err);
+    for (size_t i = 0; s == WR_OK && i < cfg->nenv; i++)
+        if (!strchr(cfg->env[i], '='))
+            s = set_error(err, WR_ERR_ARGS, "env: \"%s\" is not NAME=VALUE", cfg->env[i]);
+    if (s == WR_OK)
+        s = add_stdio(ctx, 0, cfg->stdin_fd, err);
+    if (s == WR_OK)
+        s = add_stdio(ctx, 1, cfg->stdout_fd, err);
+    if (s == WR_OK)
+        s = add_stdio(ctx, 2, cfg->stderr_fd, err);
+    for (size_t i = 0; s == WR_OK && i < cfg->npreopens; i++)
+        s = add_preopen(ctx, WASI_FIRST_FREE_FD + (uint32_t)i, &cfg->preopens[i], err);
+    if (s != WR_OK) {
+        wasi_ctx_free(ctx);
+        return s;
+    }
+    *ret_ctx = ctx;
+    return WR_OK;
+}
+
+void wasi_ctx_free(wasi_ctx *ctx) {
+    if (!ctx)
+        return;
+    /* The arrays were calloc'ed, so entries never filled are NULL. */
+    for (uint32_t i = 0; ctx->argv && i < ctx->argc; i++)
+        free(ctx->argv[i]);
+    free(ctx->argv);
+    for (uint32_t i = 0; ctx->env && i < ctx->nenv; i++)
+        free(ctx->env[i]);
+    free(ctx->env);
+    wasi__fd_table_free(ctx);
+    free(ctx);
+}
+
+bool wasi_ctx_exit_code(const wasi_ctx *ctx, uint32_t *ret_code) {
+    if (!ctx->exited)
+        return false;
+    *ret_code = ctx->exit_code;
+    return true;
+}
+
+/* ---- Linking ---------------------------------------------------------- */
+
+static wr_valtype sig_type(char c) {
+    return c == 'I' ? WR_I64 : WR_I32;
+}
+
+/* Appends to a NUL-terminated string in a buffer of `size` bytes, cutting it short if need be. */
+static void append(char *buf, size_t size, const char *s) {
+    size_t n = strlen(buf);
+    snprintf(buf + n, size - n, "%s", s);
+}
+
+/* "(i32 i64) -> (i32)" for error messages. */
+static void format_functype(const wr_functype *t, char *buf, size_t size) {
+    buf[0] = '\0';
+    append(buf, size, "(");
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        append(buf, size, i ? " " : "");
+        append(buf, size, wr_valtype_name(t->types[i]));
+    }
+    append(buf, size, ") -> (");
+    for (uint32_t i = 0; i < t->nresults; i++) {
+        append(buf, size, i ? " " : "");
+        append(buf, size, wr_valtype_name(t->types[t->nparams + i]));
+    }
+    append(buf, size, ")");
+}
+
+static int find_func(const char *name, size_t len) {
+    for (int i = 0; i < WASI__NFUNCS; i++)
+        if (strlen(funcs[i].name) == len && memcmp(funcs[i].name, name, len) == 0)
+            return i;
+    return -1;
+}
+
+wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err) {
+    set_error(err, WR_OK, NULL);
+    uint32_t n = wr_module_import_count(m);
+    for (uint32_t i = 0; i < n; i++) {
+        wr_import_desc d;
+        wr_module_import(m, i, &d);
+        int id = -1;
+        if (d.module_len == strlen(WASI_MODULE_NAME) && memcmp(d.module, WASI_MODULE_NAME, d.module_len) == 0 &&
+            d.kind == WR_EXTERN_FUNC)
+            id = find_func(d.name, d.name_len);
+        if (id < 0)
+            return set_error(err, WR_ERR_UNKNOWN_IMPORT, "%.*s.%.*s (%s)", (int)d.module_len, d.module,
+                                  (int)d.name_len, d.name, wr_externkind_name(d.kind));
+
+        wr_valtype types[16];
+        wr_functype want = {
+            .nparams = (uint32_t)strlen(funcs[id].params),
+            .nresults = (uint32_t)strlen(funcs[id].results),
+            .types = types,
+        };
+        for (uint32_t k = 0; k < want.nparams; k++)
+            types[k] = sig_type(funcs[id].params[k]);
+        for (uint32_t k = 0; k < want.nresults; k++)
+            types[want.nparams + k] = sig_type(funcs[id].results[k]);
+        const wr_functype *have = d.functype;
+        if (have->nparams != want.nparams || have->nresults != want.nresults ||
+            memcmp(have->types, want.types, (want.nparams + want.nresults) * sizeof *types) != 0) {
+            char want_s[96], have_s[96];
+            format_functype(&want, want_s, sizeof want_s);
+            format_functype(have, have_s, sizeof have_s);
+            return set_error(err, WR_ERR_INCOMPATIBLE_IMPORT, "%s.%s: WASI has %s, the module expects %s",
+                                  WASI_MODULE_NAME, funcs[id].name, want_s, have_s);
+        }
+        wr_func *f = wr_func_new_host(s, &want, trampoline, &ctx->bindings[id]);
+        if (!f)
+            return set_error(err, WR_ERR_NOMEM, "%s.%s", WASI_MODULE_NAME, funcs[id].name);
+        imports[i].kind = WR_EXTERN_FUNC;
+        imports[i].of.func = f;
+    }
+    return WR_OK;
+}
+
+/* ---- args, environ ---------------------------------------------------- */
+
+/* Writes `n` pointers at `ptrs` and the strings themselves at `buf`, as argv/environ. */
+static uint32_t store_strings(const wasi__mem *mem, char *const *strs, uint32_t n, uint32_t bytes, uint32_t ptrs,
+                              uint32_t buf) {
+    if (!wasi__mem_ok(mem, ptrs, (uint64_t)n * 4) || !wasi__mem_ok(mem, buf, bytes))
+        return WASI_EFAULT;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = strlen(strs[i]) + 1;
+        wasi__store32(mem, ptrs + 4 * i, buf);
+        memcpy(wasi__at(mem, buf), strs[i], len);
+        buf += (uint32_t)len;
+    }
+    return WASI_ESUCCESS;
+}
+
+static uint32_t store_sizes(const wasi__mem *mem, uint32_t n, uint32_t bytes, uint32_t ret_n, uint32_t ret_bytes) {
+    if (!wasi__mem_ok(mem, ret_n, 4) || !wasi__mem_ok(mem, ret_bytes, 4))
+        return WASI_EFAULT;
+    wasi__store32(mem, ret_n, n);
+    wasi__store32(mem, ret_bytes, bytes);
+    return WASI_ESUCCESS;
+}
+
+uint32_t wasi__args_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return store_strings(mem, ctx->argv, ctx->argc, ctx->argv_bytes, WASI_ARG32(args, 0), WASI_ARG32(args, 1));
+}
+
+uint32_t wasi__args_sizes_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return store_sizes(mem, ctx->argc, ctx->argv_bytes, WASI_ARG32(args, 0), WASI_ARG32(args, 1));
+}
+
+uint32_t wasi__environ_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return store_strings(mem, ctx->env, ctx->nenv, ctx->env_bytes, WASI_ARG32(args, 0), WASI_ARG32(args, 1));
+}
+
+uint32_t wasi__environ_sizes_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return store_sizes(mem, ctx->nenv, ctx->env_bytes, WASI_ARG32(args, 0), WASI_ARG32(args, 1));
+}
+
+/* ---- Clocks ----------------------------------------------------------- */
+
+static bool host_clock(uint32_t id, clockid_t *ret) {
+    switch (id) {
+    case WASI_CLOCK_REALTIME: *ret = CLOCK_REALTIME; return true;
+    case WASI_CLOCK_MONOTONIC: *ret = CLOCK_MONOTONIC; return true;
+    case WASI_CLOCK_PROCESS_CPUTIME_ID: *ret = CLOCK_PROCESS_CPUTIME_ID; return true;
+    case WASI_CLOCK_THREAD_CPUTIME_ID: *ret = CLOCK_THREAD_CPUTIME_ID; return true;
+    }
+    return false;
+}
+
+static uint64_t ts_to_ns(const struct timespec *ts) {
+    if (ts->tv_sec < 0)
+        return 0;
+    return (uint64_t)ts->tv_sec * NS_PER_SEC + (uint64_t)ts->tv_nsec;
+}
+
+/* Reads clock `id` in nanoseconds; false (with errno) if it cannot be read. */
+static bool clock_now(clockid_t id, uint64_t *ret_ns) {
+    struct timespec ts;
+    if (clock_gettime(id, &ts) < 0)
+        return false;
+    *ret_ns = ts_to_ns(&ts);
+    return true;
+}
+
+uint32_t wasi__clock_res_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t ret = WASI_ARG32(args, 1);
+    clockid_t id;
+    if (!host_clock(WASI_ARG32(args, 0), &id))
+        return WASI_EINVAL;
+    if (!wasi__mem_ok(mem, ret, 8))
+        return WASI_EFAULT;
+    struct timespec ts;
+    if (clock_getres(id, &ts) < 0)
+        return wasi_errno_from_host(errno);
+    wasi__store64(mem, ret, ts_to_ns(&ts));
+    return WASI_ESUCCESS;
+}
+
+/* The precision argument is a hint; the host clock is read at its own. */
+uint32_t wasi__clock_time_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t ret = WASI_ARG32(args, 2);
+    clockid_t id;
+    if (!host_clock(WASI_ARG32(args, 0), &id))
+        return WASI_EINVAL;
+    if (!wasi__mem_ok(mem, ret, 8))
+        return WASI_EFAULT;
+    uint64_t ns;
+    if (!clock_now(id, &ns))
+        return wasi_errno_from_host(errno);
+    wasi__store64(mem, ret, ns);
+    return WASI_ESUCCESS;
+}
+
+/* ---- random, proc, sched ---------------------------------------------- */
+
+uint32_t wasi__random_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t buf = WASI_ARG32(args, 0), len = WASI_ARG32(args, 1);
+    if (!wasi__mem_ok(mem, buf, len))
+        return WASI_EFAULT;
+    uint8_t *p = wasi__at(mem, buf);
+    /* getrandom returns at most 32 MiB per call, and may be interrupted. */
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return wasi_errno_from_host(errno);
+        }
+        p += n;
+        len -= (uint32_t)n;
+    }
+    return WASI_ESUCCESS;
+}
+
+uint32_t wasi__proc_exit(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    ctx->exited = true;
+    ctx->exit_code = WASI_ARG32(args, 0);
+    return WASI__EXITED;
+}
+
+uint32_t wasi__sched_yield(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    sched_yield();
+    return WASI_ESUCCESS;
+}
+
+/* ---- poll_oneoff ------------------------------------------------------ */
+
+/*
+ * Waits until one of the subscriptions is ready: a clock reaching its
+ * timeout, or a descriptor becoming readable/writable.  Clocks are turned
+ * into one deadline on CLOCK_MONOTONIC; descriptors go to one ppoll().
+ * A subscription that is wrong (bad descriptor, unknown clock) produces an
+ * event with that error at once, as the WASI spec asks, rather than
+ * failing the whole call.
+ */
+
+/* Subscription field offsets (see WASI_SUBSCRIPTION_SIZE). */
+#define SUB_USERDATA      0u
+#define SUB_TAG           8u
+#define SUB_CLOCK_ID      16u
+#define SUB_CLOCK_TIMEOUT 24u
+#define SUB_CLOCK_FLAGS   40u
+#define SUB_FD            16u
+/* Event field offsets (see WASI_EVENT_SIZE). */
+#define EV_USERDATA 0u
+#define EV_ERROR    8u
+#define EV_TYPE     10u
+#define EV_NBYTES   16u
+#define EV_FLAGS    24u
+
+typedef struct poll_sub {
+    uint64_t userdata;
+    uint8_t type;              /* WASI_EVENTTYPE_* */
+    uint16_t error;            /* set: an immediate event with this error */
+    uint64_t deadline;         /* clocks: CLOCK_MONOTONIC ns */
+    int pollfd;                /* descriptors: index in the pollfd array */
+} poll_sub;
+
+static void store_event(const wasi__mem *mem, uint32_t out, uint32_t i, const poll_sub *s, uint16_t error,
+                        uint64_t nbytes, uint16_t flags) {
+    uint32_t ev = out + i * WASI_EVENT_SIZE;
+    memset(wasi__at(mem, ev), 0, WASI_EVENT_SIZE);
+    wasi__store64(mem, ev + EV_USERDATA, s->userdata);
+    wasi__store16(mem, ev + EV_ERROR, error);
+    wasi__store8(mem, ev + EV_TYPE, s->type);
+    wasi__store64(mem, ev + EV_NBYTES, nbytes);
+    wasi__store16(mem, ev + EV_FLAGS, flags);
+}
+
+/* Reads one subscription; clock ones get their monotonic deadline, descriptor ones a pollfd. */
+static void read_subscription(wasi_ctx *ctx, const wasi__mem *mem, uint32_t in, uint64_t mono_now, poll_sub *s,
+                              struct pollfd *pfds, nfds_t *npfds) {
+    s->userdata = wasi__load64(mem, in + SUB_USERDATA);
+    s->type = wasi__at(mem, in + SUB_TAG)[0];
+    s->error = WASI_ESUCCESS;
+    s->pollfd = -1;
+    if (s->type == WASI_EVENTTYPE_CLOCK) {
+        uint64_t timeout = wasi__load64(mem, in + SUB_CLOCK_TIMEOUT);
+        uint16_t flags = wasi__load16(mem, in + SUB_CLOCK_FLAGS);
+        clockid_t id;
+        uint64_t now;
+        if (!host_clock(wasi__load32(mem, in + SUB_CLOCK_ID), &id)) {
+            s->error = WASI_EINVAL;
+            return;
+        }
+        if (flags & WASI_SUBCLOCK_ABSTIME) {
+            if (!clock_now(id, &now)) {
+                s->error = wasi_errno_from_host(errno);
+                return;
+            }
+            timeout = timeout > now ? timeout - now : 0;
+        }
+        s->deadline = timeout > UINT64_MAX - mono_now ? UINT64_MAX : mono_now + timeout;
+    } else if (s->type == WASI_EVENTTYPE_FD_READ || s->type == WASI_EVENTTYPE_FD_WRITE) {
+        uint32_t e;
+        wasi__fd *f = wasi__fd_lookup(ctx, wasi__load32(mem, in + SUB_FD), WASI_RIGHT_POLL_FD_READWRITE, &e);
+        if (!f) {
+            s->error = (uint16_t)e;
+            return;
+        }
+        s->pollfd = (int)*npfds;
+        pfds[*npfds].fd = f->host;
+        pfds[*npfds].events = s->type == WASI_EVENTTYPE_FD_READ ? POLLIN : POLLOUT;
+        pfds[*npfds].revents = 0;
+        ++*npfds;
+    } else {
+        s->error = WASI_EINVAL;
+    }
+}
+
+uint32_t wasi__poll_oneoff(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t in = WASI_ARG32(args, 0), out = WASI_ARG32(args, 1);
+    uint32_t nsubs = WASI_ARG32(args, 2), ret_n = WASI_ARG32(args, 3);
+    if (nsubs == 0 || nsubs > WASI_MAX_POLL_SUBS)
+        return WASI_EINVAL;
+    if (!wasi__mem_ok(mem, in, (uint64_t)nsubs * WASI_SUBSCRIPTION_SIZE) ||
+        !wasi__mem_ok(mem, out, (uint64_t)nsubs * WASI_EVENT_SIZE) || !wasi__mem_ok(mem, ret_n, 4))
+        return WASI_EFAULT;
+
+    poll_sub *subs = calloc(nsubs, sizeof *subs);
+    struct pollfd *pfds = calloc(nsubs, sizeof *pfds);
+    uint32_t e = WASI_ENOMEM;
+    if (!subs || !pfds)
+        goto out_free;
+
+    uint64_t now;
+    if (!clock_now(CLOCK_MONOTONIC, &now)) {
+        e = wasi_errno_from_host(errno);
+        goto out_free;
+    }
+    /* Every subscription is read before any event is written: `in` and `out` may overlap. */
+    nfds_t npfds = 0;
+    bool immediate = false;
+    uint64_t deadline = UINT64_MAX;
+    bool have_clock = false;
+    for (uint32_t i = 0; i < nsubs; i++) {
+        poll_sub *s = &subs[i];
+        read_subscription(ctx, mem, in + i * WASI_SUBSCRIPTION_SIZE, now, s, pfds, &npfds);
+        if (s->error != WASI_ESUCCESS) {
+            immediate = true;
+        } else if (s->type == WASI_EVENTTYPE_CLOCK) {
+            have_clock = true;
+            if (s->deadline < deadline)
+                deadline = s->deadline;
+        }
+    }
+
+    /* Wait: not at all if something is ready already, forever if there is neither clock nor error. */
+    for (;;) {
+        struct timespec ts, *tsp = NULL;
+        if (immediate || (have_clock && deadline <= now)) {
+            ts = (struct timespec){ 0, 0 };
+            tsp = &ts;
+        } else if (have_clock && deadline != UINT64_MAX) {
+            uint64_t left = deadline - now;
+            ts.tv_sec = (time_t)(left / NS_PER_SEC);
+            ts.tv_nsec = (long)(left % NS_PER_SEC);
+            tsp = &ts;
+        }
+        int r = ppoll(pfds, npfds, tsp, NULL);
+        if (r >= 0)
+            break;
+        if (errno != EINTR) {
+            e = wasi_errno_from_host(errno);
+            goto out_free;
+        }
+        if (!clock_now(CLOCK_MONOTONIC, &now)) {
+            e = wasi_errno_from_host(errno);
+            goto out_free;
+        }
+    }
+    if (!clock_now(CLOCK_MONOTONIC, &now)) {
+        e = wasi_errno_from_host(errno);
+        goto out_free;
+    }
+
+    uint32_t nevents = 0;
+    for (uint32_t i = 0; i < nsubs; i++) {
+        const poll_sub *s = &subs[i];
+        if (s->error != WASI_ESUCCESS) {
+            store_event(mem, out, nevents++, s, s->error, 0, 0);
+        } else if (s->type == WASI_EVENTTYPE_CLOCK) {
+            if (s->deadline <= now)
+                store_event(mem, out, nevents++, s, WASI_ESUCCESS, 0, 0);
+        } else {
+            const struct pollfd *p = &pfds[s->pollfd];
+            if (!p->revents)
+                continue;
+            uint16_t error = WASI_ESUCCESS, flags = 0;
+            int avail = 0;
+            if (p->revents & POLLNVAL)
+                error = WASI_EBADF;
+            else if ((p->revents & POLLERR) && !(p->revents & (POLLIN | POLLOUT)))
+                error = WASI_EIO;
+            if (p->revents & POLLHUP)
+                flags |= WASI_EVENTRW_HANGUP;
+            /* How much can be read without blocking, where the host can tell. */
+            if (s->type == WASI_EVENTTYPE_FD_READ && ioctl(p->fd, FIONREAD, &avail) < 0)
+                avail = 0;
+            store_event(mem, out, nevents++, s, error, avail > 0 ? (uint64_t)avail : 0, flags);
+        }
+    }
+    wasi__store32(mem, ret_n, nevents);
+    e = WASI_ESUCCESS;
+
+out_free:
+    free(subs);
+    free(pfds);
+    return e;
+}
+
+/* ---- Not implemented yet: a later issue completes these --------------- */
+
+/* proc_raise is deprecated in WASI and wasi-libc's raise() does not need it. */
+uint32_t wasi__proc_raise(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return WASI_ENOSYS;
+}
+
+/* No sockets are handed to guests yet; these come with the daemon's network capability. */
+uint32_t wasi__sock_accept(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return WASI_ENOSYS;
+}
+
+uint32_t wasi__sock_recv(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return WASI_ENOSYS;
+}
+
+uint32_t wasi__sock_send(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return WASI_ENOSYS;
+}
+
+uint32_t wasi__sock_shutdown(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    return WASI_ENOSYS;
+}

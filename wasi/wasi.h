@@ -1,0 +1,200 @@
+/*
+ * wasi.h - wasi_snapshot_preview1 for modules run by the wasmd engine (wr.h).
+ *
+ * A wasi_ctx is one guest process as WASI sees it: its arguments, its
+ * environment, its file descriptor table (with rights) and its exit code.
+ * wasi_ctx_link() turns every wasi_snapshot_preview1 import of a module into
+ * a host function of the given store, bound to the context; the functions
+ * find the guest's memory through wr_exec_memory() at each call, so linking
+ * needs no instance and one context may serve the instance that is being
+ * created from that import list.
+ *
+ * The guest sees only what the configuration gives it: exactly the listed
+ * arguments and environment variables (nothing is taken from the host's
+ * environment), its three stdio descriptors, and the preopened directories.
+ * Paths are resolved beneath a preopened directory; a path that would leave
+ * it (an absolute path, "..", or a symbolic link pointing outside) fails
+ * with WASI_ENOTCAPABLE.
+ *
+ * Every wasi_snapshot_preview1 function can be imported, so any wasi-libc
+ * program links.  Not implemented yet, and returning WASI_ENOSYS (52):
+ * path_create_directory, path_filestat_set_times, path_link, path_readlink,
+ * path_remove_directory, path_rename, path_symlink, path_unlink_file (in
+ * wasi/path.c), proc_raise and sock_accept/recv/send/shutdown (wasi/wasi.c).
+ *
+ * Every guest pointer and length is checked against the memory size before
+ * it is used (WASI_EFAULT), and host errors reach the guest as the WASI
+ * errno of the same meaning (wasi_errno_from_host).
+ *
+ * Host calls block the calling thread (reads, writes, poll_oneoff's sleeps).
+ * Nothing here is thread-safe: use a context from one thread at a time.
+ * The library does not log and does not touch signal dispositions.
+ */
+#ifndef WASI_H
+#define WASI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wr.h"
+
+/* The import module name this layer serves. */
+#define WASI_MODULE_NAME "wasi_snapshot_preview1"
+
+/*
+ * WASI errno values (wasi_snapshot_preview1 "errno") as the guest sees them:
+ * name, value, and the Linux errno that translates to it (0 for none:
+ * NOTCAPABLE is WASI's own, for a sandbox or rights violation).
+ */
+#define WASI_ERRNO_MAP(X) \
+    X(SUCCESS,         0, 0) \
+    X(2BIG,            1, E2BIG) \
+    X(ACCES,           2, EACCES) \
+    X(ADDRINUSE,       3, EADDRINUSE) \
+    X(ADDRNOTAVAIL,    4, EADDRNOTAVAIL) \
+    X(AFNOSUPPORT,     5, EAFNOSUPPORT) \
+    X(AGAIN,           6, EAGAIN) \
+    X(ALREADY,         7, EALREADY) \
+    X(BADF,            8, EBADF) \
+    X(BADMSG,          9, EBADMSG) \
+    X(BUSY,           10, EBUSY) \
+    X(CANCELED,       11, ECANCELED) \
+    X(CHILD,          12, ECHILD) \
+    X(CONNABORTED,    13, ECONNABORTED) \
+    X(CONNREFUSED,    14, ECONNREFUSED) \
+    X(CONNRESET,      15, ECONNRESET) \
+    X(DEADLK,         16, EDEADLK) \
+    X(DESTADDRREQ,    17, EDESTADDRREQ) \
+    X(DOM,            18, EDOM) \
+    X(DQUOT,          19, EDQUOT) \
+    X(EXIST,          20, EEXIST) \
+    X(FAULT,          21, EFAULT) \
+    X(FBIG,           22, EFBIG) \
+    X(HOSTUNREACH,    23, EHOSTUNREACH) \
+    X(IDRM,           24, EIDRM) \
+    X(ILSEQ,          25, EILSEQ) \
+    X(INPROGRESS,     26, EINPROGRESS) \
+    X(INTR,           27, EINTR) \
+    X(INVAL,          28, EINVAL) \
+    X(IO,             29, EIO) \
+    X(ISCONN,         30, EISCONN) \
+    X(ISDIR,          31, EISDIR) \
+    X(LOOP,           32, ELOOP) \
+    X(MFILE,          33, EMFILE) \
+    X(MLINK,          34, EMLINK) \
+    X(MSGSIZE,        35, EMSGSIZE) \
+    X(MULTIHOP,       36, EMULTIHOP) \
+    X(NAMETOOLONG,    37, ENAMETOOLONG) \
+    X(NETDOWN,        38, ENETDOWN) \
+    X(NETRESET,       39, ENETRESET) \
+    X(NETUNREACH,     40, ENETUNREACH) \
+    X(NFILE,          41, ENFILE) \
+    X(NOBUFS,         42, ENOBUFS) \
+    X(NODEV,          43, ENODEV) \
+    X(NOENT,          44, ENOENT) \
+    X(NOEXEC,         45, ENOEXEC) \
+    X(NOLCK,          46, ENOLCK) \
+    X(NOLINK,         47, ENOLINK) \
+    X(NOMEM,          48, ENOMEM) \
+    X(NOMSG,          49, ENOMSG) \
+    X(NOPROTOOPT,     50, ENOPROTOOPT) \
+    X(NOSPC,          51, ENOSPC) \
+    X(NOSYS,          52, ENOSYS) \
+    X(NOTCONN,        53, ENOTCONN) \
+    X(NOTDIR,         54, ENOTDIR) \
+    X(NOTEMPTY,       55, ENOTEMPTY) \
+    X(NOTRECOVERABLE, 56, ENOTRECOVERABLE) \
+    X(NOTSOCK,        57, ENOTSOCK) \
+    X(NOTSUP,         58, ENOTSUP) \
+    X(NOTTY,          59, ENOTTY) \
+    X(NXIO,           60, ENXIO) \
+    X(OVERFLOW,       61, EOVERFLOW) \
+    X(OWNERDEAD,      62, EOWNERDEAD) \
+    X(PERM,           63, EPERM) \
+    X(PIPE,           64, EPIPE) \
+    X(PROTO,          65, EPROTO) \
+    X(PROTONOSUPPORT, 66, EPROTONOSUPPORT) \
+    X(PROTOTYPE,      67, EPROTOTYPE) \
+    X(RANGE,          68, ERANGE) \
+    X(ROFS,           69, EROFS) \
+    X(SPIPE,          70, ESPIPE) \
+    X(SRCH,           71, ESRCH) \
+    X(STALE,          72, ESTALE) \
+    X(TIMEDOUT,       73, ETIMEDOUT) \
+    X(TXTBSY,         74, ETXTBSY) \
+    X(XDEV,           75, EXDEV) \
+    X(NOTCAPABLE,     76, 0)
+
+typedef enum wasi_errno {
+#define WASI__ERRNO_ENUM(name, value, host) WASI_E##name = value,
+    WASI_ERRNO_MAP(WASI__ERRNO_ENUM)
+#undef WASI__ERRNO_ENUM
+} wasi_errno;
+
+/* A directory the guest may use: `host_path` appears to it as `guest_path`. */
+typedef struct wasi_preopen {
+    const char *host_path;
+    const char *guest_path;
+} wasi_preopen;
+
+/*
+ * What a new context is made from.  Nothing here is kept: strings are
+ * copied, the stdio descriptors are duplicated (so the guest closing its
+ * fd 1 does not close the embedder's), and the preopened directories are
+ * opened by wasi_ctx_new() itself.
+ */
+typedef struct wasi_config {
+    const char *const *argv;     /* argv[0] is the program (module) name */
+    size_t argc;
+    const char *const *env;      /* "NAME=VALUE" strings: the guest's whole environment */
+    size_t nenv;
+    int stdin_fd;                /* host descriptors for guest fds 0, 1, 2; -1 for none */
+    int stdout_fd;
+    int stderr_fd;
+    const wasi_preopen *preopens;/* appear as guest fds 3, 4, ... in this order */
+    size_t npreopens;
+} wasi_config;
+
+typedef struct wasi_ctx wasi_ctx;
+
+/*
+ * Creates a context from `cfg`.  On success *ret_ctx is the caller's, freed
+ * with wasi_ctx_free().  On failure returns the status (WR_ERR_NOMEM,
+ * WR_ERR_ARGS for a malformed configuration, WR_ERR_LIMIT, WR_ERR_IO when a
+ * descriptor or directory cannot be opened) with the cause in `err` (which
+ * may be NULL).  argv and env take at most 1 MiB each (WASI_MAX_ARGS_BYTES in wasi/internal.h).
+ */
+wr_status wasi_ctx_new(const wasi_config *cfg, wasi_ctx **ret_ctx, wr_error *err);
+
+/*
+ * Closes every descriptor the context holds and frees it.  The host
+ * functions created by wasi_ctx_link() keep a pointer to the context: free
+ * it only after the store holding them (or never call them again).
+ */
+void wasi_ctx_free(wasi_ctx *ctx);
+
+/*
+ * Resolves the imports of `m`: imports[i] (there must be
+ * wr_module_import_count(m) entries) receives a host function of store `s`
+ * for every import from wasi_snapshot_preview1.  The functions belong to
+ * the store.  Any other import fails with WR_ERR_UNKNOWN_IMPORT, and an
+ * import whose type differs from the WASI signature with
+ * WR_ERR_INCOMPATIBLE_IMPORT; `err` names the import.
+ */
+wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err);
+
+/*
+ * After a call returned WR_TRAP_EXIT: true when the guest called proc_exit,
+ * with its code in *ret_code.  proc_exit makes the host function return
+ * WR_TRAP_EXIT, which unwinds the whole call like a trap.
+ */
+bool wasi_ctx_exit_code(const wasi_ctx *ctx, uint32_t *ret_code);
+
+/* The name of a WASI errno ("NOTCAPABLE"), or "unknown". */
+const char *wasi_errno_name(uint16_t e);
+
+/* The WASI errno for a Linux errno value (positive); WASI_EIO for one WASI lacks. */
+uint16_t wasi_errno_from_host(int host_errno);
+
+#endif /* WASI_H */
