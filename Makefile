@@ -42,6 +42,11 @@ WASMCTL     := $(BUILD)/wasmctl
 
 # ---- Tests --------------------------------------------------------------
 
+# Guest programs for the WASI and wasmctl tests: C built with clang + wasi-libc, and .wat.
+WASI_C      := $(sort $(wildcard tests/wasi/*.c))
+WASI_WAT    := $(sort $(wildcard tests/wasi/*.wat))
+WASI_WASM   := $(WASI_C:tests/wasi/%.c=$(BUILD)/tests/wasi/%.wasm) $(WASI_WAT:tests/wasi/%.wat=$(BUILD)/tests/wasi/%.wasm)
+WASM_CC     ?= clang
 WAT_SRC     := $(sort $(wildcard tests/wat/*.wat))
 WAT_WASM    := $(WAT_SRC:tests/wat/%.wat=$(BUILD)/tests/wat/%.wasm)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -52,7 +57,7 @@ FUZZ_MUTANTS ?= 100
 FUZZ_SECONDS ?= 600
 
 .PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps
-all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM)
+all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,6 +80,14 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBWASI) $(LIBWR)
 
 # Test modules written in the text format.
 $(BUILD)/tests/wat/%.wasm: tests/wat/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --debug-names $< -o $@
+
+$(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
+
+$(BUILD)/tests/wasi/%.wasm: tests/wasi/%.wat
 	@mkdir -p $(dir $@)
 	wat2wasm --debug-names $< -o $@
 
@@ -107,7 +120,7 @@ fuzz:
 	cp $$(find build-fuzz/spec-json -name '*.wasm' ! -path '*/simd_*') build-fuzz/corpus/
 	build-fuzz/fuzz_module -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus
 
-integration: $(WASMCTL)
+integration: $(WASMCTL) $(WASI_WASM) $(WAT_WASM)
 	tests/integration/run.sh $(BUILD)
 
 # The sanitizer pass rebuilds everything in build-asan/ and runs the same suites.
