@@ -101,7 +101,7 @@ $(MUTATE): tests/fuzz/fuzz_module.c tests/fuzz/mutate.c $(LIBWR)
 
 # ---- Running tests ------------------------------------------------------
 
-unit: $(UNIT_BIN) $(WAT_WASM)
+unit: $(UNIT_BIN) $(WAT_WASM) $(WASI_WASM)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; TEST_WASM_DIR=$(BUILD)/tests/wat $$t; done
 
 spec: $(SPECTEST)

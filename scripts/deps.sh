@@ -11,6 +11,7 @@ PACKAGES="
     build-essential pkg-config
     wabt
     clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+    rustc libstd-rust-dev-wasm32
     libcmocka-dev
     libcjson-dev
     libuv1-dev libyaml-dev libgpiod-dev libasound2-dev libsystemd-dev
@@ -22,6 +23,8 @@ PACKAGES="
 # wabt:                               wat2wasm/wast2json for the spec tests and hand-written test modules
 # clang-14, lld-14, wasi-libc,
 #   libclang-rt-14-dev-wasm32:        building C test programs and examples for wasm32-wasi
+# rustc, libstd-rust-dev-wasm32:      Debian's rustc and its wasm32-wasi std, for the Rust test
+#                                     program (tests/wasi/rust_hello.rs); the rustup toolchain has no wasm target
 # libcmocka-dev:                      unit tests (tests/unit)
 # libcjson-dev:                       the spec test driver (reads wast2json output)
 # libuv1-dev, libyaml-dev, libgpiod-dev,

@@ -226,6 +226,11 @@ static uint32_t do_io(wasi_ctx *ctx, const wasi__mem *mem, enum io_op op, uint32
         e = WASI_EINVAL;
     if (e != WASI_ESUCCESS)
         goto out_free_iov;
+    /* Everything the blocking read would check has been checked: a retry gives the same answers. */
+    if (op == IO_READ && wasi__would_block(ctx, f->host, WASI_WAIT_READABLE)) {
+        e = WASI__PARKED;
+        goto out_free_iov;
+    }
     ssize_t n;
     do {
         switch (op) {
@@ -431,7 +436,7 @@ uint32_t wasi__fd_filestat_set_size(wasi_ctx *ctx, const wasi__mem *mem, const u
     return ftruncate(f->host, (off_t)size) < 0 ? host_error() : WASI_ESUCCESS;
 }
 
-/* One timespec for futimens from a WASI timestamp and the fstflags for it. */
+/* One timespec for futimens/utimensat from a WASI timestamp and the fstflags for it. */
 static struct timespec fst_time(uint64_t ns, bool set, bool now) {
     struct timespec ts = { 0, UTIME_OMIT };
     if (now) {
@@ -443,6 +448,17 @@ static struct timespec fst_time(uint64_t ns, bool set, bool now) {
     return ts;
 }
 
+uint32_t wasi__fst_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ret_ts[2]) {
+    /* A time cannot be both given and "now". */
+    if ((fst & ~WASI_FSTFLAGS_ALL) ||
+        ((fst & WASI_FSTFLAG_ATIM) && (fst & WASI_FSTFLAG_ATIM_NOW)) ||
+        ((fst & WASI_FSTFLAG_MTIM) && (fst & WASI_FSTFLAG_MTIM_NOW)))
+        return WASI_EINVAL;
+    ret_ts[0] = fst_time(atim, fst & WASI_FSTFLAG_ATIM, fst & WASI_FSTFLAG_ATIM_NOW);
+    ret_ts[1] = fst_time(mtim, fst & WASI_FSTFLAG_MTIM, fst & WASI_FSTFLAG_MTIM_NOW);
+    return WASI_ESUCCESS;
+}
+
 uint32_t wasi__fd_filestat_set_times(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
     uint64_t atim = WASI_ARG64(args, 1), mtim = WASI_ARG64(args, 2);
     uint32_t fst = WASI_ARG32(args, 3) & 0xffff;
@@ -450,14 +466,10 @@ uint32_t wasi__fd_filestat_set_times(wasi_ctx *ctx, const wasi__mem *mem, const 
     wasi__fd *f = wasi__fd_lookup(ctx, WASI_ARG32(args, 0), WASI_RIGHT_FD_FILESTAT_SET_TIMES, &e);
     if (!f)
         return e;
-    if ((fst & ~WASI_FSTFLAGS_ALL) ||
-        ((fst & WASI_FSTFLAG_ATIM) && (fst & WASI_FSTFLAG_ATIM_NOW)) ||
-        ((fst & WASI_FSTFLAG_MTIM) && (fst & WASI_FSTFLAG_MTIM_NOW)))
-        return WASI_EINVAL;
-    struct timespec ts[2] = {
-        fst_time(atim, fst & WASI_FSTFLAG_ATIM, fst & WASI_FSTFLAG_ATIM_NOW),
-        fst_time(mtim, fst & WASI_FSTFLAG_MTIM, fst & WASI_FSTFLAG_MTIM_NOW),
-    };
+    struct timespec ts[2];
+    e = wasi__fst_times(atim, mtim, fst, ts);
+    if (e != WASI_ESUCCESS)
+        return e;
     return futimens(f->host, ts) < 0 ? host_error() : WASI_ESUCCESS;
 }
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "wasi.h"
 
@@ -243,6 +244,7 @@ typedef struct wasi__fd {
  */
 typedef uint32_t wasi__impl(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args);
 #define WASI__EXITED 0x10000u  /* not an errno: proc_exit was called */
+#define WASI__PARKED 0x10001u  /* not an errno: the call waits, ctx->pending says for what */
 
 /*
  * Every wasi_snapshot_preview1 function, in witx order.  The signatures are
@@ -313,6 +315,29 @@ typedef struct wasi__binding {
     uint32_t func_id;          /* enum wasi__func_id */
 } wasi__binding;
 
+/* The most parameters a WASI function has (path_open). */
+#define WASI__MAX_PARAMS 9u
+
+struct wasi__poll_state;
+
+/*
+ * A call parked in nonblocking mode.  The trampoline fills in which call it
+ * was, its arguments and the guest memory; the implementation fills in the
+ * wait and whatever state the retry needs (poll_oneoff's subscriptions).
+ */
+typedef struct wasi__pending {
+    bool active;
+    bool retrying;             /* set while wasi_ctx_complete runs the call again */
+    uint32_t func_id;
+    uint64_t args[WASI__MAX_PARAMS];
+    wr_memory *memory;         /* the caller's memory, or NULL */
+    uint64_t deadline;         /* CLOCK_MONOTONIC ns, or WASI_NO_DEADLINE */
+    wasi_wait_fd *fds;         /* points at `one_fd` or into `poll` */
+    size_t nfds;
+    wasi_wait_fd one_fd;       /* fd_read's single descriptor */
+    struct wasi__poll_state *poll; /* owned; poll_oneoff only */
+} wasi__pending;
+
 struct wasi_ctx {
     char **argv;               /* owned, argc strings */
     uint32_t argc;
@@ -323,6 +348,9 @@ struct wasi_ctx {
 
     wasi__fd *fds;             /* owned; slots 0..nfds-1, free ones have host == -1 */
     uint32_t nfds;
+
+    bool nonblocking;          /* wasi_config.nonblocking */
+    wasi__pending pending;
 
     bool exited;               /* proc_exit was called */
     uint32_t exit_code;
@@ -340,8 +368,19 @@ uint32_t wasi__fd_insert(wasi_ctx *ctx, int host, uint64_t rights_base, uint64_t
 wasi__fd *wasi__fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t rights, uint32_t *ret_err);
 /* The WASI file type of an open host descriptor, and the most rights one of its kind can have. */
 uint8_t wasi__host_filetype(int host, uint64_t *ret_max_rights);
+/*
+ * In nonblocking mode, whether a read from `host` would block: true (and
+ * ctx->pending's wait set to that descriptor) when it has no O_NONBLOCK of
+ * its own and nothing to read yet.
+ */
+bool wasi__would_block(wasi_ctx *ctx, int host, unsigned events);
 /* Closes every descriptor and frees the table. */
 void wasi__fd_table_free(wasi_ctx *ctx);
+/*
+ * The two timespecs for futimens/utimensat from WASI timestamps and
+ * fstflags; WASI_EINVAL for unknown flags or a time both given and "now".
+ */
+uint32_t wasi__fst_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ret_ts[2]);
 /* Fills a 64-byte filestat at guest address `ptr` (already checked) from a host stat. */
 void wasi__store_filestat(const wasi__mem *mem, uint32_t ptr, const struct stat *st);
 
@@ -356,5 +395,11 @@ void wasi__store_filestat(const wasi__mem *mem, uint32_t ptr, const struct stat 
  */
 uint32_t wasi__open_beneath(int dirfd, const char *path, int flags, bool follow, int *ret_fd);
 uint32_t wasi__open_walk(int dirfd, const char *path, int flags, bool follow, int *ret_fd);
+/*
+ * When true, wasi__open_beneath always walks (as on a kernel without
+ * openat2), so that tests can run every path call through the fallback.
+ * Only tests set it.
+ */
+extern bool wasi__force_walk;
 
 #endif /* WASI_INTERNAL_H */

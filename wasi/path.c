@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -44,6 +45,8 @@
 
 /* Set once openat2 turned out to be missing (ENOSYS: old kernel or a seccomp filter). */
 static bool openat2_missing;
+
+bool wasi__force_walk;
 
 #ifdef SYS_openat2
 /* Returns a WASI errno, or UINT32_MAX when openat2 is not available. */
@@ -260,7 +263,7 @@ uint32_t wasi__open_beneath(int dirfd, const char *path, int flags, bool follow,
     if (path[0] == '/')
         return WASI_ENOTCAPABLE;
 #ifdef SYS_openat2
-    if (!openat2_missing) {
+    if (!openat2_missing && !wasi__force_walk) {
         uint32_t e = open_openat2(dirfd, path, flags, follow, ret_fd);
         if (e != UINT32_MAX)
             return e;
@@ -403,41 +406,320 @@ uint32_t wasi__path_filestat_get(wasi_ctx *ctx, const wasi__mem *mem, const uint
     return WASI_ESUCCESS;
 }
 
-/* ---- Not implemented yet: a later issue completes these --------------- */
+/* ---- The parent of a path's final component ------------------------- */
 
 /*
- * These change the tree (or read links), so each needs the parent of its
- * final component resolved beneath the directory and the final name
- * checked; they come with the escape tests.
+ * The calls that create, remove, rename, link or read a name act on the
+ * final component itself, not on what it points to.  So the path is split
+ * into its directory part, which is resolved beneath the starting directory
+ * like any path_open, and its final name, which is then given to the *at()
+ * system call relative to that directory.  A single name relative to a
+ * directory we resolved cannot leave it: the kernel does not follow a
+ * symbolic link in the final component of mkdirat, unlinkat, renameat,
+ * linkat (without AT_SYMLINK_FOLLOW), symlinkat, readlinkat, or utimensat
+ * with AT_SYMLINK_NOFOLLOW.
+ *
+ * Where a call must follow a final symbolic link (path_filestat_set_times
+ * and path_link with LOOKUP_SYMLINK_FOLLOW, or a name with a trailing slash,
+ * which the kernel would follow by itself), the link is read here and its
+ * target spliced into the path, which is then resolved again from the top:
+ * the kernel never follows it on its own.
  */
+
+/* How the final component is treated when it is a symbolic link. */
+enum last_link {
+    LAST_KEEP,             /* act on the link itself; the kernel does not follow it either */
+    LAST_FOLLOW_IF_SLASH,  /* act on the link, unless a trailing slash asks to follow it */
+    LAST_FOLLOW,           /* act on what it points to */
+};
+
+/* The directory holding the final component, and that component. */
+typedef struct parent_ref {
+    int fd;                              /* owned O_PATH descriptor of the directory */
+    char name[WASI_MAX_NAME + 2];        /* the final name, with one '/' kept if the path ended in slashes */
+} parent_ref;
+
+static bool is_dot_or_dotdot(const char *name, size_t len) {
+    return (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
+}
+
+/*
+ * Resolves everything but the final component of `path` beneath `dirfd`.
+ * A final "." or ".." is resolved too (it names a directory, never an entry
+ * that could be created or removed) and becomes "." in that directory, so
+ * that "x/.." cannot reach past the starting directory and the kernel's
+ * answer for "." (EEXIST, EINVAL, EBUSY...) applies.
+ */
+static uint32_t resolve_parent(int dirfd, const char *path, enum last_link how, parent_ref *ret) {
+    if (strlen(path) > WASI_MAX_PATH)
+        return WASI_ENAMETOOLONG;
+    char *cur = strdup(path);
+    if (!cur)
+        return WASI_ENOMEM;
+    unsigned nlinks = 0;
+    uint32_t e;
+    for (;;) {
+        if (cur[0] == '\0') {
+            e = WASI_ENOENT;
+            break;
+        }
+        if (cur[0] == '/') {
+            e = WASI_ENOTCAPABLE;
+            break;
+        }
+        /* Split "dir/name//" into "dir", "name" and the trailing slash. */
+        size_t len = strlen(cur);
+        bool slash = false;
+        while (len > 0 && cur[len - 1] == '/') {
+            len--;
+            slash = true;
+        }
+        size_t start = len;
+        while (start > 0 && cur[start - 1] != '/')
+            start--;
+        size_t name_len = len - start;
+        if (name_len > WASI_MAX_NAME) {
+            e = WASI_ENAMETOOLONG;
+            break;
+        }
+        char name[WASI_MAX_NAME + 1];
+        memcpy(name, cur + start, name_len);
+        name[name_len] = '\0';
+
+        int fd;
+        if (is_dot_or_dotdot(name, name_len)) {
+            cur[len] = '\0';
+            e = wasi__open_beneath(dirfd, cur, O_PATH | O_DIRECTORY, true, &fd);
+            if (e == WASI_ESUCCESS) {
+                ret->fd = fd;
+                strcpy(ret->name, ".");
+            }
+            break;
+        }
+        /* The directory part keeps its own trailing slash ("a/" for "a/b"), which is harmless. */
+        cur[start] = '\0';
+        e = wasi__open_beneath(dirfd, start ? cur : ".", O_PATH | O_DIRECTORY, true, &fd);
+        if (e != WASI_ESUCCESS)
+            break;
+
+        bool follow = how == LAST_FOLLOW || (how == LAST_FOLLOW_IF_SLASH && slash);
+        char target[WASI_MAX_PATH + 1];
+        ssize_t n = follow ? readlinkat(fd, name, target, sizeof target) : -1;
+        if (n < 0) {
+            /* Not a link (EINVAL), or missing: the call itself reports on the name. */
+            ret->fd = fd;
+            snprintf(ret->name, sizeof ret->name, "%s%s", name, slash ? "/" : "");
+            e = WASI_ESUCCESS;
+            break;
+        }
+        close(fd);
+        /* Same rules as the walk: bounded, never empty, never absolute. */
+        if (++nlinks > WASI_MAX_SYMLINKS) {
+            e = WASI_ELOOP;
+            break;
+        }
+        if ((size_t)n > WASI_MAX_PATH || start + (size_t)n + 1 > WASI_MAX_PATH) {
+            e = WASI_ENAMETOOLONG;
+            break;
+        }
+        if (n == 0) {
+            e = WASI_ENOENT;
+            break;
+        }
+        if (target[0] == '/') {
+            e = WASI_ENOTCAPABLE;
+            break;
+        }
+        /* The target is relative to the link's directory: "dir/" + target (+ "/"). */
+        char *next = malloc(start + (size_t)n + 2);
+        if (!next) {
+            e = WASI_ENOMEM;
+            break;
+        }
+        memcpy(next, cur, start);
+        memcpy(next + start, target, (size_t)n);
+        next[start + (size_t)n] = slash ? '/' : '\0';
+        next[start + (size_t)n + 1] = '\0';
+        free(cur);
+        cur = next;
+    }
+    free(cur);
+    return e;
+}
+
+/* ---- path_* that change the tree or read links ----------------------- */
+
+/*
+ * The common start of the one-path calls: the directory with the rights the
+ * call needs, the guest path copied out, and its parent resolved.
+ */
+static uint32_t one_path(wasi_ctx *ctx, const wasi__mem *mem, uint32_t dirfd, uint64_t rights, uint32_t path,
+                         uint32_t path_len, enum last_link how, parent_ref *ret) {
+    uint32_t e;
+    wasi__fd *dir = dir_lookup(ctx, dirfd, rights, &e);
+    if (!dir)
+        return e;
+    char name[WASI_MAX_PATH + 1];
+    e = path_from_guest(mem, path, path_len, name);
+    if (e != WASI_ESUCCESS)
+        return e;
+    return resolve_parent(dir->host, name, how, ret);
+}
+
+/* The WASI result of a system call that returned `r` (0 or -1 with errno). */
+static uint32_t sys_result(int r) {
+    return r < 0 ? wasi_errno_from_host(errno) : WASI_ESUCCESS;
+}
+
+/* Mode of directories that path_create_directory makes; the process umask applies. */
+#define CREATE_DIR_MODE 0777
+
 uint32_t wasi__path_create_directory(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
-}
-
-uint32_t wasi__path_filestat_set_times(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
-}
-
-uint32_t wasi__path_link(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
-}
-
-uint32_t wasi__path_readlink(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    parent_ref p;
+    uint32_t e = one_path(ctx, mem, WASI_ARG32(args, 0), WASI_RIGHT_PATH_CREATE_DIRECTORY, WASI_ARG32(args, 1),
+                          WASI_ARG32(args, 2), LAST_KEEP, &p);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = sys_result(mkdirat(p.fd, p.name, CREATE_DIR_MODE));
+    close(p.fd);
+    return e;
 }
 
 uint32_t wasi__path_remove_directory(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
-}
-
-uint32_t wasi__path_rename(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
-}
-
-uint32_t wasi__path_symlink(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    parent_ref p;
+    uint32_t e = one_path(ctx, mem, WASI_ARG32(args, 0), WASI_RIGHT_PATH_REMOVE_DIRECTORY, WASI_ARG32(args, 1),
+                          WASI_ARG32(args, 2), LAST_KEEP, &p);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = sys_result(unlinkat(p.fd, p.name, AT_REMOVEDIR));
+    /* POSIX allows EEXIST for a directory that is not empty; WASI programs test for ENOTEMPTY. */
+    if (e == WASI_EEXIST)
+        e = WASI_ENOTEMPTY;
+    close(p.fd);
+    return e;
 }
 
 uint32_t wasi__path_unlink_file(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    parent_ref p;
+    uint32_t e = one_path(ctx, mem, WASI_ARG32(args, 0), WASI_RIGHT_PATH_UNLINK_FILE, WASI_ARG32(args, 1),
+                          WASI_ARG32(args, 2), LAST_KEEP, &p);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = sys_result(unlinkat(p.fd, p.name, 0));
+    close(p.fd);
+    return e;
+}
+
+uint32_t wasi__path_filestat_set_times(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t lookup = WASI_ARG32(args, 1);
+    uint64_t atim = WASI_ARG64(args, 4), mtim = WASI_ARG64(args, 5);
+    uint32_t fst = WASI_ARG32(args, 6) & 0xffff;
+    struct timespec ts[2];
+    parent_ref p;
+    uint32_t e = one_path(ctx, mem, WASI_ARG32(args, 0), WASI_RIGHT_PATH_FILESTAT_SET_TIMES, WASI_ARG32(args, 2),
+                          WASI_ARG32(args, 3),
+                          (lookup & WASI_LOOKUP_SYMLINK_FOLLOW) ? LAST_FOLLOW : LAST_FOLLOW_IF_SLASH, &p);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = wasi__fst_times(atim, mtim, fst, ts);
+    /* Links were followed above; what is left is the object itself. */
+    if (e == WASI_ESUCCESS)
+        e = sys_result(utimensat(p.fd, p.name, ts, AT_SYMLINK_NOFOLLOW));
+    close(p.fd);
+    return e;
+}
+
+uint32_t wasi__path_readlink(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t buf = WASI_ARG32(args, 3), buf_len = WASI_ARG32(args, 4), ret_used = WASI_ARG32(args, 5);
+    parent_ref p;
+    uint32_t e = one_path(ctx, mem, WASI_ARG32(args, 0), WASI_RIGHT_PATH_READLINK, WASI_ARG32(args, 1),
+                          WASI_ARG32(args, 2), LAST_FOLLOW_IF_SLASH, &p);
+    if (e != WASI_ESUCCESS)
+        return e;
+    if (!wasi__mem_ok(mem, buf, buf_len) || !wasi__mem_ok(mem, ret_used, 4)) {
+        close(p.fd);
+        return WASI_EFAULT;
+    }
+    char target[WASI_MAX_PATH + 1];
+    ssize_t n = readlinkat(p.fd, p.name, target, sizeof target);
+    int err = errno;
+    close(p.fd);
+    if (n < 0)
+        return wasi_errno_from_host(err);
+    /* The raw target, cut to the buffer as readlink(2) does; no NUL is added. */
+    uint32_t k = (size_t)n < buf_len ? (uint32_t)n : buf_len;
+    memcpy(wasi__at(mem, buf), target, k);
+    wasi__store32(mem, ret_used, k);
+    return WASI_ESUCCESS;
+}
+
+uint32_t wasi__path_symlink(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t old_path = WASI_ARG32(args, 0), old_len = WASI_ARG32(args, 1);
+    /*
+     * The link's contents are stored as given: they are only a string until
+     * something follows the link, and every resolution here refuses targets
+     * that leave the directory (absolute ones, or too many "..").
+     */
+    char target[WASI_MAX_PATH + 1];
+    uint32_t e;
+    wasi__fd *dir = dir_lookup(ctx, WASI_ARG32(args, 2), WASI_RIGHT_PATH_SYMLINK, &e);
+    if (!dir)
+        return e;
+    e = path_from_guest(mem, old_path, old_len, target);
+    if (e != WASI_ESUCCESS)
+        return e;
+    parent_ref p;
+    e = one_path(ctx, mem, WASI_ARG32(args, 2), WASI_RIGHT_PATH_SYMLINK, WASI_ARG32(args, 3), WASI_ARG32(args, 4),
+                 LAST_KEEP, &p);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = sys_result(symlinkat(target, p.fd, p.name));
+    close(p.fd);
+    return e;
+}
+
+uint32_t wasi__path_link(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t old_fd = WASI_ARG32(args, 0), old_lookup = WASI_ARG32(args, 1);
+    uint32_t old_path = WASI_ARG32(args, 2), old_len = WASI_ARG32(args, 3);
+    uint32_t new_fd = WASI_ARG32(args, 4), new_path = WASI_ARG32(args, 5), new_len = WASI_ARG32(args, 6);
+    uint32_t e;
+    /* Both directories are checked before either path is touched. */
+    if (!dir_lookup(ctx, old_fd, WASI_RIGHT_PATH_LINK_SOURCE, &e) ||
+        !dir_lookup(ctx, new_fd, WASI_RIGHT_PATH_LINK_TARGET, &e))
+        return e;
+    parent_ref from, to;
+    e = one_path(ctx, mem, old_fd, WASI_RIGHT_PATH_LINK_SOURCE, old_path, old_len,
+                 (old_lookup & WASI_LOOKUP_SYMLINK_FOLLOW) ? LAST_FOLLOW : LAST_FOLLOW_IF_SLASH, &from);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = one_path(ctx, mem, new_fd, WASI_RIGHT_PATH_LINK_TARGET, new_path, new_len, LAST_KEEP, &to);
+    if (e == WASI_ESUCCESS) {
+        /* Flags 0: a link is linked as itself, any following was done above. */
+        e = sys_result(linkat(from.fd, from.name, to.fd, to.name, 0));
+        close(to.fd);
+    }
+    close(from.fd);
+    return e;
+}
+
+uint32_t wasi__path_rename(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    uint32_t old_fd = WASI_ARG32(args, 0), old_path = WASI_ARG32(args, 1), old_len = WASI_ARG32(args, 2);
+    uint32_t new_fd = WASI_ARG32(args, 3), new_path = WASI_ARG32(args, 4), new_len = WASI_ARG32(args, 5);
+    uint32_t e;
+    if (!dir_lookup(ctx, old_fd, WASI_RIGHT_PATH_RENAME_SOURCE, &e) ||
+        !dir_lookup(ctx, new_fd, WASI_RIGHT_PATH_RENAME_TARGET, &e))
+        return e;
+    parent_ref from, to;
+    e = one_path(ctx, mem, old_fd, WASI_RIGHT_PATH_RENAME_SOURCE, old_path, old_len, LAST_KEEP, &from);
+    if (e != WASI_ESUCCESS)
+        return e;
+    e = one_path(ctx, mem, new_fd, WASI_RIGHT_PATH_RENAME_TARGET, new_path, new_len, LAST_KEEP, &to);
+    if (e == WASI_ESUCCESS) {
+        e = sys_result(renameat(from.fd, from.name, to.fd, to.name));
+        if (e == WASI_EEXIST)
+            e = WASI_ENOTEMPTY; /* as for rmdir: a directory replaced only when empty */
+        close(to.fd);
+    }
+    close(from.fd);
+    return e;
 }

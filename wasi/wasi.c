@@ -46,11 +46,62 @@ static wr_status trampoline(wr_exec *exec, void *env, const uint64_t *args, uint
         mem.base = wr_memory_data(m);
         mem.size = wr_memory_size(m);
     }
-    uint32_t e = funcs[b->func_id].impl(b->ctx, &mem, args);
+    wasi_ctx *ctx = b->ctx;
+    /* A call parked earlier and never completed was abandoned by the embedder. */
+    if (ctx->pending.active)
+        wasi_ctx_cancel(ctx);
+    uint32_t e = funcs[b->func_id].impl(ctx, &mem, args);
     if (e == WASI__EXITED)
         return WR_TRAP_EXIT;
+    if (e == WASI__PARKED) {
+        /* The implementation recorded the wait; keep what the retry needs. */
+        wasi__pending *p = &ctx->pending;
+        p->active = true;
+        p->func_id = b->func_id;
+        memcpy(p->args, args, strlen(funcs[b->func_id].params) * sizeof *args);
+        p->memory = m;
+        return WR_SUSPEND;
+    }
     if (funcs[b->func_id].results[0])
         results[0] = e;
+    return WR_OK;
+}
+
+/* ---- Parked calls ----------------------------------------------------- */
+
+static void poll_state_free(struct wasi__poll_state *ps);
+
+void wasi_ctx_cancel(wasi_ctx *ctx) {
+    poll_state_free(ctx->pending.poll);
+    ctx->pending = (wasi__pending){ .deadline = WASI_NO_DEADLINE };
+}
+
+bool wasi_ctx_pending(const wasi_ctx *ctx, wasi_wait *ret_wait) {
+    if (!ctx->pending.active)
+        return false;
+    ret_wait->deadline = ctx->pending.deadline;
+    ret_wait->fds = ctx->pending.fds;
+    ret_wait->nfds = ctx->pending.nfds;
+    return true;
+}
+
+wr_status wasi_ctx_complete(wasi_ctx *ctx, uint64_t *results) {
+    wasi__pending *p = &ctx->pending;
+    if (!p->active)
+        return WR_ERR_STATE;
+    /* The memory may have moved (never shrunk) since the call was made. */
+    wasi__mem mem = { NULL, 0 };
+    if (p->memory) {
+        mem.base = wr_memory_data(p->memory);
+        mem.size = wr_memory_size(p->memory);
+    }
+    p->retrying = true;
+    uint32_t e = funcs[p->func_id].impl(ctx, &mem, p->args);
+    p->retrying = false;
+    if (e == WASI__PARKED)
+        return WR_SUSPENDED;
+    wasi_ctx_cancel(ctx);
+    results[0] = e; /* only functions with an i32 result park */
     return WR_OK;
 }
 
@@ -149,6 +200,8 @@ wr_status wasi_ctx_new(const wasi_config *cfg, wasi_ctx **ret_ctx, wr_error *err
         return set_error(err, WR_ERR_NOMEM, NULL);
     for (uint32_t i = 0; i < WASI__NFUNCS; i++)
         ctx->bindings[i] = (wasi__binding){ ctx, i };
+    ctx->nonblocking = cfg->nonblocking;
+    ctx->pending.deadline = WASI_NO_DEADLINE;
 
     wr_status s = copy_strings(cfg->argv, cfg->argc, "argv", &ctx->argv, &ctx->argc, &ctx->argv_bytes, err);
     if (s == WR_OK)
@@ -182,6 +235,7 @@ void wasi_ctx_free(wasi_ctx *ctx) {
     for (uint32_t i = 0; ctx->env && i < ctx->nenv; i++)
         free(ctx->env[i]);
     free(ctx->env);
+    wasi_ctx_cancel(ctx);
     wasi__fd_table_free(ctx);
     free(ctx);
 }
@@ -407,6 +461,13 @@ uint32_t wasi__sched_yield(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *
  * A subscription that is wrong (bad descriptor, unknown clock) produces an
  * event with that error at once, as the WASI spec asks, rather than
  * failing the whole call.
+ *
+ * The call is three steps, so that a parked call (nonblocking mode) can
+ * finish later with exactly the blocking call's results: poll_prepare reads
+ * the subscriptions once, at the time of the call (relative timeouts count
+ * from then); poll_check asks the kernel what is ready, waiting or not; and
+ * poll_report writes the events.  Blocking runs them in a row; nonblocking
+ * keeps the prepared state in ctx->pending and checks again on each retry.
  */
 
 /* Subscription field offsets (see WASI_SUBSCRIPTION_SIZE). */
@@ -430,6 +491,28 @@ typedef struct poll_sub {
     uint64_t deadline;         /* clocks: CLOCK_MONOTONIC ns */
     int pollfd;                /* descriptors: index in the pollfd array */
 } poll_sub;
+
+/* One poll_oneoff call between reading its subscriptions and writing its events. */
+typedef struct wasi__poll_state {
+    uint32_t out, ret_n;       /* where the events and their count go */
+    uint32_t nsubs;
+    poll_sub *subs;            /* owned, nsubs */
+    struct pollfd *pfds;       /* owned, room for nsubs */
+    nfds_t npfds;
+    wasi_wait_fd *wait_fds;    /* owned, npfds: the same descriptors for wasi_ctx_pending */
+    bool immediate;            /* some subscription failed: report at once */
+    bool have_clock;
+    uint64_t deadline;         /* the earliest clock, CLOCK_MONOTONIC ns */
+} poll_state;
+
+static void poll_state_free(poll_state *ps) {
+    if (!ps)
+        return;
+    free(ps->subs);
+    free(ps->pfds);
+    free(ps->wait_fds);
+    free(ps);
+}
 
 static void store_event(const wasi__mem *mem, uint32_t out, uint32_t i, const poll_sub *s, uint16_t error,
                         uint64_t nbytes, uint16_t flags) {
@@ -483,7 +566,8 @@ static void read_subscription(wasi_ctx *ctx, const wasi__mem *mem, uint32_t in, 
     }
 }
 
-uint32_t wasi__poll_oneoff(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+/* Checks the arguments and reads every subscription into a new *ret_ps. */
+static uint32_t poll_prepare(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args, poll_state **ret_ps) {
     uint32_t in = WASI_ARG32(args, 0), out = WASI_ARG32(args, 1);
     uint32_t nsubs = WASI_ARG32(args, 2), ret_n = WASI_ARG32(args, 3);
     if (nsubs == 0 || nsubs > WASI_MAX_POLL_SUBS)
@@ -492,73 +576,96 @@ uint32_t wasi__poll_oneoff(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *
         !wasi__mem_ok(mem, out, (uint64_t)nsubs * WASI_EVENT_SIZE) || !wasi__mem_ok(mem, ret_n, 4))
         return WASI_EFAULT;
 
-    poll_sub *subs = calloc(nsubs, sizeof *subs);
-    struct pollfd *pfds = calloc(nsubs, sizeof *pfds);
-    uint32_t e = WASI_ENOMEM;
-    if (!subs || !pfds)
-        goto out_free;
-
+    poll_state *ps = calloc(1, sizeof *ps);
+    if (!ps)
+        return WASI_ENOMEM;
+    ps->out = out;
+    ps->ret_n = ret_n;
+    ps->nsubs = nsubs;
+    ps->deadline = UINT64_MAX;
+    ps->subs = calloc(nsubs, sizeof *ps->subs);
+    ps->pfds = calloc(nsubs, sizeof *ps->pfds);
+    if (!ps->subs || !ps->pfds) {
+        poll_state_free(ps);
+        return WASI_ENOMEM;
+    }
     uint64_t now;
     if (!clock_now(CLOCK_MONOTONIC, &now)) {
-        e = wasi_errno_from_host(errno);
-        goto out_free;
+        poll_state_free(ps);
+        return wasi_errno_from_host(errno);
     }
     /* Every subscription is read before any event is written: `in` and `out` may overlap. */
-    nfds_t npfds = 0;
-    bool immediate = false;
-    uint64_t deadline = UINT64_MAX;
-    bool have_clock = false;
     for (uint32_t i = 0; i < nsubs; i++) {
-        poll_sub *s = &subs[i];
-        read_subscription(ctx, mem, in + i * WASI_SUBSCRIPTION_SIZE, now, s, pfds, &npfds);
+        poll_sub *s = &ps->subs[i];
+        read_subscription(ctx, mem, in + i * WASI_SUBSCRIPTION_SIZE, now, s, ps->pfds, &ps->npfds);
         if (s->error != WASI_ESUCCESS) {
-            immediate = true;
+            ps->immediate = true;
         } else if (s->type == WASI_EVENTTYPE_CLOCK) {
-            have_clock = true;
-            if (s->deadline < deadline)
-                deadline = s->deadline;
+            ps->have_clock = true;
+            if (s->deadline < ps->deadline)
+                ps->deadline = s->deadline;
         }
     }
+    *ret_ps = ps;
+    return WASI_ESUCCESS;
+}
 
-    /* Wait: not at all if something is ready already, forever if there is neither clock nor error. */
+/*
+ * Asks the kernel which descriptors are ready, waiting until something is
+ * when `block` (forever if there is neither clock nor error), not at all
+ * otherwise.  *ret_ready says whether there is an event to report.
+ */
+static uint32_t poll_check(poll_state *ps, bool block, bool *ret_ready) {
     for (;;) {
-        struct timespec ts, *tsp = NULL;
-        if (immediate || (have_clock && deadline <= now)) {
-            ts = (struct timespec){ 0, 0 };
-            tsp = &ts;
-        } else if (have_clock && deadline != UINT64_MAX) {
-            uint64_t left = deadline - now;
-            ts.tv_sec = (time_t)(left / NS_PER_SEC);
-            ts.tv_nsec = (long)(left % NS_PER_SEC);
-            tsp = &ts;
+        uint64_t now;
+        if (!clock_now(CLOCK_MONOTONIC, &now))
+            return wasi_errno_from_host(errno);
+        bool clock_due = ps->have_clock && ps->deadline <= now;
+        struct timespec ts = { 0, 0 }, *tsp = &ts;
+        if (block && !ps->immediate && !clock_due) {
+            if (!ps->have_clock || ps->deadline == UINT64_MAX) {
+                tsp = NULL;
+            } else {
+                uint64_t left = ps->deadline - now;
+                ts.tv_sec = (time_t)(left / NS_PER_SEC);
+                ts.tv_nsec = (long)(left % NS_PER_SEC);
+            }
         }
-        int r = ppoll(pfds, npfds, tsp, NULL);
-        if (r >= 0)
-            break;
-        if (errno != EINTR) {
-            e = wasi_errno_from_host(errno);
-            goto out_free;
+        int r = ppoll(ps->pfds, ps->npfds, tsp, NULL);
+        if (r < 0 && errno != EINTR)
+            return wasi_errno_from_host(errno);
+        if (r < 0)
+            continue;
+        if (!clock_now(CLOCK_MONOTONIC, &now))
+            return wasi_errno_from_host(errno);
+        /* Ready means poll_report will write at least one event. */
+        bool ready = ps->immediate || r > 0 || (ps->have_clock && ps->deadline <= now);
+        if (ready || !block) {
+            *ret_ready = ready;
+            return WASI_ESUCCESS;
         }
-        if (!clock_now(CLOCK_MONOTONIC, &now)) {
-            e = wasi_errno_from_host(errno);
-            goto out_free;
-        }
+        /* A timeout a little early by CLOCK_MONOTONIC's reckoning: wait for the rest. */
     }
-    if (!clock_now(CLOCK_MONOTONIC, &now)) {
-        e = wasi_errno_from_host(errno);
-        goto out_free;
-    }
+}
 
+/* Writes the events of everything that is ready, and their number. */
+static uint32_t poll_report(const wasi__mem *mem, const poll_state *ps) {
+    /* Checked at the call already; memory never shrinks, but this costs nothing. */
+    if (!wasi__mem_ok(mem, ps->out, (uint64_t)ps->nsubs * WASI_EVENT_SIZE) || !wasi__mem_ok(mem, ps->ret_n, 4))
+        return WASI_EFAULT;
+    uint64_t now;
+    if (!clock_now(CLOCK_MONOTONIC, &now))
+        return wasi_errno_from_host(errno);
     uint32_t nevents = 0;
-    for (uint32_t i = 0; i < nsubs; i++) {
-        const poll_sub *s = &subs[i];
+    for (uint32_t i = 0; i < ps->nsubs; i++) {
+        const poll_sub *s = &ps->subs[i];
         if (s->error != WASI_ESUCCESS) {
-            store_event(mem, out, nevents++, s, s->error, 0, 0);
+            store_event(mem, ps->out, nevents++, s, s->error, 0, 0);
         } else if (s->type == WASI_EVENTTYPE_CLOCK) {
             if (s->deadline <= now)
-                store_event(mem, out, nevents++, s, WASI_ESUCCESS, 0, 0);
+                store_event(mem, ps->out, nevents++, s, WASI_ESUCCESS, 0, 0);
         } else {
-            const struct pollfd *p = &pfds[s->pollfd];
+            const struct pollfd *p = &ps->pfds[s->pollfd];
             if (!p->revents)
                 continue;
             uint16_t error = WASI_ESUCCESS, flags = 0;
@@ -572,38 +679,119 @@ uint32_t wasi__poll_oneoff(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *
             /* How much can be read without blocking, where the host can tell. */
             if (s->type == WASI_EVENTTYPE_FD_READ && ioctl(p->fd, FIONREAD, &avail) < 0)
                 avail = 0;
-            store_event(mem, out, nevents++, s, error, avail > 0 ? (uint64_t)avail : 0, flags);
+            store_event(mem, ps->out, nevents++, s, error, avail > 0 ? (uint64_t)avail : 0, flags);
         }
     }
-    wasi__store32(mem, ret_n, nevents);
-    e = WASI_ESUCCESS;
+    wasi__store32(mem, ps->ret_n, nevents);
+    return WASI_ESUCCESS;
+}
 
-out_free:
-    free(subs);
-    free(pfds);
+/* Parks a poll_oneoff whose state `ps` (now the context's) has nothing ready yet. */
+static uint32_t poll_park(wasi_ctx *ctx, poll_state *ps) {
+    if (ps->npfds && !ps->wait_fds) {
+        ps->wait_fds = calloc(ps->npfds, sizeof *ps->wait_fds);
+        if (!ps->wait_fds)
+            return WASI_ENOMEM;
+        for (nfds_t i = 0; i < ps->npfds; i++) {
+            ps->wait_fds[i].fd = ps->pfds[i].fd;
+            ps->wait_fds[i].events = ps->pfds[i].events == POLLIN ? WASI_WAIT_READABLE : WASI_WAIT_WRITABLE;
+        }
+    }
+    ctx->pending.poll = ps;
+    ctx->pending.deadline = ps->have_clock ? ps->deadline : WASI_NO_DEADLINE;
+    ctx->pending.fds = ps->wait_fds;
+    ctx->pending.nfds = ps->npfds;
+    return WASI__PARKED;
+}
+
+uint32_t wasi__poll_oneoff(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    poll_state *ps = NULL;
+    uint32_t e;
+    if (ctx->pending.retrying) {
+        /* The subscriptions as they were read when the call was made. */
+        ps = ctx->pending.poll;
+    } else {
+        e = poll_prepare(ctx, mem, args, &ps);
+        if (e != WASI_ESUCCESS)
+            return e;
+    }
+    bool ready = false;
+    e = poll_check(ps, !ctx->nonblocking, &ready);
+    if (e == WASI_ESUCCESS && !ready) {
+        e = poll_park(ctx, ps);
+        if (e == WASI__PARKED)
+            return e; /* ps now belongs to ctx->pending */
+    }
+    if (e == WASI_ESUCCESS)
+        e = poll_report(mem, ps);
+    /* On a retry wasi_ctx_complete frees the state with the rest of the parked call. */
+    if (!ctx->pending.retrying)
+        poll_state_free(ps);
     return e;
 }
 
-/* ---- Not implemented yet: a later issue completes these --------------- */
+/*
+ * fd_read's question in nonblocking mode.  A descriptor the guest made
+ * nonblocking answers EAGAIN itself, as it would in blocking mode.  The
+ * host descriptor's own flags are left alone: stdio descriptors are shared
+ * with other processes, which must not see O_NONBLOCK appear.
+ */
+bool wasi__would_block(wasi_ctx *ctx, int host, unsigned events) {
+    if (!ctx->nonblocking)
+        return false;
+    int fl = fcntl(host, F_GETFL);
+    if (fl < 0 || (fl & O_NONBLOCK))
+        return false;
+    struct pollfd p = { .fd = host, .events = (events & WASI_WAIT_READABLE) ? POLLIN : POLLOUT };
+    int r;
+    do {
+        r = poll(&p, 1, 0);
+    } while (r < 0 && errno == EINTR);
+    /* Readable, end of file, an error or a bad descriptor: the read itself will tell. */
+    if (r != 0)
+        return false;
+    ctx->pending.one_fd = (wasi_wait_fd){ host, events };
+    ctx->pending.fds = &ctx->pending.one_fd;
+    ctx->pending.nfds = 1;
+    ctx->pending.deadline = WASI_NO_DEADLINE;
+    return true;
+}
+
+/* ---- proc_raise, sockets ---------------------------------------------- */
 
 /* proc_raise is deprecated in WASI and wasi-libc's raise() does not need it. */
 uint32_t wasi__proc_raise(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
     return WASI_ENOSYS;
 }
 
-/* No sockets are handed to guests yet; these come with the daemon's network capability. */
+/*
+ * No sockets are handed to guests yet (they come with the daemon's network
+ * capability), so these only tell the guest why it cannot: EBADF for a
+ * descriptor that is not open, ENOTSOCK for one that is not a socket, and
+ * ENOTSUP for a socket the embedder passed as stdio.
+ */
+static uint32_t no_socket(wasi_ctx *ctx, uint32_t fd) {
+    uint32_t e;
+    wasi__fd *f = wasi__fd_lookup(ctx, fd, 0, &e);
+    if (!f)
+        return e;
+    if (f->filetype != WASI_FILETYPE_SOCKET_STREAM && f->filetype != WASI_FILETYPE_SOCKET_DGRAM)
+        return WASI_ENOTSOCK;
+    return WASI_ENOTSUP;
+}
+
 uint32_t wasi__sock_accept(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    return no_socket(ctx, WASI_ARG32(args, 0));
 }
 
 uint32_t wasi__sock_recv(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    return no_socket(ctx, WASI_ARG32(args, 0));
 }
 
 uint32_t wasi__sock_send(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    return no_socket(ctx, WASI_ARG32(args, 0));
 }
 
 uint32_t wasi__sock_shutdown(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
-    return WASI_ENOSYS;
+    return no_socket(ctx, WASI_ARG32(args, 0));
 }

@@ -16,17 +16,37 @@
  * it (an absolute path, "..", or a symbolic link pointing outside) fails
  * with WASI_ENOTCAPABLE.
  *
- * Every wasi_snapshot_preview1 function can be imported, so any wasi-libc
- * program links.  Not implemented yet, and returning WASI_ENOSYS (52):
- * path_create_directory, path_filestat_set_times, path_link, path_readlink,
- * path_remove_directory, path_rename, path_symlink, path_unlink_file (in
- * wasi/path.c), proc_raise and sock_accept/recv/send/shutdown (wasi/wasi.c).
+ * Every wasi_snapshot_preview1 function is implemented, except proc_raise
+ * (deprecated; WASI_ENOSYS) and the socket calls: no socket is handed to a
+ * guest, so sock_* answer WASI_EBADF for a closed descriptor, WASI_ENOTSOCK
+ * for one that is not a socket and WASI_ENOTSUP for a socket.
  *
  * Every guest pointer and length is checked against the memory size before
  * it is used (WASI_EFAULT), and host errors reach the guest as the WASI
  * errno of the same meaning (wasi_errno_from_host).
  *
- * Host calls block the calling thread (reads, writes, poll_oneoff's sleeps).
+ * By default host calls block the calling thread (reads, writes,
+ * poll_oneoff's sleeps).  With wasi_config.nonblocking, the calls that wait
+ * for time or input (poll_oneoff, and fd_read on a descriptor without
+ * FDFLAG_NONBLOCK that has nothing to read) park instead: the host function
+ * returns WR_SUSPEND, so wr_call/wr_resume return WR_SUSPENDED, and the
+ * embedder proceeds as follows:
+ *
+ *     while (s == WR_SUSPENDED) {
+ *         wasi_wait w;
+ *         wasi_ctx_pending(ctx, &w);       // what the call waits for
+ *         ... wait for w.deadline or any of w.fds (in the daemon: libuv) ...
+ *         uint64_t res[1];
+ *         if (wasi_ctx_complete(ctx, res) == WR_OK)  // retries the call without blocking
+ *             s = wr_resume(exec, res, results, nresults);
+ *     }
+ *
+ * wasi_ctx_complete() runs the same code as the blocking call, on the
+ * state recorded when the call was made (the subscriptions and deadlines
+ * of poll_oneoff are not read again), so the guest sees the same results
+ * as it would have seen blocking.  When nothing is ready yet (a spurious
+ * wake-up) it returns WR_SUSPENDED and the call stays parked.
+ *
  * Nothing here is thread-safe: use a context from one thread at a time.
  * The library does not log and does not touch signal dispositions.
  */
@@ -154,6 +174,7 @@ typedef struct wasi_config {
     int stderr_fd;
     const wasi_preopen *preopens;/* appear as guest fds 3, 4, ... in this order */
     size_t npreopens;
+    bool nonblocking;            /* park waiting calls with WR_SUSPEND instead of blocking */
 } wasi_config;
 
 typedef struct wasi_ctx wasi_ctx;
@@ -190,6 +211,45 @@ wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_exter
  * WR_TRAP_EXIT, which unwinds the whole call like a trap.
  */
 bool wasi_ctx_exit_code(const wasi_ctx *ctx, uint32_t *ret_code);
+
+/* ---- Parked calls (wasi_config.nonblocking) --------------------------- */
+
+/* A host descriptor a parked call waits on, and for what. */
+#define WASI_WAIT_READABLE 1u
+#define WASI_WAIT_WRITABLE 2u
+typedef struct wasi_wait_fd {
+    int fd;                      /* the context's host descriptor: poll it, do not close it */
+    unsigned events;             /* WASI_WAIT_READABLE and/or WASI_WAIT_WRITABLE */
+} wasi_wait_fd;
+
+/* What a parked call waits for: the deadline, or any of the descriptors, whichever comes first. */
+#define WASI_NO_DEADLINE UINT64_MAX
+typedef struct wasi_wait {
+    uint64_t deadline;           /* CLOCK_MONOTONIC in ns (uv_hrtime()'s clock), or WASI_NO_DEADLINE */
+    const wasi_wait_fd *fds;     /* owned by the context; valid until the call completes or is cancelled */
+    size_t nfds;
+} wasi_wait;
+
+/*
+ * True when a host call of this context is parked, with what it waits for
+ * in *ret_wait.  A parked call has either a deadline or descriptors, or both.
+ */
+bool wasi_ctx_pending(const wasi_ctx *ctx, wasi_wait *ret_wait);
+
+/*
+ * Retries the parked call without blocking.  WR_OK: the call finished, and
+ * `results` (room for one slot) holds the host function's results, to pass
+ * to wr_resume().  WR_SUSPENDED: still not ready, the call stays parked
+ * (ask wasi_ctx_pending() again).  WR_ERR_STATE: no call is parked.
+ */
+wr_status wasi_ctx_complete(wasi_ctx *ctx, uint64_t *results);
+
+/*
+ * Forgets a parked call, for an embedder that abandons it (wr_exec_reset).
+ * Does nothing when none is parked.  A new host call of the context also
+ * drops a parked call that was never completed.
+ */
+void wasi_ctx_cancel(wasi_ctx *ctx);
 
 /* The name of a WASI errno ("NOTCAPABLE"), or "unknown". */
 const char *wasi_errno_name(uint16_t e);
