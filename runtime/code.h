@@ -5,12 +5,15 @@
  *   [0, WR__OPCODE_LIMIT)         the WebAssembly opcode of the same number, on frame slots
  *   WR__IOP_IMM(op)               a binary integer operation whose right operand is an immediate
  *   WR__IOP_EXTRA + WR__X_*       operations with no WebAssembly counterpart
+ *   WR__IOP_ADDR(op)              a load or store whose address is (slot + addend) mod 2^32
  *
  * Operand layouts (each operand one cell; "s" = frame slot index, "t" = branch target):
  *   unary      op s_dst s_src
  *   binary     op s_dst s_a s_b            (IMM variant: op s_dst s_a imm)
  *   load       op s_dst s_addr offset
  *   store      op s_addr s_value offset
+ *   load ADDR  op s_dst s_base addend offset
+ *   store ADDR op s_base addend s_value offset
  *   see interp.c for the others; each handler's comment gives its layout.
  */
 #ifndef WR_CODE_H
@@ -55,6 +58,7 @@ enum wr__extra_op {
     WR__X_COUNT
 };
 
-#define WR__IOP_LIMIT (WR__IOP_EXTRA + WR__X_COUNT)
+#define WR__IOP_ADDR(op) (WR__IOP_EXTRA + WR__X_COUNT + (op) - WR__OP_I32_LOAD)
+#define WR__IOP_LIMIT WR__IOP_ADDR(WR__OP_I64_STORE32 + 1)
 
 #endif /* WR_CODE_H */

@@ -29,13 +29,17 @@
 
 #include "code.h"
 
-enum { K_TEMP, K_LOCAL, K_CONST };
+/*
+ * K_LOCAL_ADD is `local.get x; i32.const k; i32.add` not yet computed: a load
+ * or store takes it as its address directly, (x + k) mod 2^32 + offset.
+ */
+enum { K_TEMP, K_LOCAL, K_CONST, K_LOCAL_ADD };
 enum { F_FUNC, F_BLOCK, F_LOOP, F_IF, F_ELSE };
 
 typedef struct centry {
     uint8_t kind;
-    uint32_t local;   /* K_LOCAL */
-    uint64_t value;   /* K_CONST */
+    uint32_t local;   /* K_LOCAL, K_LOCAL_ADD */
+    uint64_t value;   /* K_CONST: the bits; K_LOCAL_ADD: the addend */
 } centry;
 
 typedef struct cframe {
@@ -67,6 +71,9 @@ typedef struct compiler {
     uint32_t nframes, cap_frames;
 
     uint32_t nlocals;     /* params + declared locals */
+    uint64_t pool[WR_MAX_CONST_POOL]; /* constants kept in frame slots nlocals.. */
+    uint32_t npool;
+    uint32_t nbase;       /* nlocals + npool: the operand stack's first slot */
     uint32_t *local_refs; /* per local: LOCAL entries naming it on the stack */
     uint32_t total_refs;
     bool unreachable;     /* the rest of the current block is dead code */
@@ -164,14 +171,18 @@ static void emit_branch_target(compiler *c, cframe *f) {
 /* ---- The operand stack model ------------------------------------------ */
 
 static uint32_t home(const compiler *c, uint32_t i) {
-    return c->nlocals + i;
+    return c->nbase + i;
+}
+
+static bool names_local(const centry *e) {
+    return e->kind == K_LOCAL || e->kind == K_LOCAL_ADD;
 }
 
 static void push(compiler *c, uint8_t kind, uint32_t local, uint64_t value) {
     if (!grow(c, (void **)&c->stack, &c->cap_stack, c->height + 1, sizeof *c->stack))
         return;
     c->stack[c->height] = (centry){kind, local, value};
-    if (kind == K_LOCAL) {
+    if (kind == K_LOCAL || kind == K_LOCAL_ADD) {
         c->local_refs[local]++;
         c->total_refs++;
     }
@@ -188,69 +199,89 @@ static uint32_t push_temp(compiler *c) {
 static void pop_n(compiler *c, uint32_t n) {
     while (n-- && c->height) {
         centry *e = &c->stack[--c->height];
-        if (e->kind == K_LOCAL) {
+        if (names_local(e)) {
             c->local_refs[e->local]--;
             c->total_refs--;
         }
     }
 }
 
+/* Emits what puts the value of entry e (whose home is src_home) into slot dst. */
+static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint32_t dst) {
+    switch (e->kind) {
+    case K_CONST:
+        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
+        emit_cell(c, dst);
+        emit_cell(c, e->value);
+        return;
+    case K_LOCAL_ADD:
+        emit_op(c, WR__IOP_IMM(WR__OP_I32_ADD));
+        emit_cell(c, dst);
+        emit_cell(c, e->local);
+        emit_cell(c, e->value);
+        return;
+    default: {
+        uint32_t s = e->kind == K_LOCAL ? e->local : src_home;
+        if (s == dst)
+            return;
+        emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
+        emit_cell(c, dst);
+        emit_cell(c, s);
+    }
+    }
+}
+
 /* Puts stack entry i into its home slot. */
 static void materialize(compiler *c, uint32_t i) {
     centry *e = &c->stack[i];
-    if (e->kind == K_LOCAL) {
-        uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
-        (void)pos;
-        emit_cell(c, home(c, i));
-        emit_cell(c, e->local);
+    if (e->kind == K_TEMP)
+        return;
+    emit_entry_to(c, e, home(c, i), home(c, i));
+    if (names_local(e)) {
         c->local_refs[e->local]--;
         c->total_refs--;
-    } else if (e->kind == K_CONST) {
-        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
-        emit_cell(c, home(c, i));
-        emit_cell(c, e->value);
     }
     e->kind = K_TEMP;
 }
 
-/* The slot to read stack entry i from (constants are materialized first). */
+/* The frame slot of a pooled constant, or UINT32_MAX. */
+static uint32_t pool_slot(const compiler *c, uint64_t v) {
+    for (uint32_t k = 0; k < c->npool; k++)
+        if (c->pool[k] == v)
+            return c->nlocals + k;
+    return UINT32_MAX;
+}
+
+/* The slot to read stack entry i from (other constants and sums are materialized first). */
 static uint32_t operand(compiler *c, uint32_t i) {
     centry *e = &c->stack[i];
     if (e->kind == K_LOCAL)
         return e->local;
-    if (e->kind == K_CONST)
-        materialize(c, i);
+    if (e->kind == K_CONST) {
+        uint32_t slot = pool_slot(c, e->value);
+        if (slot != UINT32_MAX)
+            return slot;
+    }
+    materialize(c, i);
     return home(c, i);
 }
 
 /* Copies every entry naming local x to its home slot, before x is written. */
 static void detach_local(compiler *c, uint32_t x) {
     for (uint32_t i = 0; c->local_refs[x] && i < c->height; i++)
-        if (c->stack[i].kind == K_LOCAL && c->stack[i].local == x)
+        if (names_local(&c->stack[i]) && c->stack[i].local == x)
             materialize(c, i);
 }
 
 static void detach_all_locals(compiler *c, uint32_t below) {
     for (uint32_t i = 0; c->total_refs && i < below; i++)
-        if (c->stack[i].kind == K_LOCAL)
+        if (names_local(&c->stack[i]))
             materialize(c, i);
 }
 
 /* Emits a copy of stack entry `src` into slot `dst` (if it is not already there). */
 static void copy_entry_to(compiler *c, uint32_t src, uint32_t dst) {
-    centry *e = &c->stack[src];
-    if (e->kind == K_CONST) {
-        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
-        emit_cell(c, dst);
-        emit_cell(c, e->value);
-        return;
-    }
-    uint32_t s = e->kind == K_LOCAL ? e->local : home(c, src);
-    if (s == dst)
-        return;
-    emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
-    emit_cell(c, dst);
-    emit_cell(c, s);
+    emit_entry_to(c, &c->stack[src], home(c, src), dst);
 }
 
 /*
@@ -568,31 +599,27 @@ static void op_call(compiler *c, const wr_functype *t, uint32_t iop, uint32_t im
 }
 
 static void op_local_set(compiler *c, uint32_t x, bool tee) {
-    uint32_t top = c->height - 1;
-    centry *e = &c->stack[top];
-    if (e->kind == K_LOCAL && e->local == x)
-        goto done; /* local.get x; local.set x */
-    bool direct = top_is_last(c) && c->local_refs[x] == 0;
-    detach_local(c, x);
-    if (direct) {
-        /* Redirect the instruction that computed the value. */
-        c->cells[c->last_pos + 1].u64 = x;
-        pop_n(c, 1);
-        if (tee)
-            push(c, K_LOCAL, x, 0);
-        c->last_pos = -1;
+    centry top = c->stack[c->height - 1];
+    if (top.kind == K_LOCAL && top.local == x) {
+        /* local.get x; local.set x */
+        if (!tee)
+            pop_n(c, 1);
         return;
     }
-    copy_entry_to(c, top, x);
-done:
-    if (tee) {
-        if (!(e->kind == K_LOCAL && e->local == x)) {
-            pop_n(c, 1);
-            push(c, K_LOCAL, x, 0);
-        }
+    bool last = top_is_last(c);
+    uint32_t top_home = home(c, c->height - 1);
+    pop_n(c, 1);
+    if (last && c->local_refs[x] == 0) {
+        /* Redirect the instruction that computed the value. */
+        c->cells[c->last_pos + 1].u64 = x;
     } else {
-        pop_n(c, 1);
+        /* Entries still naming x read it before the write; the value's own
+         * home is above them and is not touched by that. */
+        detach_local(c, x);
+        emit_entry_to(c, &top, top_home, x);
     }
+    if (tee)
+        push(c, K_LOCAL, x, 0);
     c->last_pos = -1;
 }
 
@@ -610,6 +637,26 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         uint32_t align, offset;
         wr__read_u32(&c->r, &align);
         wr__read_u32(&c->r, &offset);
+        centry *addr = &c->stack[c->height - 1 - (nr ? 0 : 1)];
+        if (addr->kind == K_LOCAL_ADD) {
+            /* Fused address: load op dst base addend offset / store op base addend value offset. */
+            uint32_t base = addr->local;
+            uint64_t addend = addr->value;
+            uint32_t v = nr ? 0 : operand(c, c->height - 1);
+            pop_n(c, nr ? 1 : 2);
+            uint32_t dst = nr ? push_temp(c) : 0;
+            uint32_t pos = emit_op(c, WR__IOP_ADDR(op));
+            if (nr)
+                emit_cell(c, dst);
+            emit_cell(c, base);
+            emit_cell(c, addend);
+            if (!nr)
+                emit_cell(c, v);
+            emit_cell(c, offset);
+            if (nr)
+                mark_last(c, pos, WR__IOP_ADDR(op));
+            return;
+        }
         if (nr) { /* load: op dst addr offset */
             uint32_t a = operand(c, c->height - 1);
             pop_n(c, 1);
@@ -633,6 +680,15 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     if (op == WR__OP_MEMORY_SIZE || op == WR__OP_MEMORY_GROW) {
         uint8_t zero;
         wr__read_u8(&c->r, &zero);
+    }
+    if ((op == WR__OP_I32_ADD || op == WR__OP_I32_SUB) && c->stack[c->height - 1].kind == K_CONST &&
+        c->stack[c->height - 2].kind == K_LOCAL) {
+        /* Kept uncomputed: a load or store may use it as its address. */
+        uint32_t x = c->stack[c->height - 2].local;
+        uint32_t k = (uint32_t)c->stack[c->height - 1].value;
+        pop_n(c, 2);
+        push(c, K_LOCAL_ADD, x, op == WR__OP_I32_ADD ? k : (uint32_t)-k);
+        return;
     }
     if (np == 2 && nr == 1 && has_imm_form(op) && c->stack[c->height - 1].kind == K_CONST) {
         uint64_t imm = c->stack[c->height - 1].value;
@@ -950,6 +1006,46 @@ static wr_status compile_body(compiler *c) {
     }
 }
 
+/*
+ * Pre-pass over the body: the constants worth a frame slot.  Floats have no
+ * immediate forms, and constants stored to memory need a slot too; integer
+ * constants elsewhere mostly become immediates.
+ */
+static void collect_pool(compiler *c) {
+    wr__reader saved = c->r;
+    uint32_t op;
+    while (c->npool < WR_MAX_CONST_POOL && c->r.p < c->r.end && wr__read_opcode(&c->r, &op) == WR_OK) {
+        uint64_t v;
+        bool take;
+        if (op == WR__OP_F32_CONST || op == WR__OP_F64_CONST) {
+            const uint8_t *p;
+            uint32_t n = op == WR__OP_F32_CONST ? 4 : 8;
+            if (wr__read_bytes(&c->r, n, &p) != WR_OK)
+                break;
+            v = 0;
+            memcpy(&v, p, n);
+            take = true;
+        } else if (op == WR__OP_I32_CONST || op == WR__OP_I64_CONST) {
+            int64_t x;
+            if (op == WR__OP_I32_CONST) {
+                int32_t y;
+                wr__read_s32(&c->r, &y);
+                v = (uint32_t)y;
+            } else {
+                wr__read_s64(&c->r, &x);
+                v = (uint64_t)x;
+            }
+            take = c->r.p < c->r.end && *c->r.p >= WR__OP_I32_STORE && *c->r.p <= WR__OP_I64_STORE32;
+        } else {
+            skip_imm(c, op);
+            continue;
+        }
+        if (take && pool_slot(c, v) == UINT32_MAX)
+            c->pool[c->npool++] = v;
+    }
+    c->r = saved;
+}
+
 static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *handlers, wr_error *err) {
     wr__funcdef *fd = &m->funcs[fi];
     compiler c = {0};
@@ -969,6 +1065,15 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
         c.status = WR_ERR_NOMEM;
         goto out;
     }
+    collect_pool(&c);
+    c.nbase = c.nlocals + c.npool;
+    code->ninit = c.nbase - c.type->nparams;
+    code->frame_init = calloc(code->ninit ? code->ninit : 1, sizeof *code->frame_init);
+    if (!code->frame_init) {
+        c.status = WR_ERR_NOMEM;
+        goto out;
+    }
+    memcpy(code->frame_init + fd->nlocals, c.pool, c.npool * sizeof *c.pool);
     push_frame(&c, F_FUNC, 0, c.type->nresults);
     wr_status s = compile_body(&c);
     if (s != WR_OK) {
@@ -991,13 +1096,15 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     code->nparams = c.type->nparams;
     code->nresults = c.type->nresults;
     code->nlocals = c.nlocals;
-    code->frame_slots = c.nlocals + c.max_height;
+    code->frame_slots = c.nbase + c.max_height;
     if (code->frame_slots < code->nresults)
         code->frame_slots = code->nresults;
     fd->code = code;
     c.cells = NULL;
     code = NULL;
 out:
+    if (code)
+        free(code->frame_init);
     free(code);
     free(c.cells);
     free(c.relocs);

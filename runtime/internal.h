@@ -257,7 +257,11 @@ typedef struct wr__code {
     uint32_t nparams;
     uint32_t nresults;
     uint32_t nlocals;          /* params + declared locals */
-    uint32_t frame_slots;      /* locals + the deepest operand stack */
+    uint32_t frame_slots;      /* locals + constants + the deepest operand stack */
+    /* What a new frame holds after the params: zeroed locals, then the
+     * function's pooled constants.  Copied in on every call. */
+    uint64_t *frame_init;      /* owned, ninit entries */
+    uint32_t ninit;
 } wr__code;
 
 /* ---- Runtime objects (instance.c) ------------------------------------- */

@@ -137,6 +137,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define WR__EXTRA_LABEL(name) [WR__IOP_EXTRA + WR__X_##name] = &&X_##name,
         WR__EXTRA_OPS(WR__EXTRA_LABEL)
 #undef WR__EXTRA_LABEL
+#define ADDRV(NAME) [WR__IOP_ADDR(WR__OP_##NAME)] = &&L_##NAME##_ADDR,
+        ADDRV(I32_LOAD) ADDRV(I64_LOAD) ADDRV(F32_LOAD) ADDRV(F64_LOAD) ADDRV(I32_LOAD8_S)
+        ADDRV(I32_LOAD8_U) ADDRV(I32_LOAD16_S) ADDRV(I32_LOAD16_U) ADDRV(I64_LOAD8_S)
+        ADDRV(I64_LOAD8_U) ADDRV(I64_LOAD16_S) ADDRV(I64_LOAD16_U) ADDRV(I64_LOAD32_S)
+        ADDRV(I64_LOAD32_U) ADDRV(I32_STORE) ADDRV(I64_STORE) ADDRV(F32_STORE) ADDRV(F64_STORE)
+        ADDRV(I32_STORE8) ADDRV(I32_STORE16) ADDRV(I64_STORE8) ADDRV(I64_STORE16) ADDRV(I64_STORE32)
+#undef ADDRV
     };
     if (ret_table) {
         *ret_table = table;
@@ -358,8 +365,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define EA(N)                                                     \
     uint64_t ea = (uint64_t)U32(2) + pc[3].u64;                   \
     if (ea + (N) > msize) TRAP(MEMORY_OOB);
+/* The ADDR form: the address is (base + addend) mod 2^32, as i32.add computes it. */
+#define EA_ADDR(N)                                                \
+    uint64_t ea = (uint64_t)(uint32_t)(U32(2) + pc[3].u32) + pc[4].u64; \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
 #define LOAD(NAME, CT, N, CONV) \
-    L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); }
+    L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); } \
+    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(5); }
     LOAD(I32_LOAD, uint32_t, 4, v)
     LOAD(I64_LOAD, uint64_t, 8, v)
     LOAD(F32_LOAD, uint32_t, 4, v)
@@ -378,8 +390,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define EA(N)                                                     \
     uint64_t ea = (uint64_t)U32(1) + pc[3].u64;                   \
     if (ea + (N) > msize) TRAP(MEMORY_OOB);
+#undef EA_ADDR
+#define EA_ADDR(N)                                                \
+    uint64_t ea = (uint64_t)(uint32_t)(U32(1) + pc[2].u32) + pc[4].u64; \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
 #define STORE(NAME, CT, N) \
-    L_##NAME: { EA(N) CT v = (CT)SLOT(2); memcpy(mbase + ea, &v, N); SKIP(4); }
+    L_##NAME: { EA(N) CT v = (CT)SLOT(2); memcpy(mbase + ea, &v, N); SKIP(4); } \
+    L_##NAME##_ADDR: { EA_ADDR(N) CT v = (CT)SLOT(3); memcpy(mbase + ea, &v, N); SKIP(5); }
     STORE(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
@@ -390,6 +407,7 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     STORE(I64_STORE16, uint16_t, 2)
     STORE(I64_STORE32, uint32_t, 4)
 #undef EA
+#undef EA_ADDR
 
     /* op dst */
     L_MEMORY_SIZE: { SLOT(1) = (uint32_t)(msize / WR_PAGE_SIZE); SKIP(2); }
@@ -564,8 +582,8 @@ do_call:
         frames[depth].fp = fp;
         frames[depth].func = callee;
         depth++;
-        if (c->nlocals > c->nparams)
-            memset(nfp + c->nparams, 0, (size_t)(c->nlocals - c->nparams) * sizeof *nfp);
+        if (c->ninit)
+            memcpy(nfp + c->nparams, c->frame_init, (size_t)c->ninit * sizeof *nfp);
         fp = nfp;
         pc = c->cells;
         if (callee->inst != inst) {
@@ -744,8 +762,8 @@ static wr_status enter_and_run(wr_exec *e, wr_val *results, size_t nresults) {
     e->frames[0].fp = NULL;
     e->frames[0].func = e->entry;
     e->depth = 1;
-    if (c->nlocals > c->nparams)
-        memset(e->stack + c->nparams, 0, (size_t)(c->nlocals - c->nparams) * sizeof *e->stack);
+    if (c->ninit)
+        memcpy(e->stack + c->nparams, c->frame_init, (size_t)c->ninit * sizeof *e->stack);
     e->pc = c->cells;
     e->fp = e->stack;
     e->state = WR__EXEC_RUNNING;

@@ -49,5 +49,6 @@
 #define WR_MAX_MEMORY_DECL      65536u  /* pages: the spec's limit for 32-bit memories */
 #define WR_MAX_FRAME_SLOTS      (WR_MAX_LOCALS + 70000u) /* locals + operand stack of one frame */
 #define WR_MAX_BACKTRACE        32u     /* frames kept after a trap */
+#define WR_MAX_CONST_POOL       32u     /* constants kept in frame slots, per function */
 
 #endif /* WR_LIMITS_H */

@@ -102,6 +102,7 @@ void wr__module_clear(wr_module *m) {
         free(f->name);
         if (f->code) {
             free(f->code->cells);
+            free(f->code->frame_init);
             free(f->code);
         }
     }
