@@ -47,6 +47,8 @@ WASI_C      := $(sort $(wildcard tests/wasi/*.c))
 WASI_WAT    := $(sort $(wildcard tests/wasi/*.wat))
 WASI_WASM   := $(WASI_C:tests/wasi/%.c=$(BUILD)/tests/wasi/%.wasm) $(WASI_WAT:tests/wasi/%.wat=$(BUILD)/tests/wasi/%.wasm)
 WASM_CC     ?= clang
+EXAMPLE_C   := $(sort $(wildcard examples/*.c))
+EXAMPLE_WASM := $(EXAMPLE_C:examples/%.c=$(BUILD)/examples/%.wasm)
 WAT_SRC     := $(sort $(wildcard tests/wat/*.wat))
 WAT_WASM    := $(WAT_SRC:tests/wat/%.wat=$(BUILD)/tests/wat/%.wasm)
 UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
@@ -57,7 +59,7 @@ FUZZ_MUTANTS ?= 100
 FUZZ_SECONDS ?= 600
 
 .PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps
-all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM)
+all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,6 +88,12 @@ $(BUILD)/tests/wat/%.wasm: tests/wat/%.wat
 $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
+
+# primes.c is a library of exports (a reactor): no main, no _start.
+$(BUILD)/examples/primes.wasm: WASM_MODEL := -mexec-model=reactor
+$(BUILD)/examples/%.wasm: examples/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) --target=wasm32-wasi $(WASM_MODEL) -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
 
 $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.wat
 	@mkdir -p $(dir $@)
@@ -138,7 +146,8 @@ check: deps
 bench: all
 	bench/run.sh $(BUILD)
 
-run: all
+run: deps
+	$(MAKE) all
 	scripts/run-main.sh $(BUILD)
 
 deps:
