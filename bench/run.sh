@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR - wasmd's benchmarks: our engine against native code.
+#
+# Builds every workload in bench/workloads/ twice, natively (gcc -O2) and to
+# wasm32-wasi (clang -O2), runs both, checks that their checksum lines agree,
+# and prints the best-of-N wall-clock time of each, the ratio wasmd/native and
+# the geometric mean of the ratios; then the start-up time and peak memory of
+# a "hello world" command, and the size of the engine's code.  `make bench`
+# runs it after building everything; see bench/README.md for how to read it.
+#
+# Exit status: 0 if every workload built, ran and agreed; 1 if any did not
+# (the table is still printed); 2 for a usage error.
+#
+# Environment:
+#   BENCH_RUNS         runs of each measurement, the best one counts (default 3)
+#   BENCH_ONLY         comma-separated workloads to run (default: all); "hello"
+#                      selects the start-up/memory section, which otherwise
+#                      runs only when BENCH_ONLY is unset
+#   BENCH_HELLO_RUNS   runs averaged for the start-up time (default 20)
+#   BENCH_TIMEOUT      seconds after which one run is killed (default 600)
+#   BENCH_ARG_<name>   argument for workload <name> instead of its default
+#                      size, for both native and wasm (e.g. BENCH_ARG_fib=35)
+#   CC_NATIVE, CC_WASM compilers (default gcc; clang, else clang-14)
+set -eu
+
+WORKLOADS="fib sha256 nbody qsort mandel mix"
+
+usage() {
+    echo "usage: $0 BUILD_DIR" >&2
+    exit 2
+}
+[ $# -eq 1 ] || usage
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$1/bench/native" "$1/bench/wasm" "$1/bench/out"
+BUILD=$(cd "$1" && pwd)
+RUNS=${BENCH_RUNS:-3}
+HELLO_RUNS=${BENCH_HELLO_RUNS:-20}
+TIMEOUT=${BENCH_TIMEOUT:-600}
+ONLY=${BENCH_ONLY:-}
+CC_NATIVE=${CC_NATIVE:-gcc}
+# Debian's clang-14 package (scripts/deps.sh) has no unversioned `clang`.
+if [ -z "${CC_WASM:-}" ]; then
+    CC_WASM=clang
+    command -v clang >/dev/null 2>&1 || CC_WASM=clang-14
+fi
+WASMCTL=$BUILD/wasmctl
+TIMER=$BUILD/bench/timer
+OUT=$BUILD/bench/out
+
+# wasm3's figures on the same workloads, for comparison (ratio to native).
+yardstick() {
+    case $1 in
+    fib) echo 23 ;;
+    sha256) echo 15 ;;
+    nbody) echo 8 ;;
+    qsort | mandel) echo 5 ;;
+    *) echo - ;;
+    esac
+}
+
+# ---- Which workloads ------------------------------------------------------
+
+selected=$WORKLOADS
+run_hello=1
+if [ -n "$ONLY" ]; then
+    selected=
+    run_hello=0
+    for w in $(echo "$ONLY" | tr ',' ' '); do
+        case " $WORKLOADS hello " in
+        *" $w "*) ;;
+        *)
+            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello)" >&2
+            exit 2
+            ;;
+        esac
+        if [ "$w" = hello ]; then run_hello=1; else selected="$selected $w"; fi
+    done
+fi
+
+# ---- Helpers --------------------------------------------------------------
+
+# ns -> seconds / milliseconds, and KiB -> MiB, as text.
+secs() { awk -v x="$1" 'BEGIN { printf "%.3f", x / 1e9 }'; }
+msecs() { awk -v x="$1" 'BEGIN { printf "%.2f", x / 1e6 }'; }
+mib() { awk -v x="$1" 'BEGIN { printf "%.1f", x / 1024 }'; }
+
+# geomean R...: the geometric mean of the arguments, or "-" if there are none.
+geomean() {
+    [ $# -gt 0 ] || { echo -; return; }
+    echo "$@" | awk '{ s = 0; for (i = 1; i <= NF; i++) s += log($i); printf "%.1f", exp(s / NF) }'
+}
+
+# measure NAME RUNS CMD...: run CMD RUNS times under the timer, its stdout to
+# $OUT/NAME.out and stderr to $OUT/NAME.err.  Sets BEST, MEAN (ns) and RSS
+# (KiB).  On failure shows why and returns 1.
+measure() {
+    local name=$1 runs=$2 res
+    shift 2
+    if res=$("$TIMER" -n "$runs" -t "$TIMEOUT" -o "$OUT/$name.out" -e "$OUT/$name.err" "$@"); then
+        read -r BEST MEAN RSS <<<"$res"
+        return 0
+    fi
+    if [ -s "$OUT/$name.err" ]; then
+        echo "  stderr of $name (last lines):" >&2
+        tail -n 5 "$OUT/$name.err" | sed 's/^/    /' >&2
+    fi
+    return 1
+}
+
+# same_output A B: are the checksum lines of runs A and B equal?  Says which
+# differ if not.
+same_output() {
+    if [ -s "$OUT/$1.out" ] && cmp -s "$OUT/$1.out" "$OUT/$2.out"; then
+        return 0
+    fi
+    echo "  checksum mismatch:" >&2
+    echo "    $1: $(head -c 300 "$OUT/$1.out")" >&2
+    echo "    $2: $(head -c 300 "$OUT/$2.out")" >&2
+    return 1
+}
+
+# ---- Build ----------------------------------------------------------------
+
+for tool in "$CC_NATIVE" "$CC_WASM" size awk cmp; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "$0: '$tool' not found (scripts/deps.sh installs what the benchmarks need:" \
+            "clang-14, lld-14, wasi-libc, libclang-rt-14-dev-wasm32)" >&2
+        exit 1
+    fi
+done
+
+"$CC_NATIVE" -std=gnu11 -O2 -Wall -Wextra "$HERE/timer.c" -o "$TIMER"
+
+echo "Building workloads in $BUILD/bench/ ..."
+for w in $selected hello; do
+    src=$HERE/workloads/$w.c
+    "$CC_NATIVE" -O2 -Wall -Wextra "$src" -o "$BUILD/bench/native/$w" -lm
+    "$CC_WASM" --target=wasm32-wasi -O2 -Wall -Wextra "$src" -Wl,--strip-debug \
+        -o "$BUILD/bench/wasm/$w.wasm"
+done
+
+engine=1
+if [ ! -x "$WASMCTL" ]; then
+    engine=0
+fi
+
+# ---- Header ---------------------------------------------------------------
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+echo
+echo "wasmd benchmarks: best of $RUNS runs, wall-clock, whole process"
+echo "  machine: ${cpu:-unknown CPU}, $(nproc) cores"
+echo "  native:  $("$CC_NATIVE" --version | head -n 1) -O2"
+echo "  wasm:    $("$CC_WASM" --version | head -n 1) --target=wasm32-wasi -O2"
+echo "  engine:  $WASMCTL run NAME.wasm"
+echo "  yardstick (wasm3, ratio to native): fib 23x, sha256 15x, nbody 8x, qsort 5x," \
+    "mandel 5x, geomean 9.2x;"
+echo "    hello world 1.0 ms vs native 0.66 ms, 2.4 MiB peak RSS"
+if [ $engine = 0 ]; then
+    echo
+    echo "NOTE: $WASMCTL not found: native runs only (the .wasm files were built" \
+        "but not run)."
+fi
+
+# ---- Workloads ------------------------------------------------------------
+
+status=0
+failed=0
+ratios=
+ratios5=    # over wasm3's five workloads only, to compare with its geomean
+
+if [ -n "$selected" ]; then
+    echo
+    printf '%-9s %10s %10s %9s %7s   %s\n' workload "native s" "wasmd s" wasmd/nat wasm3 check
+    printf '%-9s %10s %10s %9s %7s   %s\n' --------- ---------- ---------- --------- ------- -----
+fi
+for w in $selected; do
+    eval "arg=\${BENCH_ARG_$w-}"
+    nat=- was=- ratio=- check=ok
+
+    if measure "$w.native" "$RUNS" "$BUILD/bench/native/$w" ${arg:+"$arg"}; then
+        nat_ns=$BEST
+        nat=$(secs "$BEST")
+    else
+        check="FAIL (native)"
+        status=1
+    fi
+
+    if [ $engine = 1 ] && [ "$check" = ok ]; then
+        if measure "$w.wasm" "$RUNS" "$WASMCTL" run "$BUILD/bench/wasm/$w.wasm" ${arg:+"$arg"}; then
+            was=$(secs "$BEST")
+            ratio=$(awk -v a="$BEST" -v b="$nat_ns" 'BEGIN { printf "%.1f", a / b }')
+            if same_output "$w.native" "$w.wasm"; then
+                ratios="$ratios $ratio"
+                [ "$(yardstick "$w")" = - ] || ratios5="$ratios5 $ratio"
+            else
+                check="MISMATCH"
+                status=1
+            fi
+        else
+            check="FAIL (wasmd)"
+            status=1
+        fi
+    elif [ $engine = 0 ]; then
+        check="native only"
+    fi
+
+    case $check in
+    ok | "native only") ;;
+    *) failed=$((failed + 1)) ;;
+    esac
+    [ "$ratio" = - ] || ratio="${ratio}x"
+    yard=$(yardstick "$w")
+    [ "$yard" = - ] || yard="${yard}x"
+    printf '%-9s %10s %10s %9s %7s   %s\n' "$w" "$nat" "$was" "$ratio" "$yard" "$check"
+done
+
+if [ $engine = 1 ] && [ -n "$selected" ]; then
+    # shellcheck disable=SC2086 # word splitting wanted
+    g=$(geomean $ratios)
+    # shellcheck disable=SC2086
+    g5=$(geomean $ratios5)
+    note="(fib..mandel only: ${g5}x)"
+    [ $failed = 0 ] || note="$note; $failed failed, not counted"
+    printf '%-9s %10s %10s %9s %7s   %s\n' geomean "" "" "${g}x" "9.2x" "$note"
+fi
+
+# ---- Start-up and memory --------------------------------------------------
+
+if [ $run_hello = 1 ]; then
+    echo
+    echo "hello world (mean of $HELLO_RUNS runs; peak RSS = largest ru_maxrss," \
+        "as GNU time's 'Maximum resident set size'):"
+    if measure hello.native "$HELLO_RUNS" "$BUILD/bench/native/hello"; then
+        printf '  native:  %6s ms   peak RSS %5s MiB\n' "$(msecs "$MEAN")" "$(mib "$RSS")"
+    else
+        echo "  native:  FAIL"
+        status=1
+    fi
+    if [ $engine = 1 ]; then
+        if measure hello.wasm "$HELLO_RUNS" "$WASMCTL" run "$BUILD/bench/wasm/hello.wasm"; then
+            printf '  wasmd:   %6s ms   peak RSS %5s MiB   (wasm3: 1.0 ms, 2.4 MiB)\n' \
+                "$(msecs "$MEAN")" "$(mib "$RSS")"
+            same_output hello.native hello.wasm || status=1
+        else
+            echo "  wasmd:   FAIL"
+            status=1
+        fi
+    fi
+fi
+
+# ---- Code size ------------------------------------------------------------
+
+# text_size DIR: total text bytes of DIR/*.o as "BYTES OBJECTS", or nothing.
+text_size() {
+    local f objs=()
+    for f in "$1"/*.o; do
+        [ -e "$f" ] && objs+=("$f")
+    done
+    [ ${#objs[@]} -gt 0 ] || return 0
+    size "${objs[@]}" | awk 'NR > 1 { t += $1; n++ } END { print t, n }'
+}
+
+echo
+echo "code size (text of the objects, from size(1)):"
+for layer in runtime wasi; do
+    read -r bytes objs <<<"$(text_size "$BUILD/$layer")" || true
+    if [ -n "${bytes:-}" ]; then
+        printf '  %-8s %8d bytes (%.1f KiB) in %d objects\n' "$layer/" "$bytes" \
+            "$(awk -v b="$bytes" 'BEGIN { print b / 1024 }')" "$objs"
+    elif [ $layer = runtime ]; then
+        echo "  runtime/ no objects in $BUILD/runtime (run make first)"
+    fi
+    bytes=
+done
+
+if [ $status != 0 ]; then
+    echo
+    echo "FAILED: see above (outputs in $OUT)"
+fi
+exit $status
