@@ -6,7 +6,8 @@
  *
  * Depends on libyaml and libc only (not on the runtime or the daemon).
  * Ownership: the parse functions return objects the caller frees with the
- * matching *_free function (which accepts NULL).
+ * matching *_free function (which accepts NULL).  Library code does not log:
+ * every problem comes back in a cfg_error.
  */
 #ifndef WASMD_CONFIG_H
 #define WASMD_CONFIG_H
@@ -15,16 +16,119 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One error: "FILE:LINE:COLUMN: MESSAGE". Lines and columns count from 1. */
+/* ---- Default paths ----------------------------------------------------- */
+
+#define CFG_DEFAULT_DAEMON_CONFIG "/etc/wasmd/wasmd.yaml"
+#define CFG_DEFAULT_MODULES_DIR   "/etc/wasmd/modules.d"
+#define CFG_DEFAULT_SOCKET_PATH   "/run/wasmd/wasmd.sock"
+
+/*
+ * ---- Limits -------------------------------------------------------------
+ * A manifest may come from anyone allowed to deploy, so every size the file
+ * controls is bounded before anything is allocated for it.
+ */
+#define CFG_MAX_FILE_SIZE    (1024u * 1024u) /* bytes of one YAML file */
+#define CFG_MAX_NODES        20000u  /* scalars, lists and mappings in one file */
+#define CFG_MAX_DEPTH        32u     /* nesting of lists and mappings */
+#define CFG_MAX_ITEMS        1024u   /* entries of any one list or mapping */
+#define CFG_MAX_STRING       4096u   /* bytes of any one scalar */
+#define CFG_MAX_PATH         4095u   /* bytes of a path, after resolution */
+#define CFG_MAX_NAME         64u     /* bytes of a module name */
+#define CFG_MAX_ARGS         256u    /* entries of args */
+#define CFG_MAX_ENV          256u    /* entries of env */
+#define CFG_MAX_DIRS         64u     /* entries of dirs */
+#define CFG_MAX_MANIFESTS    4096u   /* *.yaml files in the modules directory */
+
+/* ---- Errors ------------------------------------------------------------ */
+
+/* Status codes: one table gives each its name and message. */
+#define CFG_STATUS_MAP(X)                                                       \
+    X(OK,             "ok")                                                     \
+    X(ERR_NOMEM,      "out of memory")                                          \
+    X(ERR_IO,         "cannot read the file")                                   \
+    X(ERR_TOO_BIG,    "file too large")                                         \
+    X(ERR_SYNTAX,     "YAML syntax error")                                      \
+    X(ERR_EMPTY,      "empty file")                                             \
+    X(ERR_MULTI_DOC,  "more than one document")                                 \
+    X(ERR_UNSUPPORTED,"unsupported YAML feature")                               \
+    X(ERR_LIMIT,      "limit exceeded")                                         \
+    X(ERR_UNKNOWN_KEY,"unknown key")                                            \
+    X(ERR_DUP_KEY,    "duplicate key")                                          \
+    X(ERR_MISSING_KEY,"missing required key")                                   \
+    X(ERR_TYPE,       "wrong type")                                             \
+    X(ERR_RANGE,      "value out of range")                                     \
+    X(ERR_ENUM,       "unknown value")                                          \
+    X(ERR_VALUE,      "invalid value")                                          \
+    X(ERR_DUP_NAME,   "duplicate module name")
+
+typedef enum cfg_status {
+#define CFG__STATUS_ENUM(name, msg) CFG_##name,
+    CFG_STATUS_MAP(CFG__STATUS_ENUM)
+#undef CFG__STATUS_ENUM
+} cfg_status;
+
+/* "CFG_ERR_TYPE" and "wrong type" for CFG_ERR_TYPE; "?" for values not in the table. */
+const char *cfg_status_name(cfg_status s);
+const char *cfg_status_message(cfg_status s);
+
+/*
+ * One error: "FILE:LINE:COLUMN: MESSAGE".  Lines and columns count from 1;
+ * line 0 means the error concerns the whole file (it could not be opened,
+ * for instance) and is formatted "FILE: MESSAGE".
+ */
 typedef struct cfg_error {
     char file[256];
     unsigned line;
     unsigned column;
     char message[256];
+    cfg_status status;   /* the kind of error, for callers and tests */
 } cfg_error;
 
-/* Formats an error as "file:line:column: message" into buf. */
+/* Formats an error as "file:line:column: message" into buf; returns buf. */
 const char *cfg_error_format(const cfg_error *err, char *buf, size_t size);
+
+/*
+ * Fills err (which may be NULL) and returns -1, so that a parser for a
+ * layer built on this one (the hardware capabilities) reports its errors in
+ * the same shape: `return cfg_error_set(err, CFG_ERR_VALUE, ...);`.
+ */
+int cfg_error_set(cfg_error *err, cfg_status status, const char *file, unsigned line,
+                  unsigned column, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* ---- Raw YAML nodes ---------------------------------------------------- */
+
+/*
+ * A YAML node as written, with where it was written.  The config layer
+ * keeps a manifest's `capabilities` this way, for the hardware layer to
+ * check against its own schema and report errors with file:line:column.
+ * Aliases are refused when parsing, so this is always a tree.
+ */
+typedef enum cfg_node_kind {
+    CFG_NODE_SCALAR,
+    CFG_NODE_LIST,
+    CFG_NODE_MAP,
+} cfg_node_kind;
+
+typedef struct cfg_node {
+    cfg_node_kind kind;
+    unsigned line, column;       /* where the value starts, from 1 */
+    char *key;                   /* a member of a mapping: its key; otherwise NULL */
+    unsigned key_line, key_column;
+    char *value;                 /* SCALAR: the text (no NUL bytes inside) */
+    bool plain;                  /* SCALAR written without quotes: may be a number or null */
+    struct cfg_node *items;      /* LIST: the elements; MAP: the members, key set */
+    size_t count;
+} cfg_node;
+
+/* The member of a mapping with that key, or NULL (also when map is not a mapping). */
+const cfg_node *cfg_node_get(const cfg_node *map, const char *key);
+/* True for an unquoted empty, "~" or "null" scalar. */
+bool cfg_node_is_null(const cfg_node *n);
+/* "a string", "a list", "a mapping" or "null", for error messages. */
+const char *cfg_node_kind_name(const cfg_node *n);
+
+/* ---- Enumerations ------------------------------------------------------ */
 
 /* Restart policies, with their manifest spellings ("never", "on-failure", "always"). */
 typedef enum cfg_restart {
@@ -32,8 +136,10 @@ typedef enum cfg_restart {
     CFG_RESTART_ON_FAILURE,
     CFG_RESTART_ALWAYS,
 } cfg_restart;
-const char *cfg_restart_name(cfg_restart r);
+const char *cfg_restart_name(cfg_restart r);     /* "?" for a value not in the table */
 bool cfg_restart_parse(const char *s, cfg_restart *ret);
+
+/* ---- Module manifests -------------------------------------------------- */
 
 typedef struct cfg_env {
     char *name;
@@ -41,8 +147,8 @@ typedef struct cfg_env {
 } cfg_env;
 
 typedef struct cfg_dir {
-    char *host;   /* absolute host path */
-    char *guest;  /* guest path; defaults to host */
+    char *host;   /* host path, made absolute against the manifest's directory */
+    char *guest;  /* guest path; defaults to host as written */
     bool readonly;
 } cfg_dir;
 
@@ -50,7 +156,7 @@ typedef struct cfg_dir {
  * A module manifest.  Keys (see the schema table in config/manifest.c and
  * the man page wasmd.yaml(5)):
  *   name: string (default: the file name without .yaml); [a-z0-9_-]{1,64}
- *   module: path to the .wasm (relative to the manifest's directory)
+ *   module: path to the .wasm (relative to the manifest's directory); required
  *   args: [string]         env: {NAME: value}
  *   dirs: [{host, guest, readonly}]
  *   limits: {memory_pages, fuel_per_slice, stack_slots, call_depth}
@@ -61,9 +167,9 @@ typedef struct cfg_dir {
  *   capabilities: a mapping kept as a raw YAML node for the hardware layer
  */
 typedef struct cfg_manifest {
-    char *path;           /* the manifest file */
+    char *path;           /* the manifest file, as given */
     char *name;
-    char *module;         /* resolved against the manifest's directory */
+    char *module;         /* resolved against the manifest's directory: absolute */
     char **args;
     size_t nargs;
     cfg_env *env;
@@ -80,6 +186,7 @@ typedef struct cfg_manifest {
     uint32_t crash_loop_window_s;
     uint32_t stop_timeout_ms;
     bool has_capabilities;     /* capabilities are parsed by the hardware layer (later issue) */
+    cfg_node *capabilities;    /* the `capabilities` mapping as written, or NULL; owned */
 } cfg_manifest;
 
 /* Parses one manifest file.  Returns NULL and fills err on any error. */
@@ -87,9 +194,20 @@ cfg_manifest *cfg_manifest_load(const char *path, cfg_error *err);
 void cfg_manifest_free(cfg_manifest *m);
 
 /*
- * Loads every *.yaml of a directory, sorted by file name.  Good manifests
- * are returned in ret_list; each bad one (parse error, or a name already
- * used by an earlier file) is reported in ret_errors and skipped.
+ * True if two manifests ask for the same thing (every field except path,
+ * capabilities compared as trees, positions ignored): what reload uses to
+ * leave an unchanged module running.
+ */
+bool cfg_manifest_equal(const cfg_manifest *a, const cfg_manifest *b);
+
+/*
+ * Loads every *.yaml of a directory, sorted by file name (byte order).
+ * Names starting with '.' are skipped, so that a file being written under a
+ * temporary name and then renamed into place is never read half-written.
+ * Good manifests are returned in ret->items; each bad one (parse error, or a
+ * name already used by an earlier file) is reported in ret->errors and
+ * skipped.  ret is filled only on success; clear it with
+ * cfg_manifest_set_clear().
  */
 typedef struct cfg_manifest_set {
     cfg_manifest **items;
@@ -100,9 +218,10 @@ typedef struct cfg_manifest_set {
 int cfg_manifest_dir_load(const char *dir, cfg_manifest_set *ret); /* 0, or -errno if the dir can't be read */
 void cfg_manifest_set_clear(cfg_manifest_set *set);
 
-/* The daemon config. */
+/* ---- The daemon config ------------------------------------------------- */
+
 typedef struct cfg_daemon {
-    char *path;
+    char *path;                /* the file read, or NULL when only defaults apply */
     char *modules_dir;         /* default /etc/wasmd/modules.d */
     char *socket_path;         /* default /run/wasmd/wasmd.sock */
     char *socket_group;        /* group allowed on the socket besides root; NULL: root only */
@@ -113,7 +232,12 @@ typedef struct cfg_daemon {
     uint32_t call_depth;       /* default 2000 */
 } cfg_daemon;
 
-/* path may be NULL: defaults only.  A missing file at the default path is not an error. */
+/*
+ * path may be NULL: defaults only.  A missing file at the default path
+ * (CFG_DEFAULT_DAEMON_CONFIG) is not an error; a missing file named
+ * explicitly is.  Relative paths in the file are resolved against the
+ * file's directory.
+ */
 cfg_daemon *cfg_daemon_load(const char *path, cfg_error *err);
 void cfg_daemon_free(cfg_daemon *d);
 

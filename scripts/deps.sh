@@ -10,7 +10,7 @@ set -eu
 PACKAGES="
     build-essential pkg-config
     wabt
-    clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32
+    clang clang-14 lld lld-14 wasi-libc libclang-rt-14-dev-wasm32
     rustc libstd-rust-dev-wasm32
     libcmocka-dev
     libcjson-dev
@@ -21,7 +21,7 @@ PACKAGES="
 "
 # build-essential, pkg-config:        the C toolchain and library flags for the Makefile
 # wabt:                               wat2wasm/wast2json for the spec tests and hand-written test modules
-# clang-14, lld-14, wasi-libc,
+# clang, clang-14, lld, lld-14, wasi-libc,
 #   libclang-rt-14-dev-wasm32:        building C test programs and examples for wasm32-wasi
 # rustc, libstd-rust-dev-wasm32:      Debian's rustc and its wasm32-wasi std, for the Rust test
 #                                     program (tests/wasi/rust_hello.rs); the rustup toolchain has no wasm target
@@ -29,7 +29,7 @@ PACKAGES="
 # libcjson-dev:                       the spec test driver (reads wast2json output)
 # libuv1-dev, libyaml-dev, libgpiod-dev,
 #   libasound2-dev, libsystemd-dev:   the daemon (event loop, config, GPIO, microphone, sd_notify)
-# libcurl4-openssl-dev:               the daemon's HTTP host imports
+# libcurl4-openssl-dev:               listed by the design brief for the daemon
 # python3:                            test and benchmark scripts
 # espeak-ng, sox, alsa-utils:         making and checking audio test data for the microphone HAL
 
