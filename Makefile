@@ -55,7 +55,7 @@ UNIT_SRC    := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
 SPECTEST    := $(BUILD)/tests/spec/spectest
 MUTATE      := $(BUILD)/tests/fuzz/mutate
-FUZZ_MUTANTS ?= 100
+FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
 .PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps

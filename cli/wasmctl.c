@@ -1,12 +1,14 @@
 /*
  * wasmctl.c - the wasmctl command.
  *
- * For now wasmctl runs modules locally (`wasmctl run`); the verbs that talk
- * to the daemon come with it.
+ * wasmctl runs modules locally (`wasmctl run`) and drives the daemon, wasmd,
+ * over its control socket (protocol in daemon/proto.h).
  *
  *   wasmctl run [--invoke NAME] [--dir HOST[::GUEST]]... [--env NAME=VALUE]...
  *               [--fuel N] FILE.wasm [ARGS...]
- *   wasmctl version | --version
+ *   wasmctl [--socket PATH] [--json] list | status NAME | start NAME | stop NAME
+ *               | restart NAME | logs [-f] [-n N] NAME | version
+ *   wasmctl --version
  *   wasmctl help | --help | -h
  *
  * Options of `run` come before the module path; everything after the path
@@ -21,15 +23,31 @@
  *   124  the module ran out of fuel (--fuel), as timeout(1) reports a timeout
  *   134  the module trapped (128 + SIGABRT, as a crashed program would);
  *        the trap and a backtrace go to stderr
+ *
+ * Exit status of the daemon verbs:
+ *   0    done
+ *   1    the daemon failed the request (internal error, malformed request)
+ *   2    wrong command line
+ *   3    the daemon cannot be reached (no socket, not running)
+ *   4    no module of that name
+ *   5    not possible in the module's state (start a running module, stop a stopped one)
+ *   6    the daemon refused this user (not root, not in its socket group)
+ *   7    protocol error: unreadable response or another protocol version
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cli/value.h"
+#include "daemon/proto.h"
 #include "wasi/wasi.h"
 #include "wr.h"
 
@@ -43,6 +61,13 @@ enum {
     EXIT_USAGE = 2,
     EXIT_OUT_OF_FUEL = 124,
     EXIT_TRAP = 134,
+    /* Daemon verbs (EXIT_OK, EXIT_USAGE as above). */
+    EXIT_FAILED = 1,
+    EXIT_UNREACHABLE = 3,
+    EXIT_NOT_FOUND = 4,
+    EXIT_CONFLICT = 5,
+    EXIT_DENIED = 6,
+    EXIT_PROTOCOL = 7,
 };
 
 /* The largest proc_exit code that a process exit status can carry. */
@@ -57,8 +82,20 @@ static const char usage_text[] =
     "Commands:\n"
     "  run [OPTIONS] FILE.wasm [ARGS...]\n"
     "                        run a WebAssembly module here, without the daemon\n"
-    "  version               print the version\n"
+    "  list                  list the daemon's modules and their states\n"
+    "  status NAME           show one module's state in detail\n"
+    "  start NAME            start a stopped or failed module\n"
+    "  stop NAME             stop a module (no restart until started again)\n"
+    "  restart NAME          stop it if running, then start it\n"
+    "  logs [-n N] [-f] NAME print the last N lines (default: all kept) of a\n"
+    "                        module's output; -f keeps printing new lines\n"
+    "  version               print the versions of wasmctl and of the daemon\n"
     "  help                  print this help\n"
+    "\n"
+    "Options of the daemon commands (anywhere before NAME):\n"
+    "  --socket PATH         the daemon's socket (default $WASMD_SOCKET, else\n"
+    "                        " WD_PROTO_DEFAULT_SOCKET ")\n"
+    "  --json                print the daemon's JSON response as is\n"
     "\n"
     "Options of run (only before FILE.wasm: everything after it goes to the module):\n"
     "  --invoke NAME         call the exported function NAME with ARGS converted to\n"
@@ -86,7 +123,16 @@ static const char usage_text[] =
     "  2     wrong command line: unknown command or option, no such export,\n"
     "        wrong --invoke arguments\n"
     "  124   the module ran out of fuel (--fuel)\n"
-    "  134   the module trapped; the trap and a backtrace go to stderr\n";
+    "  134   the module trapped; the trap and a backtrace go to stderr\n"
+    "Exit status of the daemon commands:\n"
+    "  0     done\n"
+    "  1     the daemon failed the request\n"
+    "  2     wrong command line\n"
+    "  3     the daemon cannot be reached\n"
+    "  4     no module of that name\n"
+    "  5     not possible in the module's state\n"
+    "  6     the daemon refused this user\n"
+    "  7     protocol error\n";
 
 static void usage(FILE *out) {
     fputs(usage_text, out);
