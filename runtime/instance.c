@@ -698,8 +698,8 @@ static wr_status start_run(wr_store *s, wr_instance *inst, wr_error *err) {
     return wr__error(err, st, 0, "start function %u", m->start);
 }
 
-wr_status wr_instantiate(wr_store *s, const wr_module *m, const wr_extern *imports, size_t nimports,
-                         wr_instance **ret_inst, wr_error *err) {
+static wr_status instantiate(wr_store *s, const wr_module *m, const wr_extern *imports, size_t nimports,
+                             bool run_start, wr_instance **ret_inst, wr_error *err) {
     wr__error(err, WR_OK, 0, NULL);
     if (nimports != m->nimports || (nimports && !imports))
         return wr__error(err, WR_ERR_ARGS, 0, "%zu imports given, the module has %u", nimports, m->nimports);
@@ -724,12 +724,26 @@ wr_status wr_instantiate(wr_store *s, const wr_module *m, const wr_extern *impor
         st = elems_init(inst, err);
     if (st == WR_OK)
         st = datas_init(inst, err);
-    if (st == WR_OK && m->has_start)
+    if (st == WR_OK && m->has_start && run_start)
         st = start_run(s, inst, err);
     if (st != WR_OK)
         return st;
     *ret_inst = inst;
     return WR_OK;
+}
+
+wr_status wr_instantiate(wr_store *s, const wr_module *m, const wr_extern *imports, size_t nimports,
+                         wr_instance **ret_inst, wr_error *err) {
+    return instantiate(s, m, imports, nimports, true, ret_inst, err);
+}
+
+wr_status wr_instantiate_deferred(wr_store *s, const wr_module *m, const wr_extern *imports, size_t nimports,
+                                  wr_instance **ret_inst, wr_error *err) {
+    return instantiate(s, m, imports, nimports, false, ret_inst, err);
+}
+
+wr_func *wr_instance_start_func(const wr_instance *inst) {
+    return inst->module->has_start ? inst->funcs[inst->module->start] : NULL;
 }
 
 /* ---- Instance accessors ------------------------------------------------- */

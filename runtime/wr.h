@@ -263,6 +263,17 @@ void wr_store_free(wr_store *s);
 wr_status wr_instantiate(wr_store *s, const wr_module *m, const wr_extern *imports, size_t nimports,
                          wr_instance **ret_inst, wr_error *err);
 
+/*
+ * Like wr_instantiate, but does not run the start function: the embedder
+ * calls wr_instance_start_func() itself, on its own exec, with its own fuel
+ * budget, and may suspend or slice it like any call.  (wr_instantiate runs
+ * the start function to completion with unlimited fuel.)
+ */
+wr_status wr_instantiate_deferred(wr_store *s, const wr_module *m, const wr_extern *imports, size_t nimports,
+                                  wr_instance **ret_inst, wr_error *err);
+/* The module's start function in this instance, or NULL when it has none. */
+wr_func *wr_instance_start_func(const wr_instance *inst);
+
 /* Looks up an export by name (NUL-terminated, or with its length); false when there is none. */
 bool wr_instance_export(const wr_instance *inst, const char *name, wr_extern *ret);
 bool wr_instance_export_n(const wr_instance *inst, const char *name, size_t len, wr_extern *ret);

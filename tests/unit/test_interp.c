@@ -234,6 +234,42 @@ static void test_wrong_arguments(void **state) {
     assert_int_equal(wr_resume(fx->exec, NULL, &res, 1), WR_ERR_STATE);
 }
 
+/* A start function run by the embedder in fuel slices, instead of inside instantiation. */
+static void test_deferred_start_in_slices(void **state) {
+    (void)state;
+    size_t len;
+    uint8_t *bytes = read_file("start.wasm", &len);
+    assert_non_null(bytes);
+    wr_module *m;
+    assert_int_equal(wr_module_load(bytes, len, &m, NULL), WR_OK);
+    free(bytes);
+    wr_store *s = wr_store_new(NULL);
+    wr_instance *inst;
+    assert_int_equal(wr_instantiate_deferred(s, m, NULL, 0, &inst, NULL), WR_OK);
+    wr_extern g;
+    assert_true(wr_instance_export(inst, "done", &g));
+    wr_val v;
+    wr_global_get(g.of.global, &v);
+    assert_int_equal(v.of.i32, 0); /* not run yet */
+
+    wr_exec *e = wr_exec_new(s);
+    wr_exec_set_fuel(e, 5000);
+    wr_status st = wr_call(e, wr_instance_start_func(inst), NULL, 0, NULL, 0);
+    int slices = 1;
+    while (st == WR_OUT_OF_FUEL) {
+        wr_exec_set_fuel(e, 5000);
+        st = wr_resume(e, NULL, NULL, 0);
+        slices++;
+    }
+    assert_int_equal(st, WR_OK);
+    assert_true(slices >= 20);
+    wr_global_get(g.of.global, &v);
+    assert_int_equal(v.of.i32, 100000);
+    wr_exec_free(e);
+    wr_store_free(s);
+    wr_module_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_host_call_without_suspend, setup, teardown),
@@ -246,6 +282,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_trap_backtrace_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translator_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
+        cmocka_unit_test(test_deferred_start_in_slices),
     };
     return cmocka_run_group_tests_name("interp", tests, NULL, NULL);
 }
