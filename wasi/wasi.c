@@ -282,16 +282,26 @@ static int find_func(const char *name, size_t len) {
     return -1;
 }
 
-wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err) {
+static bool is_wasi_module(const wr_import_desc *d) {
+    return d->module_len == strlen(WASI_MODULE_NAME) && memcmp(d->module, WASI_MODULE_NAME, d->module_len) == 0;
+}
+
+/*
+ * Links the imports from wasi_snapshot_preview1.  With `partial`, imports
+ * from other modules are left untouched for the caller (an unknown WASI
+ * function is still an error); without it they are errors too.
+ */
+static wr_status link_imports(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, bool partial,
+                              wr_error *err) {
     set_error(err, WR_OK, NULL);
     uint32_t n = wr_module_import_count(m);
     for (uint32_t i = 0; i < n; i++) {
         wr_import_desc d;
         wr_module_import(m, i, &d);
-        int id = -1;
-        if (d.module_len == strlen(WASI_MODULE_NAME) && memcmp(d.module, WASI_MODULE_NAME, d.module_len) == 0 &&
-            d.kind == WR_EXTERN_FUNC)
-            id = find_func(d.name, d.name_len);
+        bool wasi = is_wasi_module(&d);
+        if (partial && !wasi)
+            continue;
+        int id = wasi && d.kind == WR_EXTERN_FUNC ? find_func(d.name, d.name_len) : -1;
         if (id < 0)
             return set_error(err, WR_ERR_UNKNOWN_IMPORT, "%.*s.%.*s (%s)", (int)d.module_len, d.module,
                                   (int)d.name_len, d.name, wr_externkind_name(d.kind));
@@ -322,6 +332,20 @@ wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_exter
         imports[i].of.func = f;
     }
     return WR_OK;
+}
+
+wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err) {
+    return link_imports(ctx, s, m, imports, false, err);
+}
+
+wr_status wasi_ctx_link_partial(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err) {
+    return link_imports(ctx, s, m, imports, true, err);
+}
+
+bool wasi_import_is_wasi(const wr_module *m, uint32_t i) {
+    wr_import_desc d;
+    wr_module_import(m, i, &d);
+    return is_wasi_module(&d);
 }
 
 /* ---- args, environ ---------------------------------------------------- */

@@ -204,6 +204,14 @@ void wasi_ctx_free(wasi_ctx *ctx);
  * WR_ERR_INCOMPATIBLE_IMPORT; `err` names the import.
  */
 wr_status wasi_ctx_link(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err);
+/*
+ * Like wasi_ctx_link, but fills only the wasi_snapshot_preview1 imports and
+ * leaves the others in `imports` untouched, for the embedder to fill (for
+ * example the daemon's own host functions).
+ */
+wr_status wasi_ctx_link_partial(wasi_ctx *ctx, wr_store *s, const wr_module *m, wr_extern *imports, wr_error *err);
+/* Whether import i of the module comes from wasi_snapshot_preview1. */
+bool wasi_import_is_wasi(const wr_module *m, uint32_t i);
 
 /*
  * After a call returned WR_TRAP_EXIT: true when the guest called proc_exit,
