@@ -148,7 +148,7 @@ typedef struct cfg_env {
 
 typedef struct cfg_dir {
     char *host;   /* host path, made absolute against the manifest's directory */
-    char *guest;  /* guest path; defaults to host as written */
+    char *guest;  /* guest path; defaults to host (the absolute path) */
     bool readonly;
 } cfg_dir;
 
@@ -207,7 +207,8 @@ bool cfg_manifest_equal(const cfg_manifest *a, const cfg_manifest *b);
  * Good manifests are returned in ret->items; each bad one (parse error, or a
  * name already used by an earlier file) is reported in ret->errors and
  * skipped.  ret is filled only on success; clear it with
- * cfg_manifest_set_clear().
+ * cfg_manifest_set_clear().  The caller may take manifests out of items
+ * (setting their slot to NULL) before clearing: clear frees what is left.
  */
 typedef struct cfg_manifest_set {
     cfg_manifest **items;
