@@ -31,14 +31,20 @@ PKG_CMOCKA := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
 WASI_SRC    := $(sort $(wildcard wasi/*.c))
 CLI_SRC     := $(sort $(wildcard cli/*.c))
+CONFIG_SRC  := $(sort $(wildcard config/*.c))
+DAEMON_SRC  := $(sort $(wildcard daemon/*.c))
 
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 WASI_OBJ    := $(WASI_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CONFIG_OBJ  := $(CONFIG_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ  := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 
 LIBWR       := $(BUILD)/libwr.a
 LIBWASI     := $(BUILD)/libwasi.a
+LIBCONFIG   := $(BUILD)/libconfig.a
 WASMCTL     := $(BUILD)/wasmctl
+WASMD       := $(BUILD)/wasmd
 
 # ---- Tests --------------------------------------------------------------
 
@@ -47,6 +53,9 @@ WASI_C      := $(sort $(wildcard tests/wasi/*.c))
 WASI_WAT    := $(sort $(wildcard tests/wasi/*.wat))
 WASI_WASM   := $(WASI_C:tests/wasi/%.c=$(BUILD)/tests/wasi/%.wasm) $(WASI_WAT:tests/wasi/%.wat=$(BUILD)/tests/wasi/%.wasm)
 WASM_CC     ?= clang
+DAEMON_C    := $(sort $(wildcard tests/daemon/*.c))
+DAEMON_WAT  := $(sort $(wildcard tests/daemon/*.wat))
+DAEMON_WASM := $(DAEMON_C:tests/daemon/%.c=$(BUILD)/tests/daemon/%.wasm) $(DAEMON_WAT:tests/daemon/%.wat=$(BUILD)/tests/daemon/%.wasm)
 EXAMPLE_C   := $(sort $(wildcard examples/*.c))
 EXAMPLE_WASM := $(EXAMPLE_C:examples/%.c=$(BUILD)/examples/%.wasm)
 WAT_SRC     := $(sort $(wildcard tests/wat/*.wat))
@@ -59,7 +68,7 @@ FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
 .PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps
-all: $(LIBWR) $(LIBWASI) $(WASMCTL) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
+all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,12 +82,19 @@ $(LIBWASI): $(WASI_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(WASMCTL): $(CLI_OBJ) $(LIBWASI) $(LIBWR)
-	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
-
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBWASI) $(LIBWR)
+$(LIBCONFIG): $(CONFIG_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CMOCKA) $(LDLIBS)
+	rm -f $@ && ar rcs $@ $^
+
+$(WASMCTL): $(CLI_OBJ) $(LIBWASI) $(LIBWR)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) $(LDLIBS)
+
+$(WASMD): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
+	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBCONFIG) $(LIBWASI) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CMOCKA) -lyaml $(LDLIBS)
 
 # Test modules written in the text format.
 $(BUILD)/tests/wat/%.wasm: tests/wat/%.wat
@@ -91,6 +107,14 @@ $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c
 
 # primes.c is a library of exports (a reactor): no main, no _start.
 $(BUILD)/examples/primes.wasm: WASM_MODEL := -mexec-model=reactor
+$(BUILD)/tests/daemon/%.wasm: tests/daemon/%.c
+	@mkdir -p $(dir $@)
+	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
+
+$(BUILD)/tests/daemon/%.wasm: tests/daemon/%.wat
+	@mkdir -p $(dir $@)
+	wat2wasm --debug-names $< -o $@
+
 $(BUILD)/examples/%.wasm: examples/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi $(WASM_MODEL) -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
@@ -128,7 +152,7 @@ fuzz:
 	cp $$(find build-fuzz/spec-json -name '*.wasm' ! -path '*/simd_*') build-fuzz/corpus/
 	build-fuzz/fuzz_module -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus
 
-integration: $(WASMCTL) $(WASI_WASM) $(WAT_WASM)
+integration: $(WASMCTL) $(WASMD) $(WASI_WASM) $(WAT_WASM) $(DAEMON_WASM)
 	tests/integration/run.sh $(BUILD)
 
 # The sanitizer pass rebuilds everything in build-asan/ and runs the same suites.
@@ -155,6 +179,7 @@ deps:
 
 install: all
 	install -D -m 0755 $(WASMCTL) $(DESTDIR)$(PREFIX)/bin/wasmctl
+	install -D -m 0755 $(WASMD) $(DESTDIR)$(PREFIX)/sbin/wasmd
 
 clean:
 	rm -rf build build-asan build-fuzz

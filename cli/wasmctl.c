@@ -124,6 +124,7 @@ static const char usage_text[] =
     "        wrong --invoke arguments\n"
     "  124   the module ran out of fuel (--fuel)\n"
     "  134   the module trapped; the trap and a backtrace go to stderr\n"
+    "\n"
     "Exit status of the daemon commands:\n"
     "  0     done\n"
     "  1     the daemon failed the request\n"
@@ -525,6 +526,379 @@ out:
     return status;
 }
 
+/* ---- Daemon commands ---------------------------------------------------- */
+
+/* The largest response read (a `logs` of the whole ring fits easily). */
+#define MAX_RESPONSE (16u << 20)
+/* How long to wait for a response before giving up (not for `logs -f`). */
+#define RESPONSE_TIMEOUT_S 30
+
+typedef struct ctl_opts {
+    const char *socket;
+    bool json;
+    bool follow;
+    long lines;                /* -1: all */
+    const char *verb;
+    const char *name;
+} ctl_opts;
+
+typedef struct ctl_conn {
+    int fd;
+    char *buf;                 /* received bytes not yet returned */
+    size_t len, cap;
+} ctl_conn;
+
+static void ctl_close(ctl_conn *c) {
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->buf);
+    c->fd = -1;
+    c->buf = NULL;
+}
+
+/* Connects; prints why not and returns false. */
+static bool ctl_connect(const char *path, bool timeout, ctl_conn *ret) {
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path) {
+        fprintf(stderr, "wasmctl: socket path too long: %s\n", path);
+        return false;
+    }
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        fprintf(stderr, "wasmctl: cannot reach wasmd at %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    if (timeout) {
+        struct timeval tv = { .tv_sec = RESPONSE_TIMEOUT_S };
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    *ret = (ctl_conn){ .fd = fd };
+    return true;
+}
+
+/* Sends a request as one line; prints why not and returns false. */
+static bool ctl_send(ctl_conn *c, cJSON *req) {
+    char *text = cJSON_PrintUnformatted(req);
+    size_t len = text ? strlen(text) : 0;
+    char *line = text ? malloc(len + 1) : NULL;
+    if (!line) {
+        free(text);
+        fprintf(stderr, "wasmctl: out of memory\n");
+        return false;
+    }
+    memcpy(line, text, len);
+    line[len++] = '\n';
+    free(text);
+    bool ok = true;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(c->fd, line + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            fprintf(stderr, "wasmctl: sending to wasmd: %s\n", strerror(errno));
+            ok = false;
+            break;
+        }
+        off += (size_t)w;
+    }
+    free(line);
+    return ok;
+}
+
+/*
+ * Reads one response line and parses it; NULL (after printing why) on
+ * EOF, error, timeout or malformed JSON.  The caller frees the object.
+ */
+static cJSON *ctl_receive(ctl_conn *c) {
+    for (;;) {
+        char *nl = c->len ? memchr(c->buf, '\n', c->len) : NULL;
+        if (nl) {
+            size_t line = (size_t)(nl - c->buf);
+            cJSON *msg = cJSON_ParseWithLength(c->buf, line);
+            memmove(c->buf, nl + 1, c->len - line - 1);
+            c->len -= line + 1;
+            if (!cJSON_IsObject(msg)) {
+                cJSON_Delete(msg);
+                fprintf(stderr, "wasmctl: malformed response from wasmd\n");
+                return NULL;
+            }
+            return msg;
+        }
+        if (c->len == c->cap) {
+            if (c->cap >= MAX_RESPONSE) {
+                fprintf(stderr, "wasmctl: response from wasmd larger than %u bytes\n", MAX_RESPONSE);
+                return NULL;
+            }
+            size_t cap = c->cap ? c->cap * 2 : 64 * 1024;
+            char *bigger = realloc(c->buf, cap);
+            if (!bigger) {
+                fprintf(stderr, "wasmctl: out of memory\n");
+                return NULL;
+            }
+            c->buf = bigger;
+            c->cap = cap;
+        }
+        ssize_t n = recv(c->fd, c->buf + c->len, c->cap - c->len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                fprintf(stderr, "wasmctl: wasmd closed the connection\n");
+            else
+                fprintf(stderr, "wasmctl: reading from wasmd: %s\n",
+                        errno == EAGAIN ? "timed out" : strerror(errno));
+            return NULL;
+        }
+        c->len += (size_t)n;
+    }
+}
+
+static const char *json_str(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double json_num(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* The exit status for a response's status. */
+static int exit_for_status(wd_proto_status s) {
+    switch (s) {
+    case WD_PROTO_OK: return EXIT_OK;
+    case WD_PROTO_NOT_FOUND: return EXIT_NOT_FOUND;
+    case WD_PROTO_CONFLICT: return EXIT_CONFLICT;
+    case WD_PROTO_DENIED: return EXIT_DENIED;
+    case WD_PROTO_UNSUPPORTED_VERSION: return EXIT_PROTOCOL;
+    default: return EXIT_FAILED;
+    }
+}
+
+/* "1h02m", "3.2s": a duration for people. */
+static void format_ms(double ms, char *buf, size_t size) {
+    if (ms < 0)
+        snprintf(buf, size, "-");
+    else if (ms < 60000)
+        snprintf(buf, size, "%.1fs", ms / 1000);
+    else if (ms < 3600000)
+        snprintf(buf, size, "%dm%02ds", (int)(ms / 60000), (int)(ms / 1000) % 60);
+    else
+        snprintf(buf, size, "%dh%02dm", (int)(ms / 3600000), (int)(ms / 60000) % 60);
+}
+
+static void print_instance_row(const cJSON *in) {
+    char up[32];
+    double uptime = json_num(in, WD_F_UPTIME_MS);
+    format_ms(uptime > 0 ? uptime : -1, up, sizeof up);
+    printf("%-20s %-14s %8s %8.0f  %s\n", json_str(in, WD_F_NAME), json_str(in, WD_F_STATE), up,
+           json_num(in, WD_F_RESTARTS), json_str(in, WD_F_REASON));
+}
+
+static void print_status(const cJSON *in) {
+    char buf[32];
+    printf("name:      %s\n", json_str(in, WD_F_NAME));
+    printf("state:     %s\n", json_str(in, WD_F_STATE));
+    if (json_str(in, WD_F_REASON)[0])
+        printf("reason:    %s\n", json_str(in, WD_F_REASON));
+    printf("module:    %s\n", json_str(in, WD_F_MODULE));
+    printf("restart:   %s\n", json_str(in, WD_F_RESTART));
+    printf("restarts:  %.0f\n", json_num(in, WD_F_RESTARTS));
+    double uptime = json_num(in, WD_F_UPTIME_MS);
+    format_ms(uptime > 0 ? uptime : -1, buf, sizeof buf);
+    printf("uptime:    %s\n", buf);
+    printf("slices:    %.0f\n", json_num(in, WD_F_SLICES));
+    if (json_num(in, WD_F_EXIT_CODE) >= 0)
+        printf("exit code: %.0f\n", json_num(in, WD_F_EXIT_CODE));
+    if (json_num(in, WD_F_RESTART_IN_MS) >= 0) {
+        format_ms(json_num(in, WD_F_RESTART_IN_MS), buf, sizeof buf);
+        printf("restart in %s\n", buf);
+    }
+}
+
+static void print_json(const cJSON *msg) {
+    char *text = cJSON_PrintUnformatted(msg);
+    if (text) {
+        puts(text);
+        free(text);
+    }
+}
+
+/* Prints a successful response for people. */
+static void print_human(const ctl_opts *o, const cJSON *r) {
+    if (strcmp(o->verb, WD_VERB_VERSION) == 0) {
+        printf("wasmd %s (protocol %.0f)\n", json_str(r, WD_F_DAEMON), json_num(r, WD_F_VERSION));
+    } else if (strcmp(o->verb, WD_VERB_LIST) == 0) {
+        printf("%-20s %-14s %8s %8s  %s\n", "NAME", "STATE", "UPTIME", "RESTARTS", "REASON");
+        const cJSON *in;
+        cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCES))
+            print_instance_row(in);
+    } else if (strcmp(o->verb, WD_VERB_LOGS) == 0) {
+        const cJSON *line;
+        cJSON_ArrayForEach(line, cJSON_GetObjectItemCaseSensitive(r, WD_F_LINES))
+            if (cJSON_IsString(line))
+                puts(line->valuestring);
+    } else if (strcmp(o->verb, WD_VERB_STATUS) == 0) {
+        print_status(cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE));
+    } else {
+        const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
+        printf("%s: %s\n", json_str(in, WD_F_NAME), json_str(in, WD_F_STATE));
+    }
+}
+
+/* Sends one request and prints its response; for logs -f, then the streamed lines. */
+static int ctl_request(const ctl_opts *o) {
+    ctl_conn c;
+    if (!ctl_connect(o->socket, !o->follow, &c))
+        return EXIT_UNREACHABLE;
+    int status = EXIT_FAILED;
+    cJSON *req = cJSON_CreateObject();
+    if (!req)
+        goto out;
+    cJSON_AddNumberToObject(req, WD_F_VERSION, WD_PROTO_VERSION);
+    cJSON_AddStringToObject(req, WD_F_VERB, o->verb);
+    if (o->name)
+        cJSON_AddStringToObject(req, WD_F_NAME, o->name);
+    if (o->lines >= 0)
+        cJSON_AddNumberToObject(req, WD_F_LINES, (double)o->lines);
+    if (o->follow)
+        cJSON_AddBoolToObject(req, WD_F_FOLLOW, true);
+    bool sent = ctl_send(&c, req);
+    cJSON_Delete(req);
+    if (!sent) {
+        status = EXIT_UNREACHABLE;
+        goto out;
+    }
+    cJSON *r = ctl_receive(&c);
+    if (!r) {
+        status = EXIT_PROTOCOL;
+        goto out;
+    }
+    wd_proto_status s = wd_proto_status_parse(json_str(r, WD_F_STATUS));
+    status = exit_for_status(s);
+    if (o->json)
+        print_json(r);
+    else if (s == WD_PROTO_OK)
+        print_human(o, r);
+    if (s != WD_PROTO_OK)
+        fprintf(stderr, "wasmctl: %s: %s\n", o->verb,
+                json_str(r, WD_F_ERROR)[0] ? json_str(r, WD_F_ERROR) : wd_proto_status_message(s));
+    cJSON_Delete(r);
+    if (s != WD_PROTO_OK || !o->follow)
+        goto out;
+    /* Follow: one object per new line until the daemon closes or we are interrupted. */
+    fflush(stdout);
+    while ((r = ctl_receive(&c))) {
+        if (o->json)
+            print_json(r);
+        else
+            puts(json_str(r, WD_F_LINE));
+        fflush(stdout);
+        cJSON_Delete(r);
+    }
+out:
+    fflush(stdout);
+    ctl_close(&c);
+    return status;
+}
+
+/* The verbs that talk to the daemon, and whether they take a module name. */
+static const struct {
+    const char *verb;
+    bool needs_name;
+} ctl_verbs[] = {
+    { WD_VERB_LIST,    false },
+    { WD_VERB_STATUS,  true },
+    { WD_VERB_START,   true },
+    { WD_VERB_STOP,    true },
+    { WD_VERB_RESTART, true },
+    { WD_VERB_LOGS,    true },
+    { WD_VERB_VERSION, false },
+};
+
+static bool is_ctl_verb(const char *verb, bool *ret_needs_name) {
+    for (size_t i = 0; i < sizeof ctl_verbs / sizeof ctl_verbs[0]; i++) {
+        if (strcmp(verb, ctl_verbs[i].verb) == 0) {
+            *ret_needs_name = ctl_verbs[i].needs_name;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * wasmctl [--socket PATH] [--json] VERB [-n N] [-f] [NAME]: options may
+ * come before or after the verb.  Returns EXIT_USAGE (after a message) for
+ * a wrong command line.
+ */
+static int cmd_ctl(int argc, char **argv) {
+    ctl_opts o = { .lines = -1 };
+    o.socket = getenv("WASMD_SOCKET");
+    if (!o.socket || !o.socket[0])
+        o.socket = WD_PROTO_DEFAULT_SOCKET;
+    bool needs_name = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (strcmp(a, "--json") == 0) {
+            o.json = true;
+        } else if ((v = option_value("--socket", argc, argv, &i))) {
+            o.socket = v;
+        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--follow") == 0) {
+            o.follow = true;
+        } else if (strcmp(a, "-n") == 0 || (v = option_value("--lines", argc, argv, &i))) {
+            if (strcmp(a, "-n") == 0) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "wasmctl: -n needs a number of lines\n");
+                    return EXIT_USAGE;
+                }
+                v = argv[++i];
+            }
+            char *end;
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (*v < '0' || *v > '9' || *end || errno || n > UINT32_MAX) {
+                fprintf(stderr, "wasmctl: -n %s: expected a number of lines\n", v);
+                return EXIT_USAGE;
+            }
+            o.lines = n;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "wasmctl: unknown option %s\n\n", a);
+            usage(stderr);
+            return EXIT_USAGE;
+        } else if (!o.verb) {
+            o.verb = a;
+            if (!is_ctl_verb(a, &needs_name)) {
+                fprintf(stderr, "wasmctl: unknown command \"%s\"\n\n", a);
+                usage(stderr);
+                return EXIT_USAGE;
+            }
+        } else if (needs_name && !o.name) {
+            o.name = a;
+        } else {
+            fprintf(stderr, "wasmctl: %s: unexpected argument \"%s\"\n", o.verb, a);
+            return EXIT_USAGE;
+        }
+    }
+    if (!o.verb) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (needs_name && !o.name) {
+        fprintf(stderr, "wasmctl: %s needs a module name\n", o.verb);
+        return EXIT_USAGE;
+    }
+    if ((o.follow || o.lines >= 0) && strcmp(o.verb, WD_VERB_LOGS) != 0) {
+        fprintf(stderr, "wasmctl: -n and -f are options of logs only\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(o.verb, WD_VERB_VERSION) == 0 && !o.json)
+        printf("wasmctl %s (protocol %d)\n", WASMD_VERSION, WD_PROTO_VERSION);
+    return ctl_request(&o);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -537,11 +911,10 @@ int main(int argc, char **argv) {
         usage(stdout);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (strcmp(cmd, "--version") == 0) {
         printf("wasmctl %s\n", WASMD_VERSION);
         return EXIT_OK;
     }
-    fprintf(stderr, "wasmctl: unknown command \"%s\"\n\n", cmd);
-    usage(stderr);
-    return EXIT_USAGE;
+    /* Everything else is a daemon command (which reports an unknown one). */
+    return cmd_ctl(argc - 1, argv + 1);
 }

@@ -1,0 +1,719 @@
+/*
+ * instance.c - the life of one instance: load, run in slices, park in WASI
+ * calls, capture output, stop, fail, restart.
+ *
+ * States (proto.h): a start loads the module into a fresh store
+ * (starting), queues it for the scheduler (running), parks it while a WASI
+ * call waits (waiting), and ends the run as stopped (clean exit or a
+ * user's stop) or failed (trap, non-zero exit, load error).  The restart
+ * policy then may schedule a new run after a backoff that doubles with each
+ * restart; too many failures within the manifest's window make it
+ * crash-looping, where it stays until a user starts it.
+ *
+ * A run owns its module, store, WASI context and execution context; they
+ * are created together (run_create) and freed together (run_destroy).
+ * Stopping happens between slices (the daemon has one thread, so a user's
+ * request is handled only when no slice is running) or while parked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/internal.h"
+
+#define NS_PER_MS 1000000ull
+
+static void wait_stop(wd_instance *in);
+static void finish_run(wd_instance *in, wd_state state, const char *reason);
+
+/* One of the instance's handles has closed; the last one after wd_instance_close frees it. */
+static void handle_released(wd_instance *in) {
+    if (--in->open_handles > 0 || !in->closing)
+        return;
+    wd_log_free(&in->log);
+    free(in->fail_times);
+    cfg_manifest_free(in->manifest);
+    free(in);
+}
+
+static void set_state(wd_instance *in, wd_state s) {
+    in->state = s;
+}
+
+static bool is_active(const wd_instance *in) {
+    return in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING;
+}
+
+/* Logs a line of the daemon's own about this instance ("wasmd: ..."). */
+static void event(wd_instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void event(wd_instance *in, const char *fmt, ...) {
+    char text[WD_LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    wd_instance_log(in, "wasmd", text);
+}
+
+void wd_instance_log(wd_instance *in, const char *stream, const char *line) {
+    char entry[WD_LOG_LINE_MAX + 32];
+    if (strcmp(stream, "stdout") == 0)
+        snprintf(entry, sizeof entry, "%s", line);
+    else
+        snprintf(entry, sizeof entry, "[%s] %s", stream, line);
+    wd_log_push(&in->log, entry);
+    fprintf(stderr, "%s: %s\n", in->name, entry);
+    wd_control_log_line(in->daemon, in, entry);
+}
+
+/* ---- Output capture ----------------------------------------------------- */
+
+static void output_close_cb(uv_handle_t *h) {
+    wd_output *o = wd_container_of(h, wd_output, pipe);
+    wd_instance *in = o->inst;
+    for (int i = 0; i < 2; i++)
+        if (in->outputs[i] == o)
+            in->outputs[i] = NULL;
+    free(o);
+    handle_released(in);
+}
+
+static void output_flush(wd_output *o) {
+    if (o->len == 0)
+        return;
+    o->line[o->len] = '\0';
+    wd_instance_log(o->inst, o->stream, o->line);
+    o->len = 0;
+}
+
+static void output_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+    wd_output *o = wd_container_of(h, wd_output, pipe);
+    buf->base = o->rbuf;
+    buf->len = sizeof o->rbuf;
+}
+
+static void output_split(wd_output *o, const char *data, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char c = data[i];
+        if (c == '\n') {
+            o->line[o->len] = '\0';
+            wd_instance_log(o->inst, o->stream, o->line);
+            o->len = 0;
+            continue;
+        }
+        o->line[o->len++] = c;
+        if (o->len == WD_LOG_LINE_MAX)
+            output_flush(o);
+    }
+}
+
+static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+    wd_output *o = wd_container_of(s, wd_output, pipe);
+    if (n < 0) {
+        /* EOF: every copy of the write end is closed (the run ended). */
+        output_flush(o);
+        if (!uv_is_closing((uv_handle_t *)&o->pipe))
+            uv_close((uv_handle_t *)&o->pipe, output_close_cb);
+        return;
+    }
+    output_split(o, buf->base, (size_t)n);
+}
+
+/*
+ * Reads what the ended run left in its pipes now, so that its last lines
+ * come before the daemon's line saying how it ended.  The read ends are
+ * nonblocking (libuv made them so).
+ */
+static void output_drain(wd_instance *in) {
+    for (int i = 0; i < 2; i++) {
+        wd_output *o = in->outputs[i];
+        uv_os_fd_t fd;
+        if (!o || uv_is_closing((uv_handle_t *)&o->pipe) || uv_fileno((uv_handle_t *)&o->pipe, &fd) < 0)
+            continue;
+        ssize_t n;
+        while ((n = read(fd, o->rbuf, sizeof o->rbuf)) > 0)
+            output_split(o, o->rbuf, (size_t)n);
+        output_flush(o);
+    }
+}
+
+/*
+ * A pipe whose read end the loop reads line by line; *ret_write_fd is the
+ * write end for the guest, which the caller closes once WASI holds its
+ * copy.  The write end is nonblocking, so that a guest writing faster than
+ * we read gets EAGAIN instead of blocking the daemon's only thread.
+ */
+static int output_open(wd_instance *in, const char *stream, int *ret_write_fd) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    (void)fcntl(fds[1], F_SETPIPE_SZ, WD_PIPE_BYTES); /* best effort: the default is 64 KiB */
+    int fl = fcntl(fds[1], F_GETFL);
+    if (fl < 0 || fcntl(fds[1], F_SETFL, fl | O_NONBLOCK) < 0)
+        goto out_close;
+    wd_output *o = calloc(1, sizeof *o);
+    if (!o) {
+        errno = ENOMEM;
+        goto out_close;
+    }
+    o->inst = in;
+    o->stream = stream;
+    uv_pipe_init(in->daemon->loop, &o->pipe, 0);
+    int r = uv_pipe_open(&o->pipe, fds[0]);
+    if (r == 0)
+        r = uv_read_start((uv_stream_t *)&o->pipe, output_alloc, output_read);
+    in->open_handles++;
+    in->outputs[strcmp(stream, "stdout") == 0 ? 0 : 1] = o;
+    if (r < 0) {
+        uv_close((uv_handle_t *)&o->pipe, output_close_cb); /* closes fds[0] */
+        close(fds[1]);
+        return r;
+    }
+    *ret_write_fd = fds[1];
+    return 0;
+out_close:;
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return -e;
+}
+
+/* ---- A run: create and destroy ------------------------------------------ */
+
+static void run_destroy(wd_instance *in) {
+    wd_sched_remove(in->daemon, in);
+    wait_stop(in);
+    if (in->exec && in->in_call)
+        wr_exec_reset(in->exec);
+    in->in_call = false;
+    in->have_host_results = false;
+    if (in->wasi)
+        wasi_ctx_cancel(in->wasi);
+    wr_exec_free(in->exec);
+    wr_store_free(in->store);   /* before the WASI context: its host functions point to it */
+    wasi_ctx_free(in->wasi);    /* closes the write ends of the output pipes: EOF for the readers */
+    wr_module_free(in->module); /* after the store, whose instance used it */
+    in->exec = NULL;
+    in->store = NULL;
+    in->wasi = NULL;
+    in->module = NULL;
+    in->entry = NULL;
+}
+
+/* Reads a whole file of at most WD_MODULE_MAX_BYTES; 0 or negative errno. */
+static int read_file(const char *path, uint8_t **ret_bytes, size_t *ret_len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t len = 0, cap = 64 * 1024;
+    uint8_t *buf = malloc(cap);
+    int r = 0;
+    while (buf) {
+        if (len == cap) {
+            if (cap >= WD_MODULE_MAX_BYTES) {
+                r = -EFBIG;
+                break;
+            }
+            uint8_t *bigger = realloc(buf, cap * 2);
+            if (!bigger)
+                break;
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = -errno;
+            break;
+        }
+        if (n == 0) {
+            close(fd);
+            *ret_bytes = buf;
+            *ret_len = len;
+            return 0;
+        }
+        len += (size_t)n;
+    }
+    close(fd);
+    free(buf);
+    return r ? r : -ENOMEM;
+}
+
+/* Creates the run's objects; on failure fills `why` and leaves none behind. */
+static bool run_create(wd_instance *in, char *why) {
+    const cfg_manifest *m = in->manifest;
+    wr_error err = { 0 };
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    const char **argv = NULL, **env = NULL;
+    char **env_buf = NULL;
+    wasi_preopen *dirs = NULL;
+    wr_extern *imports = NULL;
+    int out_fd = -1, err_fd = -1;
+    bool ok = false;
+
+    int r = read_file(m->module, &bytes, &len);
+    if (r < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot read %s: %s", m->module, strerror(-r));
+        goto out;
+    }
+    if (wr_module_load(bytes, len, &in->module, &err) != WR_OK) {
+        snprintf(why, WD_REASON_MAX, "%s: %s%s%s", m->module, wr_status_message(err.status),
+                 err.detail[0] ? ": " : "", err.detail);
+        goto out;
+    }
+
+    argv = calloc(m->nargs + 1, sizeof *argv);
+    env = calloc(m->nenv + 1, sizeof *env);
+    env_buf = calloc(m->nenv + 1, sizeof *env_buf);
+    dirs = calloc(m->ndirs + 1, sizeof *dirs);
+    if (!argv || !env || !env_buf || !dirs)
+        goto out_nomem;
+    argv[0] = in->name;
+    for (size_t i = 0; i < m->nargs; i++)
+        argv[i + 1] = m->args[i];
+    for (size_t i = 0; i < m->nenv; i++) {
+        if (asprintf(&env_buf[i], "%s=%s", m->env[i].name, m->env[i].value) < 0) {
+            env_buf[i] = NULL;
+            goto out_nomem;
+        }
+        env[i] = env_buf[i];
+    }
+    for (size_t i = 0; i < m->ndirs; i++) {
+        dirs[i].host_path = m->dirs[i].host;
+        dirs[i].guest_path = m->dirs[i].guest ? m->dirs[i].guest : m->dirs[i].host;
+    }
+    if ((r = output_open(in, "stdout", &out_fd)) < 0 || (r = output_open(in, "stderr", &err_fd)) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot create output pipes: %s", strerror(-r));
+        goto out;
+    }
+    wasi_config wc = {
+        .argv = argv,
+        .argc = m->nargs + 1,
+        .env = env,
+        .nenv = m->nenv,
+        .stdin_fd = -1,
+        .stdout_fd = out_fd,
+        .stderr_fd = err_fd,
+        .preopens = dirs,
+        .npreopens = m->ndirs,
+        .nonblocking = true,
+    };
+    if (wasi_ctx_new(&wc, &in->wasi, &err) != WR_OK) {
+        snprintf(why, WD_REASON_MAX, "%s", err.detail[0] ? err.detail : wr_status_message(err.status));
+        goto out;
+    }
+
+    in->store = wr_store_new(&in->limits);
+    in->exec = in->store ? wr_exec_new(in->store) : NULL;
+    uint32_t nimports = wr_module_import_count(in->module);
+    imports = calloc(nimports + 1, sizeof *imports);
+    if (!in->store || !in->exec || !imports)
+        goto out_nomem;
+    if (wasi_ctx_link(in->wasi, in->store, in->module, imports, &err) != WR_OK) {
+        snprintf(why, WD_REASON_MAX, "%s: %s: %s", m->module, wr_status_message(err.status), err.detail);
+        goto out;
+    }
+    wr_instance *inst;
+    wr_status s = wr_instantiate(in->store, in->module, imports, nimports, &inst, &err);
+    if (s != WR_OK) {
+        if (wr_status_is_trap(s))
+            snprintf(why, WD_REASON_MAX, "trap in the start function: %s", wr_status_message(s));
+        else
+            snprintf(why, WD_REASON_MAX, "%s: %s%s%s", m->module, wr_status_message(err.status),
+                     err.detail[0] ? ": " : "", err.detail);
+        goto out;
+    }
+    wr_extern start;
+    if (!wr_instance_export(inst, "_start", &start) || start.kind != WR_EXTERN_FUNC ||
+        wr_func_type(start.of.func)->nparams != 0 || wr_func_type(start.of.func)->nresults != 0) {
+        snprintf(why, WD_REASON_MAX, "%s: no _start function", m->module);
+        goto out;
+    }
+    in->entry = start.of.func;
+    wr_exec_set_userdata(in->exec, in);
+    ok = true;
+    goto out;
+
+out_nomem:
+    snprintf(why, WD_REASON_MAX, "out of memory");
+out:
+    if (out_fd >= 0)
+        close(out_fd);
+    if (err_fd >= 0)
+        close(err_fd);
+    if (env_buf)
+        for (size_t i = 0; i < m->nenv; i++)
+            free(env_buf[i]);
+    free(env_buf);
+    free(env);
+    free(argv);
+    free(dirs);
+    free(imports);
+    free(bytes);
+    if (!ok)
+        run_destroy(in);
+    return ok;
+}
+
+/* ---- Waiting for a parked WASI call ------------------------------------ */
+
+static void poll_close_cb(uv_handle_t *h) {
+    wd_poll *p = wd_container_of(h, wd_poll, handle);
+    wd_instance *in = p->inst;
+    free(p);
+    handle_released(in);
+}
+
+static void wait_stop(wd_instance *in) {
+    uv_timer_stop(&in->wait_timer);
+    while (in->polls) {
+        wd_poll *p = in->polls;
+        in->polls = p->next;
+        uv_close((uv_handle_t *)&p->handle, poll_close_cb);
+    }
+}
+
+static void wait_arm(wd_instance *in);
+
+/* Something the parked call waits for happened (or may have): try to finish it. */
+static void wake(wd_instance *in) {
+    wait_stop(in);
+    uint64_t res[1] = { 0 };
+    wr_status s = wasi_ctx_complete(in->wasi, res);
+    if (s == WR_SUSPENDED) {
+        wait_arm(in); /* not ready after all: wait again */
+        return;
+    }
+    if (s != WR_OK) {
+        finish_run(in, WD_STATE_FAILED, "internal error: no parked call to complete");
+        return;
+    }
+    in->host_results[0] = res[0];
+    in->have_host_results = true;
+    set_state(in, WD_STATE_RUNNING);
+    wd_sched_enqueue(in->daemon, in);
+}
+
+static void on_wait_timer(uv_timer_t *t) {
+    wake(wd_container_of(t, wd_instance, wait_timer));
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+    wd_poll *p = wd_container_of(h, wd_poll, handle);
+    wake(p->inst);
+}
+
+/* Adds a poll handle for fd; false if libuv cannot poll it (then it counts as ready). */
+static bool poll_add(wd_instance *in, int fd, int events) {
+    wd_poll *p = calloc(1, sizeof *p);
+    if (!p)
+        return false;
+    /*
+     * uv_poll_init makes the descriptor nonblocking; WASI decides by that
+     * flag whether a read parks or answers EAGAIN, so put the flags back.
+     */
+    int fl = fcntl(fd, F_GETFL);
+    if (uv_poll_init(in->daemon->loop, &p->handle, fd) < 0) {
+        free(p);
+        return false;
+    }
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl);
+    p->inst = in;
+    p->next = in->polls;
+    in->polls = p;
+    in->open_handles++;
+    return uv_poll_start(&p->handle, events, on_poll) == 0;
+}
+
+/* Arms the timer and polls for what the parked call waits for. */
+static void wait_arm(wd_instance *in) {
+    wasi_wait w;
+    if (!wasi_ctx_pending(in->wasi, &w)) {
+        finish_run(in, WD_STATE_FAILED, "internal error: suspended without a parked call");
+        return;
+    }
+    set_state(in, WD_STATE_WAITING);
+    bool ready_now = false;
+    size_t nfds = w.nfds < WD_MAX_WAIT_FDS ? w.nfds : WD_MAX_WAIT_FDS;
+    for (size_t i = 0; i < nfds; i++) {
+        int ev = 0;
+        if (w.fds[i].events & WASI_WAIT_READABLE)
+            ev |= UV_READABLE;
+        if (w.fds[i].events & WASI_WAIT_WRITABLE)
+            ev |= UV_WRITABLE;
+        /* A descriptor named twice gets one handle, for the union of the events. */
+        bool seen = false;
+        for (size_t k = 0; k < i; k++)
+            seen = seen || w.fds[k].fd == w.fds[i].fd;
+        if (seen)
+            continue;
+        for (size_t k = i + 1; k < nfds; k++) {
+            if (w.fds[k].fd != w.fds[i].fd)
+                continue;
+            if (w.fds[k].events & WASI_WAIT_READABLE)
+                ev |= UV_READABLE;
+            if (w.fds[k].events & WASI_WAIT_WRITABLE)
+                ev |= UV_WRITABLE;
+        }
+        if (!poll_add(in, w.fds[i].fd, ev))
+            ready_now = true; /* e.g. a regular file, which is always ready */
+    }
+    uint64_t timeout_ms = UINT64_MAX;
+    if (ready_now) {
+        timeout_ms = 0;
+    } else if (w.deadline != WASI_NO_DEADLINE) {
+        /* The loop's clock lags while slices run; read it afresh. */
+        uv_update_time(in->daemon->loop);
+        uint64_t now = wd_now_ns();
+        timeout_ms = w.deadline <= now ? 0 : (w.deadline - now + NS_PER_MS - 1) / NS_PER_MS;
+    }
+    if (timeout_ms != UINT64_MAX)
+        uv_timer_start(&in->wait_timer, on_wait_timer, timeout_ms, 0);
+}
+
+/* ---- Running ----------------------------------------------------------- */
+
+/* The reason text for a trap, with the innermost named frame. */
+static void trap_reason(wd_instance *in, wr_status s, char *buf) {
+    wr_frame_info frames[8];
+    size_t n = wr_exec_backtrace(in->exec, frames, 8);
+    const char *where = NULL;
+    for (size_t i = 0; i < n && i < 8 && !where; i++)
+        where = frames[i].name;
+    if (where)
+        snprintf(buf, WD_REASON_MAX, "trap: %s (in %s)", wr_status_message(s), where);
+    else
+        snprintf(buf, WD_REASON_MAX, "trap: %s", wr_status_message(s));
+}
+
+void wd_instance_run_slice(wd_instance *in) {
+    if (in->state != WD_STATE_RUNNING || !in->exec)
+        return;
+    wr_exec_set_fuel(in->exec, (int64_t)in->fuel_per_slice);
+    wr_status s;
+    if (!in->in_call) {
+        in->in_call = true;
+        s = wr_call(in->exec, in->entry, NULL, 0, NULL, 0);
+    } else if (in->have_host_results) {
+        in->have_host_results = false;
+        s = wr_resume(in->exec, in->host_results, NULL, 0);
+    } else {
+        s = wr_resume(in->exec, NULL, NULL, 0);
+    }
+    in->slices++;
+
+    char reason[WD_REASON_MAX];
+    uint32_t code;
+    switch (s) {
+    case WR_OUT_OF_FUEL:
+        wd_sched_enqueue(in->daemon, in);
+        return;
+    case WR_SUSPENDED:
+        wait_arm(in);
+        return;
+    case WR_OK:
+        in->in_call = false;
+        in->exit_code = 0;
+        finish_run(in, WD_STATE_STOPPED, "exited: _start returned");
+        return;
+    default:
+        in->in_call = false;
+        if (s == WR_TRAP_EXIT && wasi_ctx_exit_code(in->wasi, &code)) {
+            in->exit_code = (int)code;
+            snprintf(reason, sizeof reason, "exited with code %u", code);
+            finish_run(in, code == 0 ? WD_STATE_STOPPED : WD_STATE_FAILED, reason);
+        } else if (wr_status_is_trap(s)) {
+            trap_reason(in, s, reason);
+            finish_run(in, WD_STATE_FAILED, reason);
+        } else {
+            snprintf(reason, sizeof reason, "engine error: %s", wr_status_message(s));
+            finish_run(in, WD_STATE_FAILED, reason);
+        }
+        return;
+    }
+}
+
+/* ---- Starting, stopping, restarting ------------------------------------ */
+
+static void run_start(wd_instance *in) {
+    char why[WD_REASON_MAX];
+    in->restart_pending = false;
+    in->reason[0] = '\0';
+    in->exit_code = -1;
+    in->slices = 0;
+    in->run_started_ns = wd_now_ns();
+    set_state(in, WD_STATE_STARTING);
+    if (!run_create(in, why)) {
+        finish_run(in, WD_STATE_FAILED, why);
+        return;
+    }
+    event(in, "started");
+    set_state(in, WD_STATE_RUNNING);
+    wd_sched_enqueue(in->daemon, in);
+}
+
+static void on_restart_timer(uv_timer_t *t) {
+    wd_instance *in = wd_container_of(t, wd_instance, restart_timer);
+    in->restarts++;
+    run_start(in);
+}
+
+/* Records a failure; true when the instance now counts as crash-looping. */
+static bool note_failure(wd_instance *in, uint64_t now) {
+    uint32_t limit = in->manifest->crash_loop_limit;
+    if (limit == 0 || !in->fail_times)
+        return false;
+    in->fail_times[(in->fail_head + in->nfail) % limit] = now;
+    if (in->nfail < limit)
+        in->nfail++;
+    else
+        in->fail_head = (in->fail_head + 1) % limit;
+    uint64_t window = (uint64_t)in->manifest->crash_loop_window_s * 1000 * NS_PER_MS;
+    uint64_t oldest = in->fail_times[in->fail_head];
+    return in->nfail == limit && now - oldest <= window;
+}
+
+/* The run ended (or never began): record why, free it, and apply the restart policy. */
+static void finish_run(wd_instance *in, wd_state state, const char *reason) {
+    uint64_t now = wd_now_ns();
+    uint64_t ran_ms = (now - in->run_started_ns) / NS_PER_MS;
+    run_destroy(in);
+    output_drain(in);
+    snprintf(in->reason, sizeof in->reason, "%s", reason);
+    set_state(in, state);
+    event(in, "%s: %s", wd_state_name(state), reason);
+    if (in->stop_requested || in->daemon->shutting_down)
+        return;
+
+    cfg_restart policy = in->manifest->restart;
+    bool failed = state == WD_STATE_FAILED;
+    if (!(policy == CFG_RESTART_ALWAYS || (policy == CFG_RESTART_ON_FAILURE && failed)))
+        return;
+    if (failed && note_failure(in, now)) {
+        set_state(in, WD_STATE_CRASH_LOOPING);
+        snprintf(in->reason, sizeof in->reason, "%u failures within %u s; last: %.180s",
+                 in->manifest->crash_loop_limit, in->manifest->crash_loop_window_s, reason);
+        event(in, "crash-looping: not restarting until started by hand");
+        return;
+    }
+    if (ran_ms >= WD_BACKOFF_RESET_MS || in->backoff_ms == 0)
+        in->backoff_ms = in->manifest->restart_backoff_ms;
+    uint32_t delay = in->backoff_ms;
+    in->backoff_ms = in->backoff_ms > WD_BACKOFF_MAX_MS / 2 ? WD_BACKOFF_MAX_MS : in->backoff_ms * 2;
+    if (in->backoff_ms == 0)
+        in->backoff_ms = 1;
+    in->restart_pending = true;
+    in->restart_at_ns = now + (uint64_t)delay * NS_PER_MS;
+    uv_timer_start(&in->restart_timer, on_restart_timer, delay, 0);
+    event(in, "restarting in %u ms", delay);
+}
+
+/* Forgets failures and backoff: a user's start begins afresh. */
+static void reset_history(wd_instance *in) {
+    uv_timer_stop(&in->restart_timer);
+    in->restart_pending = false;
+    in->nfail = in->fail_head = 0;
+    in->backoff_ms = 0;
+    in->restarts = 0;
+    in->stop_requested = false;
+}
+
+wd_proto_status wd_instance_start(wd_instance *in, char *why) {
+    if (is_active(in)) {
+        snprintf(why, WD_REASON_MAX, "%s is already %s", in->name, wd_state_name(in->state));
+        return WD_PROTO_CONFLICT;
+    }
+    reset_history(in);
+    run_start(in);
+    return WD_PROTO_OK;
+}
+
+void wd_instance_autostart(wd_instance *in) {
+    reset_history(in);
+    run_start(in);
+}
+
+wd_proto_status wd_instance_stop(wd_instance *in, char *why) {
+    if (!is_active(in) && !in->restart_pending) {
+        snprintf(why, WD_REASON_MAX, "%s is not running (%s)", in->name, wd_state_name(in->state));
+        return WD_PROTO_CONFLICT;
+    }
+    in->stop_requested = true;
+    uv_timer_stop(&in->restart_timer);
+    in->restart_pending = false;
+    finish_run(in, WD_STATE_STOPPED, "stopped by request");
+    return WD_PROTO_OK;
+}
+
+wd_proto_status wd_instance_restart(wd_instance *in, char *why) {
+    if (is_active(in) || in->restart_pending) {
+        in->stop_requested = true;
+        uv_timer_stop(&in->restart_timer);
+        in->restart_pending = false;
+        finish_run(in, WD_STATE_STOPPED, "stopped for a restart");
+    }
+    return wd_instance_start(in, why);
+}
+
+/* ---- Creation and release ---------------------------------------------- */
+
+static void handle_close_cb(uv_handle_t *h) {
+    wd_instance *in = h->data;
+    handle_released(in);
+}
+
+wd_instance *wd_instance_new(wd_daemon *d, cfg_manifest *m) {
+    wd_instance *in = calloc(1, sizeof *in);
+    if (!in) {
+        cfg_manifest_free(m);
+        return NULL;
+    }
+    in->daemon = d;
+    in->manifest = m;
+    in->name = m->name;
+    in->state = WD_STATE_STOPPED;
+    in->exit_code = -1;
+    snprintf(in->reason, sizeof in->reason, "not started");
+    const cfg_daemon *dc = d->cfg;
+    in->limits.max_memory_pages = m->memory_pages ? m->memory_pages : dc->memory_pages;
+    in->limits.value_stack_slots = m->stack_slots ? m->stack_slots : dc->stack_slots;
+    in->limits.max_call_depth = m->call_depth ? m->call_depth : dc->call_depth;
+    in->fuel_per_slice = m->fuel_per_slice ? m->fuel_per_slice : dc->fuel_per_slice;
+    if (in->fuel_per_slice == 0 || in->fuel_per_slice > INT64_MAX)
+        in->fuel_per_slice = 100000;
+    if (m->crash_loop_limit)
+        in->fail_times = calloc(m->crash_loop_limit, sizeof *in->fail_times);
+    if (wd_log_init(&in->log, dc->log_lines) < 0 || (m->crash_loop_limit && !in->fail_times)) {
+        wd_log_free(&in->log);
+        free(in->fail_times);
+        cfg_manifest_free(m);
+        free(in);
+        return NULL;
+    }
+    uv_timer_init(d->loop, &in->wait_timer);
+    uv_timer_init(d->loop, &in->restart_timer);
+    in->wait_timer.data = in;
+    in->restart_timer.data = in;
+    in->open_handles = 2;
+    return in;
+}
+
+void wd_instance_close(wd_instance *in) {
+    if (!in || in->closing)
+        return;
+    if (is_active(in)) {
+        in->stop_requested = true;
+        finish_run(in, WD_STATE_STOPPED, "daemon shutting down");
+    }
+    wd_control_forget(in->daemon, in);
+    in->closing = true;
+    uv_close((uv_handle_t *)&in->wait_timer, handle_close_cb);
+    uv_close((uv_handle_t *)&in->restart_timer, handle_close_cb);
+}

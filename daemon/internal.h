@@ -1,0 +1,207 @@
+/*
+ * internal.h - the private header of wasmd, the daemon (for the files of daemon/ only).
+ *
+ * One process, one thread, one libuv loop.  Each manifest becomes a
+ * wd_instance: its own engine store (so instances share no memory), its
+ * own WASI context in nonblocking mode and its own execution context.
+ * Instances take turns on the loop in time slices measured in fuel
+ * (sched.c); a WASI call that would block parks the instance until libuv
+ * reports its deadline or descriptor (instance.c).  Clients talk to the
+ * daemon over a Unix socket (control.c, protocol in proto.h).
+ *
+ * Lifetime: every uv handle is embedded in the object that owns it, and an
+ * object holding handles is freed only after the close callbacks of all of
+ * them have run (never inside one of its own callbacks).
+ */
+#ifndef WASMD_DAEMON_INTERNAL_H
+#define WASMD_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "daemon/proto.h"
+#include "wasi/wasi.h"
+#include "wr.h"
+
+#ifndef WASMD_VERSION
+#define WASMD_VERSION "0.1.0-dev"
+#endif
+
+#define wd_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* ---- Limits (named here, enforced where used) -------------------------- */
+
+#define WD_LOG_LINE_MAX      1024u       /* longer output lines are split */
+#define WD_MAX_CLIENTS       1024u       /* concurrent control connections; more are refused */
+#define WD_MAX_WAIT_FDS      64u         /* descriptors one parked call may wait on */
+#define WD_BACKOFF_MAX_MS    30000u      /* cap of the exponential restart backoff */
+#define WD_BACKOFF_RESET_MS  10000u      /* a run that lasted this long resets the backoff */
+#define WD_MODULE_MAX_BYTES  (256u << 20) /* largest .wasm file read */
+#define WD_PIPE_BYTES        (256 * 1024) /* requested capacity of each output pipe */
+#define WD_FOLLOW_MAX_QUEUE  (1u << 20)  /* a follower this far behind is dropped */
+#define WD_REASON_MAX        256u
+
+typedef struct wd_daemon wd_daemon;
+typedef struct wd_instance wd_instance;
+typedef struct wd_client wd_client;
+
+/* ---- log.c: a bounded ring of lines ------------------------------------ */
+
+typedef struct wd_log {
+    char **lines;        /* cap slots; owned strings */
+    uint32_t cap;
+    uint32_t head;       /* index of the oldest line */
+    uint32_t count;
+} wd_log;
+
+/* 0, or -ENOMEM.  cap 0 keeps no lines. */
+int wd_log_init(wd_log *log, uint32_t cap);
+void wd_log_free(wd_log *log);
+/* Copies `line`; the oldest line goes when the ring is full. */
+void wd_log_push(wd_log *log, const char *line);
+/* The i-th line still kept, oldest first (i < log->count). */
+const char *wd_log_get(const wd_log *log, uint32_t i);
+
+/* ---- instance.c: one module's life ------------------------------------- */
+
+/* One descriptor a parked call waits on; freed in its close callback. */
+typedef struct wd_poll {
+    uv_poll_t handle;
+    wd_instance *inst;
+    struct wd_poll *next;
+} wd_poll;
+
+/* A stdout or stderr pipe of one run; freed in its close callback. */
+typedef struct wd_output {
+    uv_pipe_t pipe;
+    wd_instance *inst;
+    const char *stream;  /* "stdout" or "stderr" */
+    size_t len;          /* bytes of the unfinished line in `line` */
+    char line[WD_LOG_LINE_MAX + 1];
+    char rbuf[4096];
+} wd_output;
+
+struct wd_instance {
+    wd_daemon *daemon;
+    wd_instance *next;           /* the daemon's list, sorted by name */
+    cfg_manifest *manifest;      /* owned */
+    const char *name;            /* manifest->name */
+
+    wd_state state;
+    char reason[WD_REASON_MAX];  /* why it stopped or failed */
+    int exit_code;               /* the last proc_exit code, or -1 */
+    bool stop_requested;         /* a user stopped it: no restart */
+
+    /* Limits, the manifest's or else the daemon's. */
+    wr_limits limits;
+    uint64_t fuel_per_slice;
+
+    /* One run: all NULL while not running.  Owned. */
+    wr_module *module;
+    wr_store *store;
+    wasi_ctx *wasi;
+    wr_exec *exec;
+    wr_func *entry;              /* _start */
+    bool in_call;                /* wr_call returned SUSPENDED or OUT_OF_FUEL */
+    bool have_host_results;      /* the parked call completed: resume with host_results */
+    uint64_t host_results[1];
+    uint64_t run_started_ns;
+    uint64_t slices;
+
+    /* Run queue (sched.c). */
+    wd_instance *rq_next;
+    bool queued;
+
+    /* Waiting for a parked call. */
+    uv_timer_t wait_timer;
+    wd_poll *polls;
+
+    /* Restarts. */
+    uv_timer_t restart_timer;
+    bool restart_pending;
+    uint64_t restart_at_ns;
+    uint32_t backoff_ms;
+    uint32_t restarts;
+    uint64_t *fail_times;        /* ring of the last crash_loop_limit failure times */
+    uint32_t nfail, fail_head;
+
+    wd_output *outputs[2];       /* the current run's stdout and stderr readers, until EOF */
+
+    wd_log log;
+    unsigned open_handles;       /* handles (embedded or in wd_poll/wd_output) not yet closed */
+    bool closing;                /* wd_instance_close called: free after the last close callback */
+};
+
+/*
+ * A new instance for `m` (ownership of `m` passes to it), stopped.  NULL
+ * when out of memory (`m` is then freed).
+ */
+wd_instance *wd_instance_new(wd_daemon *d, cfg_manifest *m);
+/* Stops it if needed and closes its handles; it frees itself after the last close callback. */
+void wd_instance_close(wd_instance *in);
+
+/* User requests; WD_PROTO_OK or CONFLICT with the reason in `why` (size WD_REASON_MAX). */
+wd_proto_status wd_instance_start(wd_instance *in, char *why);
+wd_proto_status wd_instance_stop(wd_instance *in, char *why);
+wd_proto_status wd_instance_restart(wd_instance *in, char *why);
+/* Starts it at daemon start-up (no conflict possible). */
+void wd_instance_autostart(wd_instance *in);
+
+/* Runs one time slice; called by the scheduler for a queued instance. */
+void wd_instance_run_slice(wd_instance *in);
+
+/* Appends a line to its log, to followers and to the daemon's stderr. */
+void wd_instance_log(wd_instance *in, const char *stream, const char *line);
+
+/* ---- sched.c: the run queue -------------------------------------------- */
+
+void wd_sched_init(wd_daemon *d);
+void wd_sched_close(wd_daemon *d);
+/* Appends to the back of the queue (no-op when already queued). */
+void wd_sched_enqueue(wd_daemon *d, wd_instance *in);
+void wd_sched_remove(wd_daemon *d, wd_instance *in);
+
+/* ---- control.c: the Unix socket --------------------------------------- */
+
+/* 0, or negative errno (message printed). */
+int wd_control_listen(wd_daemon *d, const char *path);
+void wd_control_close(wd_daemon *d);
+/* A line was added to `in`'s log: streams it to the clients following it. */
+void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line);
+/* `in` is about to be freed: its followers stop following. */
+void wd_control_forget(wd_daemon *d, wd_instance *in);
+
+/* ---- main.c: the daemon ---------------------------------------------- */
+
+struct wd_daemon {
+    uv_loop_t *loop;
+    cfg_daemon *cfg;             /* owned */
+    wd_instance *instances;      /* owned list, sorted by name */
+
+    /* sched.c */
+    uv_idle_t idle;
+    wd_instance *rq_head, *rq_tail;
+
+    /* control.c */
+    uv_pipe_t server;
+    bool listening;
+    char *socket_path;           /* owned; unlinked on close */
+    bool has_group;
+    gid_t group;
+    wd_client *clients;
+    unsigned nclients;
+
+    uv_signal_t sigterm, sigint;
+    bool shutting_down;
+};
+
+wd_instance *wd_daemon_find(wd_daemon *d, const char *name);
+/* Nanoseconds on CLOCK_MONOTONIC (uv_hrtime's clock). */
+uint64_t wd_now_ns(void);
+
+#endif /* WASMD_DAEMON_INTERNAL_H */

@@ -1,0 +1,159 @@
+/*
+ * proto.h - the control protocol between wasmd and its clients (wasmctl).
+ *
+ * This header is shared: the daemon and cli/wasmctl.c include it, and
+ * nothing else of the daemon.  It holds definitions only (no functions to
+ * link), so a client needs no daemon object.
+ *
+ * Transport: a Unix stream socket (default WD_PROTO_DEFAULT_SOCKET).  Each
+ * request is one JSON object on one line (terminated by '\n', at most
+ * WD_PROTO_MAX_REQUEST bytes); each response is one JSON object on one
+ * line.  A client may send several requests on one connection; responses
+ * come in order.  `logs` with "follow": true answers with a first response
+ * and then streams one event object per new log line until the client
+ * closes the connection.
+ *
+ *   request:  {"v": 1, "verb": "status", "name": "ticker"}
+ *   response: {"v": 1, "status": "ok", ...verb-specific fields...}
+ *   error:    {"v": 1, "status": "not-found", "error": "no module named \"x\""}
+ *
+ * A request whose "v" differs from WD_PROTO_VERSION is answered with
+ * status "unsupported-version" (and the daemon's version in "v").
+ */
+#ifndef WASMD_PROTO_H
+#define WASMD_PROTO_H
+
+#include <stdbool.h>
+#include <string.h>
+
+#define WD_PROTO_VERSION 1
+#define WD_PROTO_DEFAULT_SOCKET "/run/wasmd/wasmd.sock"
+#define WD_PROTO_MAX_REQUEST (64 * 1024)
+
+/* Verbs: the request's "verb" value. */
+#define WD_VERB_VERSION "version"
+#define WD_VERB_LIST    "list"
+#define WD_VERB_STATUS  "status"
+#define WD_VERB_START   "start"
+#define WD_VERB_STOP    "stop"
+#define WD_VERB_RESTART "restart"
+#define WD_VERB_LOGS    "logs"
+
+/* Field names of requests and responses. */
+#define WD_F_VERSION   "v"         /* number: protocol version, in every message */
+#define WD_F_VERB      "verb"      /* string: request */
+#define WD_F_NAME      "name"      /* string: request (status/start/stop/restart/logs), instance objects */
+#define WD_F_LINES     "lines"     /* request (logs): number of lines wanted; response (logs): array of strings */
+#define WD_F_FOLLOW    "follow"    /* bool: request (logs) */
+#define WD_F_STATUS    "status"    /* string: response status (see WD_PROTO_STATUS_MAP) */
+#define WD_F_ERROR     "error"     /* string: human-readable message of a failed request */
+#define WD_F_DAEMON    "daemon"    /* string: response (version): the daemon's version */
+#define WD_F_INSTANCES "instances" /* array: response (list): instance objects */
+#define WD_F_INSTANCE  "instance"  /* object: response (status/start/stop/restart) */
+#define WD_F_LINE      "line"      /* string: a streamed log line (logs, follow) */
+
+/* Fields of an instance object. */
+#define WD_F_STATE     "state"     /* string: see WD_STATE_MAP */
+#define WD_F_REASON    "reason"    /* string: why it stopped or failed ("" while running) */
+#define WD_F_MODULE    "module"    /* string: the .wasm path */
+#define WD_F_RESTART   "restart"   /* string: never | on-failure | always */
+#define WD_F_RESTARTS  "restarts"  /* number: restarts since the daemon started it or a user did */
+#define WD_F_EXIT_CODE "exit_code" /* number: the last proc_exit code, or -1 */
+#define WD_F_UPTIME_MS "uptime_ms" /* number: since the current run started; 0 when not running */
+#define WD_F_SLICES    "slices"    /* number: time slices run in the current run */
+#define WD_F_RESTART_IN_MS "restart_in_ms" /* number: a restart is scheduled in that many ms, or -1 */
+
+/*
+ * Response statuses: the wire name and a message.  wasmctl maps them to its
+ * exit codes.
+ */
+#define WD_PROTO_STATUS_MAP(X)                                            \
+    X(OK,              "ok",                  "ok")                       \
+    X(BAD_REQUEST,     "bad-request",         "malformed request")        \
+    X(UNSUPPORTED_VERSION, "unsupported-version", "unsupported protocol version") \
+    X(UNKNOWN_VERB,    "unknown-verb",        "unknown verb")             \
+    X(NOT_FOUND,       "not-found",           "no such module")           \
+    X(CONFLICT,        "conflict",            "not possible in this state") \
+    X(DENIED,          "denied",              "permission denied")        \
+    X(TOO_LARGE,       "too-large",           "request too large")        \
+    X(INTERNAL,        "internal",            "internal error")
+
+typedef enum wd_proto_status {
+#define WD__PROTO_STATUS_ENUM(id, wire, msg) WD_PROTO_##id,
+    WD_PROTO_STATUS_MAP(WD__PROTO_STATUS_ENUM)
+#undef WD__PROTO_STATUS_ENUM
+    WD__PROTO_STATUS_COUNT
+} wd_proto_status;
+
+/*
+ * Instance states, with their wire names.
+ *   starting       being loaded and instantiated
+ *   running        runnable: in the run queue or running a slice
+ *   waiting        parked in a host call (sleep, read) or, for a reactor, between events
+ *   stopped        not running, by request or after a clean exit
+ *   failed         trapped, exited non-zero, or could not be loaded
+ *   crash-looping  failed too often within the window; not restarted until started by hand
+ */
+#define WD_STATE_MAP(X)                       \
+    X(STARTING,      "starting")              \
+    X(RUNNING,       "running")               \
+    X(WAITING,       "waiting")               \
+    X(STOPPED,       "stopped")               \
+    X(FAILED,        "failed")                \
+    X(CRASH_LOOPING, "crash-looping")
+
+typedef enum wd_state {
+#define WD__STATE_ENUM(id, wire) WD_STATE_##id,
+    WD_STATE_MAP(WD__STATE_ENUM)
+#undef WD__STATE_ENUM
+    WD__STATE_COUNT
+} wd_state;
+
+/* The tables above, as functions (inline, so that clients link nothing). */
+static inline const char *wd_proto_status_name(wd_proto_status s) {
+    static const char *const names[] = {
+#define WD__PROTO_STATUS_NAME(id, wire, msg) wire,
+        WD_PROTO_STATUS_MAP(WD__PROTO_STATUS_NAME)
+#undef WD__PROTO_STATUS_NAME
+    };
+    return (unsigned)s < WD__PROTO_STATUS_COUNT ? names[s] : "internal";
+}
+
+static inline const char *wd_proto_status_message(wd_proto_status s) {
+    static const char *const msgs[] = {
+#define WD__PROTO_STATUS_MSG(id, wire, msg) msg,
+        WD_PROTO_STATUS_MAP(WD__PROTO_STATUS_MSG)
+#undef WD__PROTO_STATUS_MSG
+    };
+    return (unsigned)s < WD__PROTO_STATUS_COUNT ? msgs[s] : "internal error";
+}
+
+/* WD_PROTO_INTERNAL for a name this version does not know. */
+static inline wd_proto_status wd_proto_status_parse(const char *name) {
+    for (int s = 0; s < WD__PROTO_STATUS_COUNT; s++)
+        if (name && strcmp(name, wd_proto_status_name((wd_proto_status)s)) == 0)
+            return (wd_proto_status)s;
+    return WD_PROTO_INTERNAL;
+}
+
+static inline const char *wd_state_name(wd_state s) {
+    static const char *const names[] = {
+#define WD__STATE_NAME(id, wire) wire,
+        WD_STATE_MAP(WD__STATE_NAME)
+#undef WD__STATE_NAME
+    };
+    return (unsigned)s < WD__STATE_COUNT ? names[s] : "unknown";
+}
+
+/* False for a name this version does not know. */
+static inline bool wd_state_parse(const char *name, wd_state *ret) {
+    for (int s = 0; s < WD__STATE_COUNT; s++) {
+        if (name && strcmp(name, wd_state_name((wd_state)s)) == 0) {
+            *ret = (wd_state)s;
+            return true;
+        }
+    }
+    return false;
+}
+
+#endif /* WASMD_PROTO_H */

@@ -1,0 +1,14 @@
+;; trap.wat - prints one line, then traps (unreachable) in a named function.
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "about to trap\n")
+  (func $crash
+    unreachable)
+  (func $start (export "_start")
+    ;; iovec at 0: base 16, length 14
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 14))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
+    (call $crash)))

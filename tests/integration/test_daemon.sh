@@ -1,0 +1,289 @@
+# test_daemon.sh - a real wasmd on a temporary socket and modules directory,
+# driven with wasmctl: every daemon verb, the lifecycle (clean exit, exit
+# code, trap, restart policy, crash loop, missing module, bad manifest),
+# the control socket's failure paths (malformed, oversized and abandoned
+# requests, a refused peer, many concurrent clients), and time slicing: with
+# one instance spinning forever, another's 10 ms sleep loop keeps ticking on
+# time and `wasmctl status` answers promptly.
+#
+# Guests: $BUILD/tests/daemon/*.wasm (from tests/daemon/) and $BUILD/tests/wasi/*.wasm.
+. "$(dirname "$0")/lib.sh"
+
+WASMD=${WASMD:-$BUILD/wasmd}
+G=$BUILD/tests/daemon
+SOCK=$TMP/wasmd.sock
+MODS=$TMP/modules.d
+mkdir -p "$MODS"
+export WASMD_SOCKET=$SOCK
+
+# ---- Manifests -----------------------------------------------------------
+
+cat > "$TMP/wasmd.yaml" <<EOF
+socket_group: $(id -gn)
+log_lines: 200
+EOF
+cat > "$MODS/ticker.yaml" <<EOF
+module: $G/ticker.wasm
+args: [10]
+restart: never
+EOF
+cat > "$MODS/spin.yaml" <<EOF
+module: $G/spinner.wasm
+restart: never
+EOF
+cat > "$MODS/trap.yaml" <<EOF
+module: $G/trap.wasm
+restart: on-failure
+restart_backoff_ms: 20
+crash_loop_limit: 3
+crash_loop_window_s: 60
+EOF
+cat > "$MODS/once.yaml" <<EOF
+module: $G/ticker.wasm
+args: [1, 3]
+restart: never
+EOF
+cat > "$MODS/exit3.yaml" <<EOF
+module: $G/ticker.wasm
+args: [1, 1, 3]
+restart: never
+EOF
+cat > "$MODS/again.yaml" <<EOF
+module: $G/ticker.wasm
+args: [1, 1]
+restart: always
+restart_backoff_ms: 10
+EOF
+cat > "$MODS/hello.yaml" <<EOF
+module: $BUILD/tests/wasi/hello.wasm
+restart: never
+EOF
+cat > "$MODS/missing.yaml" <<EOF
+module: $TMP/no-such-module.wasm
+restart: never
+EOF
+cat > "$MODS/bad.yaml" <<EOF
+module: $G/ticker.wasm
+no_such_key: 1
+EOF
+
+# ---- Helpers -------------------------------------------------------------
+
+"$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
+WASMD_PID=$!
+stop_daemon() {
+    if [ -n "${WASMD_PID:-}" ] && kill -0 "$WASMD_PID" 2>/dev/null; then
+        kill -TERM "$WASMD_PID" 2>/dev/null
+        wait "$WASMD_PID" 2>/dev/null
+    fi
+}
+trap stop_daemon EXIT
+
+# ok/FAIL for a condition evaluated by the caller.
+verdict() {
+    local name=$1 okay=$2 why=$3
+    if [ "$okay" = 1 ]; then
+        echo "ok $name"
+    else
+        echo "FAIL $name: $why"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+# The value of a string field of `wasmctl --json status NAME`.
+field() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
+}
+numfield() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | sed 's/.*://'
+}
+
+# Waits up to 5 s for NAME to be in STATE; prints the state it ended in.
+wait_state() {
+    local name=$1 want=$2 i s
+    for i in $(seq 100); do
+        s=$(field "$name" state)
+        [ "$s" = "$want" ] && break
+        sleep 0.05
+    done
+    echo "$s"
+}
+
+# check_rc NAME EXPECTED_EXIT -- COMMAND...: the exit code only; stdout kept in $TMP/stdout.
+check_rc() {
+    local name=$1 want_rc=$2 rc
+    shift 3
+    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+    rc=$?
+    verdict "$name" "$([ "$rc" = "$want_rc" ] && echo 1)" "exit $rc, expected $want_rc; stderr: $(head -c 300 "$TMP/stderr")"
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+for i in $(seq 100); do
+    [ -S "$SOCK" ] && break
+    sleep 0.05
+done
+verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket after 5 s: $(head -c 300 "$TMP/wasmd.log")"
+
+# ---- Verbs ---------------------------------------------------------------
+
+check_rc version 0 -- "$WASMCTL" version
+verdict version-daemon "$(grep -q '^wasmd ' "$TMP/stdout" && echo 1)" "no daemon version: $(cat "$TMP/stdout")"
+
+"$WASMCTL" list >"$TMP/list" 2>&1
+verdict list-header "$(head -1 "$TMP/list" | grep -q '^NAME *STATE' && echo 1)" "$(head -c 300 "$TMP/list")"
+verdict list-ticker "$(grep -Eq '^ticker +(running|waiting)' "$TMP/list" && echo 1)" "$(cat "$TMP/list")"
+verdict bad-manifest-skipped "$(! grep -q '^bad ' "$TMP/list" && grep -q 'bad.yaml' "$TMP/wasmd.log" && echo 1)" \
+    "bad listed or not reported: $(cat "$TMP/list")"
+check_rc list-json 0 -- "$WASMCTL" --json list
+verdict list-json-format "$(grep -q '"instances":\[' "$TMP/stdout" && echo 1)" "$(head -c 300 "$TMP/stdout")"
+
+# ---- Lifecycle -----------------------------------------------------------
+
+verdict clean-exit "$([ "$(wait_state once stopped)" = stopped ] && [ "$(numfield once exit_code)" = 0 ] && echo 1)" \
+    "once: $(field once state) $(field once reason)"
+check once-logs 0 "$(printf 'tick 1\ntick 2\ntick 3')" -- sh -c "'$WASMCTL' logs once | grep '^tick' | cut -d' ' -f1,2"
+verdict exit-code "$([ "$(wait_state exit3 failed)" = failed ] && [ "$(field exit3 reason)" = "exited with code 3" ] && echo 1)" \
+    "exit3: $(field exit3 state) $(field exit3 reason)"
+check hello-output 0 "Hello, world!" -- sh -c "'$WASMCTL' logs hello | grep -v '^\\[wasmd\\]'"
+verdict missing-module "$([ "$(wait_state missing failed)" = failed ] && field missing reason | grep -q 'cannot read' && echo 1)" \
+    "missing: $(field missing state) $(field missing reason)"
+
+# A trapping module fails, is restarted with backoff, and ends crash-looping.
+verdict trap-crash-loop "$([ "$(wait_state trap crash-looping)" = crash-looping ] && echo 1)" \
+    "trap: $(field trap state) $(field trap reason)"
+verdict trap-reason "$(field trap reason | grep -q 'unreachable (in crash)' && echo 1)" "$(field trap reason)"
+verdict trap-restarts "$([ "$(numfield trap restarts)" = 2 ] && echo 1)" "restarts $(numfield trap restarts)"
+"$WASMCTL" logs trap >"$TMP/traplog" 2>&1
+verdict trap-logs "$([ "$(grep -c 'about to trap' "$TMP/traplog")" = 3 ] && grep -q 'restarting in 40 ms' "$TMP/traplog" && echo 1)" \
+    "$(head -c 600 "$TMP/traplog")"
+# Its output comes before the line saying how the run ended.
+verdict trap-log-order "$(grep -A1 'about to trap' "$TMP/traplog" | head -2 | tail -1 | grep -q 'failed: trap' && echo 1)" \
+    "$(head -c 600 "$TMP/traplog")"
+# A user's start begins afresh.
+check_rc trap-start 0 -- "$WASMCTL" start trap
+verdict trap-start-restarts "$(grep -q '^trap: ' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+
+# restart: always restarts after clean exits too.
+sleep 0.3
+verdict always-restarts "$([ "$(numfield again restarts)" -ge 2 ] 2>/dev/null && echo 1)" "restarts $(numfield again restarts)"
+
+# stop / start / restart and their conflicts.
+check stop 0 "ticker: stopped" -- "$WASMCTL" stop ticker
+check_err stop-again 5 "not running" -- "$WASMCTL" stop ticker
+verdict stopped-reason "$([ "$(field ticker reason)" = "stopped by request" ] && echo 1)" "$(field ticker reason)"
+check_rc start 0 -- "$WASMCTL" start ticker
+check_err start-again 5 "already" -- "$WASMCTL" start ticker
+check_rc restart 0 -- "$WASMCTL" restart ticker
+check_err status-unknown 4 "no module named" -- "$WASMCTL" status nope
+check_err start-unknown 4 "no module named" -- "$WASMCTL" start nope
+check_err usage-no-name 2 "needs a module name" -- "$WASMCTL" status
+check_err usage-bad-n 2 "expected a number" -- "$WASMCTL" logs -n x ticker
+check_err unreachable 3 "cannot reach" -- "$WASMCTL" --socket "$TMP/nothing.sock" list
+
+sleep 0.3
+check logs-n 0 2 -- sh -c "'$WASMCTL' logs -n 2 ticker | wc -l"
+timeout 0.5 "$WASMCTL" logs -f -n 0 ticker >"$TMP/follow" 2>&1
+n=$(grep -c '^tick' "$TMP/follow")
+verdict logs-follow "$([ "$n" -ge 10 ] && echo 1)" "$n lines in 0.5 s"
+
+# ---- Time slicing: the key test -----------------------------------------
+
+verdict spinner-running "$([ "$(field spin state)" = running ] && echo 1)" "spin: $(field spin state)"
+"$WASMCTL" restart ticker >/dev/null
+sleep 1.3
+t0=$(now_ms)
+"$WASMCTL" status spin >/dev/null
+t1=$(now_ms)
+verdict status-prompt "$([ $((t1 - t0)) -lt 200 ] && echo 1)" "status took $((t1 - t0)) ms"
+# Ticks whose timestamps fall in the last 1000 ms: ~one per 10 ms sleep.
+"$WASMCTL" logs ticker | grep '^tick' | awk '{print $3}' >"$TMP/ticks"
+read -r count maxgap <<<"$(awk 'NR == 1 { first = $1 } { t[NR] = $1; last = $1 }
+    END { n = 0; gap = 0
+          for (i = 1; i <= NR; i++) if (t[i] > last - 1000) { n++; if (i > 1 && t[i] - t[i-1] > gap) gap = t[i] - t[i-1] }
+          print n, gap }' "$TMP/ticks")"
+echo "# ticker beside a spinner: $count ticks in 1 s, largest gap $maxgap ms, status in $((t1 - t0)) ms"
+verdict ticks-on-time "$([ "$count" -ge 80 ] && echo 1)" "$count ticks in 1 s (want >= 80)"
+verdict ticks-max-gap "$([ "$maxgap" -le 25 ] && echo 1)" "largest gap between ticks $maxgap ms"
+verdict spinner-still-running "$([ "$(field spin state)" = running ] && [ "$(numfield spin slices)" -gt 100 ] && echo 1)" \
+    "spin: $(field spin state), $(numfield spin slices) slices"
+
+# ---- The socket's failure paths -----------------------------------------
+
+if command -v python3 >/dev/null; then
+    raw() { python3 - "$SOCK" "$1" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+mode = sys.argv[2]
+if mode == "disconnect":
+    s.sendall(b'{"v":1,"verb":"li')
+    s.close()
+    print("closed")
+    sys.exit(0)
+if mode == "malformed":
+    s.sendall(b'this is not json\n')
+elif mode == "version":
+    s.sendall(b'{"v":99,"verb":"list"}\n')
+elif mode == "verb":
+    s.sendall(b'{"v":1,"verb":"frobnicate"}\n')
+elif mode == "large":
+    try:
+        s.sendall(b'x' * (70 * 1024))
+    except OSError:
+        pass
+elif mode == "two":
+    s.sendall(b'{"v":1,"verb":"version"}\n{"v":1,"verb":"status","name":"spin"}\n')
+data = b""
+while data.count(b"\n") < (2 if mode == "two" else 1):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().strip())
+EOF
+    }
+    verdict client-disconnect "$([ "$(raw disconnect)" = closed ] && echo 1)" "raw client failed"
+    verdict malformed-request "$(raw malformed | grep -q '"status":"bad-request"' && echo 1)" "$(raw malformed)"
+    verdict wrong-version "$(raw version | grep -q '"status":"unsupported-version"' && echo 1)" "$(raw version)"
+    verdict unknown-verb "$(raw verb | grep -q '"status":"unknown-verb"' && echo 1)" "$(raw verb)"
+    verdict oversized-request "$(raw large | grep -q '"status":"too-large"' && echo 1)" "$(raw large)"
+    verdict pipelined-requests "$([ "$(raw two | grep -c '"status":"ok"')" = 2 ] && echo 1)" "$(raw two)"
+else
+    echo "# python3 not found: raw socket checks skipped"
+fi
+
+# Many concurrent clients.
+for i in $(seq 200); do
+    "$WASMCTL" status spin >/dev/null 2>&1 &
+done
+bad=0
+for job in $(jobs -p); do
+    [ "$job" = "$WASMD_PID" ] && continue
+    wait "$job" || bad=$((bad + 1))
+done
+verdict concurrent-clients "$([ "$bad" = 0 ] && echo 1)" "$bad of 200 clients failed"
+check_rc alive-after-clients 0 -- "$WASMCTL" status ticker
+
+# A peer that is neither root nor in the socket group is refused with a reason.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+    chmod 755 "$TMP"
+    check_err refused-peer 6 "neither root nor in group" -- \
+        setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$WASMCTL" --socket "$SOCK" list
+else
+    echo "# not root (or no setpriv/nobody): refused-peer check skipped"
+fi
+
+# ---- Shutdown ------------------------------------------------------------
+
+kill -TERM "$WASMD_PID"
+wait "$WASMD_PID"
+rc=$?
+WASMD_PID=
+verdict shutdown-clean "$([ "$rc" = 0 ] && echo 1)" "wasmd exited $rc: $(tail -c 300 "$TMP/wasmd.log")"
+verdict socket-removed "$([ ! -e "$SOCK" ] && echo 1)" "socket still there"
+verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1)" \
+    "$(grep -A5 'Sanitizer' "$TMP/wasmd.log" | head -c 600)"
+
+finish
