@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # run-main.sh BUILD_DIR - the main job: runs the example modules.
 #
-# For now the engine and `wasmctl run` (the daemon comes with its issue):
-# a WASI command with arguments, environment and a sandboxed directory,
-# exported functions called with --invoke, and a trap with its backtrace.
+# First the engine through `wasmctl run`: a WASI command with arguments,
+# environment and a sandboxed directory, exported functions called with
+# --invoke, fuel, and a trap with its backtrace.  Then the daemon: wasmd
+# runs examples/modules.d (a clock, a module that computes forever, hello)
+# on one event loop, driven with wasmctl.
 set -eu
 build=${1:-build}
 ex=$build/examples
@@ -26,3 +28,35 @@ step "wasmctl run --fuel 100000 --invoke fib primes.wasm 40   (stops when its fu
 
 step "wasmctl run --invoke crash values.wasm   (a trap: kind, backtrace, exit status 134)"
 "$ctl" run --invoke crash "$build/tests/wasi/values.wasm" || echo "(exit status $?)"
+
+# ---- The daemon: three modules side by side on one event loop ----------
+run=$build/examples/run
+rm -rf "$run" && mkdir -p "$run"
+cp -r "$here/examples/modules.d" "$here/examples/data" "$run/"
+for m in clock busy hello; do cp "$ex/$m.wasm" "$run/"; done
+sock=$run/wasmd.sock
+export WASMD_SOCKET=$sock
+
+step "wasmd --modules-dir examples/modules.d --socket $sock &"
+"$build/wasmd" --modules-dir "$run/modules.d" --socket "$sock" 2>"$run/wasmd.stderr" &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+
+sleep 3
+step "wasmctl list   (busy computes forever; clock still ticks every second)"
+"$ctl" list
+step wasmctl status clock
+"$ctl" status clock
+step wasmctl logs -n 3 clock
+"$ctl" logs -n 3 clock
+step wasmctl logs hello
+"$ctl" logs hello
+step wasmctl stop busy
+"$ctl" stop busy
+"$ctl" list
+kill "$daemon"
+wait "$daemon" 2>/dev/null || true
+trap - EXIT
+step "wasmd stopped; its own log:"
+cat "$run/wasmd.stderr" | head -20
