@@ -33,6 +33,10 @@ PACKAGES="
 # python3:                            test and benchmark scripts
 # espeak-ng, sox, alsa-utils:         making and checking audio test data for the microphone HAL
 
+# npm:                                the AssemblyScript toolchain for tests/integration/test_assemblyscript.sh
+#                                     (only when no npm is on PATH already, e.g. from nodesource or nvm)
+command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
+
 # A package counts as present only when dpkg says "install ok installed";
 # a removed package can still be known to dpkg with another status.
 missing=""
