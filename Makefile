@@ -180,8 +180,10 @@ deps:
 install: all
 	install -D -m 0755 $(WASMCTL) $(DESTDIR)$(PREFIX)/bin/wasmctl
 	install -D -m 0755 $(WASMD) $(DESTDIR)$(PREFIX)/sbin/wasmd
+	install -D -m 0644 systemd/wasmd.service $(DESTDIR)/lib/systemd/system/wasmd.service
+	install -D -m 0644 docs/wasmd.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/wasmd.yaml.5
 
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
