@@ -157,13 +157,13 @@ integration: $(WASMCTL) $(WASMD) $(WASI_WASM) $(WAT_WASM) $(DAEMON_WASM)
 
 # The sanitizer pass rebuilds everything in build-asan/ and runs the same suites.
 asan:
-	$(MAKE) BUILD=$(BUILD)-asan SAN=1 OPT=-O1 unit spec mutate integration
+	$(MAKE) --no-print-directory BUILD=$(BUILD)-asan SAN=1 OPT=-O1 unit spec mutate integration
 
 check-fast: all unit spec mutate integration
 
 check: deps
-	$(MAKE) check-fast
-	$(MAKE) asan
+	$(MAKE) --no-print-directory check-fast
+	$(MAKE) --no-print-directory asan
 
 # ---- Benchmarks, main job, install -------------------------------------
 
