@@ -629,10 +629,18 @@ static bool has_imm_form(uint32_t op) {
            (op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR) || (op >= WR__OP_I64_ADD && op <= WR__OP_I64_ROTR);
 }
 
+/* The number of types in an opcode-table signature string ("", "i", "ii" or "iii"). */
+static uint32_t sig_len(const char *sig) {
+    uint32_t n = 0;
+    while (sig[n])
+        n++;
+    return n;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
-    uint32_t np = (uint32_t)strlen(info->params);
-    uint32_t nr = (uint32_t)strlen(info->results);
+    uint32_t np = sig_len(info->params);
+    uint32_t nr = sig_len(info->results);
     if (info->imm == WR_IMM_MEMARG) {
         uint32_t align, offset;
         wr__read_u32(&c->r, &align);

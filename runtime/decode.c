@@ -63,6 +63,13 @@ const struct wr__opinfo wr__opinfo[WR__OPCODE_LIMIT] = {
  * reports "integer too large".
  */
 static wr_status read_leb(wr__reader *r, unsigned bits, bool is_signed, uint64_t *ret) {
+    /* Almost every LEB128 in a module is one byte: take it without the loop.
+     * (For 7 bits or more, a single byte is always within the limits.) */
+    if (bits >= 7 && r->p < r->end && *r->p < 0x80) {
+        uint8_t b = *r->p++;
+        *ret = is_signed && (b & 0x40) ? (uint64_t)b | ~(uint64_t)0x7f : b;
+        return WR_OK;
+    }
     unsigned max_bytes = (bits + 6) / 7;
     unsigned shift = 0;
     uint64_t result = 0;
