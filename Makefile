@@ -86,11 +86,12 @@ $(LIBCONFIG): $(CONFIG_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(WASMCTL): $(CLI_OBJ) $(LIBWASI) $(LIBWR)
-	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) $(LDLIBS)
+# wasmctl validates offline with the daemon's import check and the config layer.
+$(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBWR)
+	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) -lyaml $(LDLIBS)
 
 $(WASMD): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
-	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -105,8 +106,9 @@ $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
 
-# primes.c is a library of exports (a reactor): no main, no _start.
+# primes.c and heartbeat.c are reactors (exports, no main, no _start).
 $(BUILD)/examples/primes.wasm: WASM_MODEL := -mexec-model=reactor
+$(BUILD)/examples/heartbeat.wasm: WASM_MODEL := -mexec-model=reactor
 $(BUILD)/tests/daemon/%.wasm: tests/daemon/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
@@ -181,6 +183,11 @@ install: all
 	install -D -m 0755 $(WASMCTL) $(DESTDIR)$(PREFIX)/bin/wasmctl
 	install -D -m 0755 $(WASMD) $(DESTDIR)$(PREFIX)/sbin/wasmd
 	install -D -m 0644 systemd/wasmd.service $(DESTDIR)/lib/systemd/system/wasmd.service
+	install -D -m 0644 systemd/wasmd.socket $(DESTDIR)/lib/systemd/system/wasmd.socket
+	install -D -m 0644 systemd/wasmd.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/wasmd.conf
+	install -D -m 0644 systemd/wasmd.sysusers $(DESTDIR)/usr/lib/sysusers.d/wasmd.conf
+	install -D -m 0644 docs/wasmctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/wasmctl.1
+	install -D -m 0644 docs/wasmd.8 $(DESTDIR)$(PREFIX)/share/man/man8/wasmd.8
 	install -D -m 0644 docs/wasmd.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/wasmd.yaml.5
 
 clean:

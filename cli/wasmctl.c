@@ -7,7 +7,9 @@
  *   wasmctl run [--invoke NAME] [--dir HOST[::GUEST]]... [--env NAME=VALUE]...
  *               [--fuel N] FILE.wasm [ARGS...]
  *   wasmctl [--socket PATH] [--json] list | status NAME | start NAME | stop NAME
- *               | restart NAME | logs [-f] [-n N] NAME | version
+ *               | restart NAME | logs [-f] [-n N] NAME | reload | remove NAME
+ *               | deploy FILE.wasm MANIFEST.yaml | version
+ *   wasmctl [--json] validate MANIFEST.yaml [FILE.wasm] | inspect FILE.wasm   (offline)
  *   wasmctl --version
  *   wasmctl help | --help | -h
  *
@@ -33,6 +35,11 @@
  *   5    not possible in the module's state (start a running module, stop a stopped one)
  *   6    the daemon refused this user (not root, not in its socket group)
  *   7    protocol error: unreadable response or another protocol version
+ *   8    invalid: a manifest or module did not pass validation (validate,
+ *        deploy), or a reload found bad manifests (the good ones applied)
+ *
+ * validate and inspect work offline: 0 valid, 1 a file cannot be read,
+ * 2 wrong command line, 8 invalid.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -46,8 +53,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "cli/modinfo.h"
 #include "cli/value.h"
+#include "config/config.h"
 #include "daemon/proto.h"
+#include "daemon/validate.h"
 #include "wasi/wasi.h"
 #include "wr.h"
 
@@ -68,6 +78,7 @@ enum {
     EXIT_CONFLICT = 5,
     EXIT_DENIED = 6,
     EXIT_PROTOCOL = 7,
+    EXIT_INVALID = 8,
 };
 
 /* The largest proc_exit code that a process exit status can carry. */
@@ -89,7 +100,20 @@ static const char usage_text[] =
     "  restart NAME          stop it if running, then start it\n"
     "  logs [-n N] [-f] NAME print the last N lines (default: all kept) of a\n"
     "                        module's output; -f keeps printing new lines\n"
+    "  reload                re-read the modules directory: start new manifests, stop\n"
+    "                        removed ones, restart changed ones\n"
+    "  deploy FILE.wasm MANIFEST.yaml\n"
+    "                        validate both, put them in the modules directory\n"
+    "                        atomically and start the module (the manifest's module:\n"
+    "                        is a plain file name, under which FILE.wasm is stored)\n"
+    "  remove NAME           stop a module, delete its manifest (and its module file\n"
+    "                        if it is in the modules directory) and forget it\n"
     "  version               print the versions of wasmctl and of the daemon\n"
+    "  validate MANIFEST.yaml [FILE.wasm]\n"
+    "                        offline: check the manifest, load the module (FILE.wasm,\n"
+    "                        else the manifest's) and check every import is provided\n"
+    "  inspect FILE.wasm     offline: imports, exports with their types, memories,\n"
+    "                        tables, and the capabilities the module needs"
     "  help                  print this help\n"
     "\n"
     "Options of the daemon commands (anywhere before NAME):\n"
@@ -133,7 +157,11 @@ static const char usage_text[] =
     "  4     no module of that name\n"
     "  5     not possible in the module's state\n"
     "  6     the daemon refused this user\n"
-    "  7     protocol error\n";
+    "  7     protocol error\n"
+    "  8     invalid manifest or module (validate, deploy), or a reload that\n"
+    "        found bad manifests\n"
+    "validate and inspect: 0 valid, 1 cannot read a file, 2 wrong command line,\n"
+    "8 invalid.\n";
 
 static void usage(FILE *out) {
     fputs(usage_text, out);
@@ -540,6 +568,8 @@ typedef struct ctl_opts {
     long lines;                /* -1: all */
     const char *verb;
     const char *name;
+    const char *arg2;          /* deploy: MANIFEST.yaml; validate: FILE.wasm */
+    int nargs;
 } ctl_opts;
 
 typedef struct ctl_conn {
@@ -674,6 +704,7 @@ static int exit_for_status(wd_proto_status s) {
     case WD_PROTO_CONFLICT: return EXIT_CONFLICT;
     case WD_PROTO_DENIED: return EXIT_DENIED;
     case WD_PROTO_UNSUPPORTED_VERSION: return EXIT_PROTOCOL;
+    case WD_PROTO_INVALID: return EXIT_INVALID;
     default: return EXIT_FAILED;
     }
 }
@@ -743,6 +774,16 @@ static void print_human(const ctl_opts *o, const cJSON *r) {
                 puts(line->valuestring);
     } else if (strcmp(o->verb, WD_VERB_STATUS) == 0) {
         print_status(cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE));
+    } else if (strcmp(o->verb, WD_VERB_RELOAD) == 0) {
+        static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED };
+        for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+            const cJSON *item;
+            cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r, lists[i]))
+                if (cJSON_IsString(item))
+                    printf("%-10s %s\n", lists[i], item->valuestring);
+        }
+    } else if (strcmp(o->verb, WD_VERB_REMOVE) == 0) {
+        printf("%s: removed\n", json_str(r, WD_F_NAME));
     } else {
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
         printf("%s: %s\n", json_str(in, WD_F_NAME), json_str(in, WD_F_STATE));
@@ -766,8 +807,58 @@ static int ctl_request(const ctl_opts *o) {
         cJSON_AddNumberToObject(req, WD_F_LINES, (double)o->lines);
     if (o->follow)
         cJSON_AddBoolToObject(req, WD_F_FOLLOW, true);
+    uint8_t *body = NULL;
+    size_t body_len = 0;
+    if (strcmp(o->verb, WD_VERB_DEPLOY) == 0) {
+        /* deploy FILE.wasm MANIFEST.yaml: the manifest's text in the line, the module's bytes after it. */
+        cJSON_DeleteItemFromObject(req, WD_F_NAME);
+        uint8_t *text = NULL;
+        size_t text_len = 0;
+        if (!read_file(o->name, &body, &body_len) || !read_file(o->arg2, &text, &text_len)) {
+            fprintf(stderr, "wasmctl: %s: %s\n", body ? o->arg2 : o->name, strerror(errno));
+            free(body);
+            cJSON_Delete(req);
+            status = EXIT_FAILED;
+            goto out;
+        }
+        uint8_t *terminated = realloc(text, text_len + 1);
+        if (terminated) {
+            text = terminated;
+            text[text_len] = '\0';
+        }
+        if (!terminated || memchr(text, '\0', text_len) || body_len == 0) {
+            fprintf(stderr, "wasmctl: %s\n", body_len == 0 ? "the module is empty" : "the manifest contains NUL bytes");
+            free(text);
+            free(body);
+            cJSON_Delete(req);
+            status = EXIT_INVALID;
+            goto out;
+        }
+        cJSON_AddStringToObject(req, WD_F_FILE, o->arg2);
+        cJSON *mt = cJSON_CreateString("");
+        if (mt) {
+            free(mt->valuestring);
+            mt->valuestring = (char *)text; /* cJSON frees it: text is NUL-terminated below */
+            text = NULL;
+        }
+        cJSON_AddItemToObject(req, WD_F_MANIFEST, mt);
+        free(text);
+        cJSON_AddNumberToObject(req, WD_F_MODULE_SIZE, (double)body_len);
+    }
     bool sent = ctl_send(&c, req);
     cJSON_Delete(req);
+    for (size_t off = 0; sent && off < body_len;) {
+        ssize_t w = send(c.fd, body + off, body_len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            fprintf(stderr, "wasmctl: sending to wasmd: %s\n", strerror(errno));
+            sent = false;
+            break;
+        }
+        off += (size_t)w;
+    }
+    free(body);
     if (!sent) {
         status = EXIT_UNREACHABLE;
         goto out;
@@ -786,6 +877,18 @@ static int ctl_request(const ctl_opts *o) {
     if (s != WD_PROTO_OK)
         fprintf(stderr, "wasmctl: %s: %s\n", o->verb,
                 json_str(r, WD_F_ERROR)[0] ? json_str(r, WD_F_ERROR) : wd_proto_status_message(s));
+    /* Problems found by reload or deploy, one per line (FILE:LINE:COLUMN: message). */
+    const cJSON *problem;
+    int nproblems = 0;
+    cJSON_ArrayForEach(problem, cJSON_GetObjectItemCaseSensitive(r, WD_F_ERRORS)) {
+        if (cJSON_IsString(problem)) {
+            if (!o->json)
+                fprintf(stderr, "wasmctl: %s\n", problem->valuestring);
+            nproblems++;
+        }
+    }
+    if (s == WD_PROTO_OK && nproblems > 0)
+        status = EXIT_INVALID;
     cJSON_Delete(r);
     if (s != WD_PROTO_OK || !o->follow)
         goto out;
@@ -805,28 +908,278 @@ out:
     return status;
 }
 
-/* The verbs that talk to the daemon, and whether they take a module name. */
-static const struct {
-    const char *verb;
-    bool needs_name;
-} ctl_verbs[] = {
-    { WD_VERB_LIST,    false },
-    { WD_VERB_STATUS,  true },
-    { WD_VERB_START,   true },
-    { WD_VERB_STOP,    true },
-    { WD_VERB_RESTART, true },
-    { WD_VERB_LOGS,    true },
-    { WD_VERB_VERSION, false },
-};
+/* ---- Offline verbs: validate, inspect --------------------------------- */
 
-static bool is_ctl_verb(const char *verb, bool *ret_needs_name) {
-    for (size_t i = 0; i < sizeof ctl_verbs / sizeof ctl_verbs[0]; i++) {
-        if (strcmp(verb, ctl_verbs[i].verb) == 0) {
-            *ret_needs_name = ctl_verbs[i].needs_name;
-            return true;
+#define VERB_VALIDATE "validate"
+#define VERB_INSPECT  "inspect"
+
+static void print_problem(void *ud, const char *msg) {
+    fprintf(stderr, "%s: %s\n", (const char *)ud, msg);
+}
+
+/* Loads a module for validate/inspect; prints why not and returns the exit status. */
+static int load_module_file(const char *file, uint8_t **ret_bytes, size_t *ret_len, wr_module **ret_module) {
+    wr_error err = { 0 };
+    if (!read_file(file, ret_bytes, ret_len)) {
+        fprintf(stderr, "%s: %s\n", file, strerror(errno));
+        return EXIT_LOAD;
+    }
+    if (wr_module_load(*ret_bytes, *ret_len, ret_module, &err) != WR_OK) {
+        fprintf(stderr, "%s: offset 0x%x: %s%s%s\n", file, err.offset, wr_status_message(err.status),
+                err.detail[0] ? ": " : "", err.detail);
+        free(*ret_bytes);
+        *ret_bytes = NULL;
+        return EXIT_INVALID;
+    }
+    return EXIT_OK;
+}
+
+static int cmd_validate(const ctl_opts *o) {
+    cfg_error err = { 0 };
+    cfg_manifest *m = cfg_manifest_load(o->name, &err);
+    if (!m) {
+        char buf[1024];
+        fprintf(stderr, "%s\n", cfg_error_format(&err, buf, sizeof buf));
+        return err.status == CFG_ERR_IO ? EXIT_LOAD : EXIT_INVALID;
+    }
+    const char *file = o->arg2 ? o->arg2 : m->module;
+    uint8_t *bytes = NULL;
+    size_t len;
+    wr_module *mod = NULL;
+    int status = load_module_file(file, &bytes, &len, &mod);
+    if (status == EXIT_OK) {
+        int problems = wd_validate_imports(mod, print_problem, (void *)file);
+        if (problems != 0)
+            status = problems < 0 ? EXIT_FAILED : EXIT_INVALID;
+    }
+    if (status == EXIT_OK) {
+        if (o->json)
+            printf("{\"valid\":true,\"name\":\"%s\",\"module\":\"%s\"}\n", m->name, file);
+        else
+            printf("%s: ok (module %s, %s: %u imports, %u exports)\n", o->name, m->name, file,
+                   wr_module_import_count(mod), wr_module_export_count(mod));
+    } else if (o->json) {
+        printf("{\"valid\":false,\"name\":\"%s\",\"module\":\"%s\"}\n", m->name, file);
+    }
+    wr_module_free(mod);
+    free(bytes);
+    cfg_manifest_free(m);
+    return status;
+}
+
+/* "func (i32, i32) -> (i32)", "memory 1..16 pages", ... for an entity of `kind` at `index`. */
+static void describe(const cli_modinfo *mi, wr_externkind kind, uint32_t index, char *buf, size_t size) {
+    size_t used = 0;
+#define ADD(...) (used += (used < size ? (size_t)snprintf(buf + used, size - used, __VA_ARGS__) : 0))
+    buf[0] = '\0';
+    switch (kind) {
+    case WR_EXTERN_FUNC:
+        if (index < mi->nfuncs && mi->funcs[index] < mi->ntypes) {
+            const cli_functype *t = &mi->types[mi->funcs[index]];
+            ADD("func (");
+            for (uint32_t i = 0; i < t->nparams; i++)
+                ADD("%s%s", i ? ", " : "", cli_modinfo_valtype(t->params[i]));
+            ADD(") -> (");
+            for (uint32_t i = 0; i < t->nresults; i++)
+                ADD("%s%s", i ? ", " : "", cli_modinfo_valtype(t->results[i]));
+            ADD(")");
+        } else {
+            ADD("func");
+        }
+        break;
+    case WR_EXTERN_MEMORY:
+        if (index < mi->nmemories && mi->memories[index].has_max)
+            ADD("memory %llu..%llu pages", (unsigned long long)mi->memories[index].min,
+                (unsigned long long)mi->memories[index].max);
+        else if (index < mi->nmemories)
+            ADD("memory %llu.. pages", (unsigned long long)mi->memories[index].min);
+        break;
+    case WR_EXTERN_TABLE:
+        if (index < mi->ntables) {
+            const cli_table *t = &mi->tables[index];
+            ADD("table %s %llu..", cli_modinfo_valtype(t->elem), (unsigned long long)t->limits.min);
+            if (t->limits.has_max)
+                ADD("%llu", (unsigned long long)t->limits.max);
+        }
+        break;
+    case WR_EXTERN_GLOBAL:
+        if (index < mi->nglobals)
+            ADD("global %s%s", mi->globals[index].mutable_ ? "mut " : "", cli_modinfo_valtype(mi->globals[index].type));
+        break;
+    }
+#undef ADD
+}
+
+static void collect_problem(void *ud, const char *msg) {
+    cJSON_AddItemToArray((cJSON *)ud, cJSON_CreateString(msg));
+}
+
+static int cmd_inspect(const ctl_opts *o) {
+    uint8_t *bytes = NULL;
+    size_t len;
+    wr_module *mod = NULL;
+    int status = load_module_file(o->name, &bytes, &len, &mod);
+    if (status != EXIT_OK)
+        return status;
+    cli_modinfo mi;
+    if (!cli_modinfo_read(bytes, len, &mi)) {
+        fprintf(stderr, "%s: cannot read the module's sections\n", o->name);
+        wr_module_free(mod);
+        free(bytes);
+        return EXIT_FAILED;
+    }
+    cJSON *root = cJSON_CreateObject();
+    cJSON *imports = cJSON_AddArrayToObject(root, "imports");
+    cJSON *exports = cJSON_AddArrayToObject(root, "exports");
+    cJSON *memories = cJSON_AddArrayToObject(root, "memories");
+    cJSON *tables = cJSON_AddArrayToObject(root, "tables");
+    cJSON *caps = cJSON_AddArrayToObject(root, "capabilities");
+    cJSON *missing = cJSON_AddArrayToObject(root, "unsatisfied");
+    uint32_t counters[4] = { 0 }; /* per kind: imports seen so far = index of the next import */
+    char desc[512];
+    for (uint32_t i = 0; i < wr_module_import_count(mod); i++) {
+        wr_import_desc d;
+        wr_module_import(mod, i, &d);
+        describe(&mi, d.kind, counters[d.kind]++, desc, sizeof desc);
+        const char *cap = wd_import_capability(mod, i);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "module", d.module);
+        cJSON_AddStringToObject(e, "name", d.name);
+        cJSON_AddStringToObject(e, "kind", wr_externkind_name(d.kind));
+        cJSON_AddStringToObject(e, "type", desc);
+        if (cap)
+            cJSON_AddStringToObject(e, "capability", cap);
+        else
+            cJSON_AddNullToObject(e, "capability");
+        cJSON_AddItemToArray(imports, e);
+        char full[300];
+        snprintf(full, sizeof full, "%s.%s", d.module, d.name);
+        cJSON *list = cap ? caps : missing;
+        const char *item = cap ? cap : full;
+        bool seen = false;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, list)
+            seen = seen || strcmp(x->valuestring, item) == 0;
+        if (!seen)
+            cJSON_AddItemToArray(list, cJSON_CreateString(item));
+    }
+    for (uint32_t i = 0; i < wr_module_export_count(mod); i++) {
+        wr_export_desc d;
+        wr_module_export(mod, i, &d);
+        describe(&mi, d.kind, d.index, desc, sizeof desc);
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "name", d.name);
+        cJSON_AddStringToObject(e, "kind", wr_externkind_name(d.kind));
+        cJSON_AddStringToObject(e, "type", desc);
+        cJSON_AddItemToArray(exports, e);
+    }
+    for (uint32_t i = 0; i < mi.nmemories; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "min_pages", (double)mi.memories[i].min);
+        if (mi.memories[i].has_max)
+            cJSON_AddNumberToObject(e, "max_pages", (double)mi.memories[i].max);
+        else
+            cJSON_AddNullToObject(e, "max_pages");
+        cJSON_AddBoolToObject(e, "imported", i < counters[WR_EXTERN_MEMORY]);
+        cJSON_AddItemToArray(memories, e);
+    }
+    for (uint32_t i = 0; i < mi.ntables; i++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "elem", cli_modinfo_valtype(mi.tables[i].elem));
+        cJSON_AddNumberToObject(e, "min", (double)mi.tables[i].limits.min);
+        if (mi.tables[i].limits.has_max)
+            cJSON_AddNumberToObject(e, "max", (double)mi.tables[i].limits.max);
+        else
+            cJSON_AddNullToObject(e, "max");
+        cJSON_AddBoolToObject(e, "imported", i < counters[WR_EXTERN_TABLE]);
+        cJSON_AddItemToArray(tables, e);
+    }
+    /* Names aside, do the types match what wasmd provides? */
+    cJSON *problems = cJSON_AddArrayToObject(root, "problems");
+    if (wd_validate_imports(mod, collect_problem, problems) < 0)
+        cJSON_AddItemToArray(problems, cJSON_CreateString("out of memory while checking the imports"));
+    cJSON_AddBoolToObject(root, "command", false);
+    wr_export_desc ed;
+    for (uint32_t i = 0; i < wr_module_export_count(mod); i++) {
+        wr_module_export(mod, i, &ed);
+        if (ed.kind == WR_EXTERN_FUNC && strcmp(ed.name, "_start") == 0)
+            cJSON_ReplaceItemInObject(root, "command", cJSON_CreateBool(true));
+    }
+
+    if (o->json) {
+        print_json(root);
+    } else {
+        const cJSON *e;
+        printf("module:       %s (%zu bytes, %s)\n", o->name, len,
+               cJSON_IsTrue(cJSON_GetObjectItem(root, "command")) ? "command: exports _start" : "no _start");
+        printf("capabilities:");
+        cJSON_ArrayForEach(e, caps)
+            printf(" %s", e->valuestring);
+        printf("%s\n", cJSON_GetArraySize(caps) ? "" : " none");
+        if (cJSON_GetArraySize(missing)) {
+            printf("unsatisfied: ");
+            cJSON_ArrayForEach(e, missing)
+                printf(" %s", e->valuestring);
+            printf("\n");
+        }
+        cJSON_ArrayForEach(e, problems)
+            printf("problem:      %s\n", e->valuestring);
+        printf("\nIMPORTS (%d)\n", cJSON_GetArraySize(imports));
+        cJSON_ArrayForEach(e, imports) {
+            char full[300];
+            snprintf(full, sizeof full, "%s.%s", json_str(e, "module"), json_str(e, "name"));
+            printf("  %-44s %-36s %s\n", full, json_str(e, "type"),
+                   json_str(e, "capability")[0] ? json_str(e, "capability") : "(not provided)");
+        }
+        printf("\nEXPORTS (%d)\n", cJSON_GetArraySize(exports));
+        cJSON_ArrayForEach(e, exports)
+            printf("  %-44s %s\n", json_str(e, "name"), json_str(e, "type"));
+        printf("\nMEMORIES (%d)\n", cJSON_GetArraySize(memories));
+        for (uint32_t i = 0; i < mi.nmemories; i++) {
+            describe(&mi, WR_EXTERN_MEMORY, i, desc, sizeof desc);
+            printf("  %u  %s%s\n", i, desc, i < counters[WR_EXTERN_MEMORY] ? " (imported)" : "");
+        }
+        printf("\nTABLES (%d)\n", cJSON_GetArraySize(tables));
+        for (uint32_t i = 0; i < mi.ntables; i++) {
+            describe(&mi, WR_EXTERN_TABLE, i, desc, sizeof desc);
+            printf("  %u  %s%s\n", i, desc, i < counters[WR_EXTERN_TABLE] ? " (imported)" : "");
         }
     }
-    return false;
+    status = cJSON_GetArraySize(problems) ? EXIT_INVALID : EXIT_OK;
+    cJSON_Delete(root);
+    cli_modinfo_free(&mi);
+    wr_module_free(mod);
+    free(bytes);
+    return status;
+}
+
+/* The verbs after the options: how many arguments they take, and whether they need no daemon. */
+static const struct {
+    const char *verb;
+    int min_args, max_args;
+    bool offline;
+    const char *args;          /* for the usage message */
+} ctl_verbs[] = {
+    { WD_VERB_LIST,    0, 0, false, "" },
+    { WD_VERB_STATUS,  1, 1, false, "a module name" },
+    { WD_VERB_START,   1, 1, false, "a module name" },
+    { WD_VERB_STOP,    1, 1, false, "a module name" },
+    { WD_VERB_RESTART, 1, 1, false, "a module name" },
+    { WD_VERB_LOGS,    1, 1, false, "a module name" },
+    { WD_VERB_VERSION, 0, 0, false, "" },
+    { WD_VERB_RELOAD,  0, 0, false, "" },
+    { WD_VERB_REMOVE,  1, 1, false, "a module name" },
+    { WD_VERB_DEPLOY,  2, 2, false, "FILE.wasm MANIFEST.yaml" },
+    { VERB_VALIDATE,   1, 2, true,  "MANIFEST.yaml [FILE.wasm]" },
+    { VERB_INSPECT,    1, 1, true,  "FILE.wasm" },
+};
+
+/* The row of ctl_verbs for `verb`, or -1. */
+static int find_ctl_verb(const char *verb) {
+    for (size_t i = 0; i < sizeof ctl_verbs / sizeof ctl_verbs[0]; i++)
+        if (strcmp(verb, ctl_verbs[i].verb) == 0)
+            return (int)i;
+    return -1;
 }
 
 /*
@@ -839,7 +1192,7 @@ static int cmd_ctl(int argc, char **argv) {
     o.socket = getenv("WASMD_SOCKET");
     if (!o.socket || !o.socket[0])
         o.socket = WD_PROTO_DEFAULT_SOCKET;
-    bool needs_name = false;
+    int row = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v;
         if (strcmp(a, "--json") == 0) {
@@ -870,13 +1223,16 @@ static int cmd_ctl(int argc, char **argv) {
             return EXIT_USAGE;
         } else if (!o.verb) {
             o.verb = a;
-            if (!is_ctl_verb(a, &needs_name)) {
+            if ((row = find_ctl_verb(a)) < 0) {
                 fprintf(stderr, "wasmctl: unknown command \"%s\"\n\n", a);
                 usage(stderr);
                 return EXIT_USAGE;
             }
-        } else if (needs_name && !o.name) {
-            o.name = a;
+        } else if (o.nargs < ctl_verbs[row].max_args) {
+            if (o.nargs++ == 0)
+                o.name = a;
+            else
+                o.arg2 = a;
         } else {
             fprintf(stderr, "wasmctl: %s: unexpected argument \"%s\"\n", o.verb, a);
             return EXIT_USAGE;
@@ -886,14 +1242,18 @@ static int cmd_ctl(int argc, char **argv) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (needs_name && !o.name) {
-        fprintf(stderr, "wasmctl: %s needs a module name\n", o.verb);
+    if (o.nargs < ctl_verbs[row].min_args) {
+        fprintf(stderr, "wasmctl: %s needs %s\n", o.verb, ctl_verbs[row].args);
         return EXIT_USAGE;
     }
     if ((o.follow || o.lines >= 0) && strcmp(o.verb, WD_VERB_LOGS) != 0) {
         fprintf(stderr, "wasmctl: -n and -f are options of logs only\n");
         return EXIT_USAGE;
     }
+    if (strcmp(o.verb, VERB_VALIDATE) == 0)
+        return cmd_validate(&o);
+    if (strcmp(o.verb, VERB_INSPECT) == 0)
+        return cmd_inspect(&o);
     if (strcmp(o.verb, WD_VERB_VERSION) == 0 && !o.json)
         printf("wasmctl %s (protocol %d)\n", WASMD_VERSION, WD_PROTO_VERSION);
     return ctl_request(&o);

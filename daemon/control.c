@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <systemd/sd-daemon.h>
 
 #include "daemon/internal.h"
 
@@ -38,6 +39,10 @@ struct wd_client {
     wd_client *prev, *next;
     wd_instance *follow;         /* streaming this instance's log lines, or NULL */
     bool closing;
+    /* A deploy request waiting for its module bytes: the parsed request, and the bytes so far. */
+    cJSON *pending;
+    uint8_t *body;
+    size_t body_len, body_want;
     size_t len;                  /* bytes in buf */
     char buf[WD_PROTO_MAX_REQUEST];
 };
@@ -52,6 +57,8 @@ typedef struct write_req {
 
 static void client_close_cb(uv_handle_t *h) {
     wd_client *c = wd_container_of(h, wd_client, pipe);
+    cJSON_Delete(c->pending);
+    free(c->body);
     free(c);
 }
 
@@ -152,7 +159,8 @@ static cJSON *instance_json(const wd_instance *in) {
     if (!o)
         return NULL;
     uint64_t now = wd_now_ns();
-    bool active = in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING;
+    bool active = in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING ||
+                  in->state == WD_STATE_STOPPING;
     cJSON_AddStringToObject(o, WD_F_NAME, in->name);
     cJSON_AddStringToObject(o, WD_F_STATE, wd_state_name(in->state));
     cJSON_AddStringToObject(o, WD_F_REASON, active ? "" : in->reason);
@@ -274,6 +282,108 @@ static void verb_logs(wd_client *c, const cJSON *req) {
         c->follow = in;
 }
 
+/* Appends to the array `what` of the response under construction (ud). */
+static void note_into(void *ud, const char *what, const char *item) {
+    cJSON *r = ud;
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(r, what);
+    if (!arr)
+        arr = cJSON_AddArrayToObject(r, what);
+    if (arr)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(item));
+}
+
+static void verb_reload(wd_client *c, const cJSON *req) {
+    cJSON *r = reply_new(WD_PROTO_OK);
+    if (!r) {
+        send_error(c, WD_PROTO_INTERNAL, "out of memory");
+        return;
+    }
+    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED, WD_F_ERRORS };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        cJSON_AddArrayToObject(r, lists[i]);
+    int e = wd_daemon_reload(c->daemon, note_into, r);
+    if (e < 0) {
+        cJSON_Delete(r);
+        send_error(c, WD_PROTO_INTERNAL, "cannot reload %s: %s", c->daemon->cfg->modules_dir, strerror(-e));
+        return;
+    }
+    send_json(c, r);
+}
+
+static void verb_remove(wd_client *c, const cJSON *req) {
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, WD_F_NAME);
+    if (!cJSON_IsString(name)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" (a string) is required", WD_F_NAME);
+        return;
+    }
+    char why[WD_REASON_MAX];
+    wd_proto_status s = wd_daemon_remove(c->daemon, name->valuestring, why);
+    if (s != WD_PROTO_OK) {
+        send_error(c, s, "%s", why);
+        return;
+    }
+    cJSON *r = reply_new(WD_PROTO_OK);
+    if (r)
+        cJSON_AddStringToObject(r, WD_F_NAME, name->valuestring);
+    send_json(c, r);
+}
+
+/* The deploy request line: checks it, then waits for the module's bytes (deploy_body). */
+static void verb_deploy(wd_client *c, const cJSON *req) {
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE);
+    const cJSON *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST);
+    const cJSON *size = cJSON_GetObjectItemCaseSensitive(req, WD_F_MODULE_SIZE);
+    if (!cJSON_IsString(file) || !cJSON_IsString(manifest) || !cJSON_IsNumber(size) || size->valuedouble < 1 ||
+        size->valuedouble != (double)(size_t)size->valuedouble) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "deploy needs \"%s\", \"%s\" (strings) and \"%s\" (a size > 0)",
+                   WD_F_FILE, WD_F_MANIFEST, WD_F_MODULE_SIZE);
+        client_finish(c); /* the body that follows cannot be told from requests */
+        return;
+    }
+    if (size->valuedouble > WD_PROTO_MAX_MODULE) {
+        send_error(c, WD_PROTO_TOO_LARGE, "a module is limited to %u bytes", WD_PROTO_MAX_MODULE);
+        client_finish(c);
+        return;
+    }
+    c->body_want = (size_t)size->valuedouble;
+    c->body_len = 0;
+    c->body = malloc(c->body_want);
+    c->pending = cJSON_Duplicate(req, true);
+    if (!c->body || !c->pending) {
+        send_error(c, WD_PROTO_INTERNAL, "out of memory");
+        client_finish(c);
+    }
+}
+
+/* The module's bytes of a deploy have all arrived. */
+static void deploy_body(wd_client *c) {
+    cJSON *req = c->pending;
+    const char *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE)->valuestring;
+    const char *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST)->valuestring;
+    cJSON *errors = cJSON_CreateObject();
+    char why[WD_REASON_MAX];
+    wd_instance *in = NULL;
+    wd_proto_status s = wd_daemon_deploy(c->daemon, file, manifest, strlen(manifest), c->body, c->body_len,
+                                         note_into, errors, &in, why);
+    if (s == WD_PROTO_OK) {
+        reply_instance(c, in);
+    } else {
+        cJSON *r = reply_new(s);
+        if (r) {
+            cJSON_AddStringToObject(r, WD_F_ERROR, why);
+            cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(errors, WD_F_ERRORS);
+            cJSON_AddItemToObject(r, WD_F_ERRORS, arr ? arr : cJSON_CreateArray());
+        }
+        send_json(c, r);
+    }
+    cJSON_Delete(errors);
+    cJSON_Delete(c->pending);
+    free(c->body);
+    c->pending = NULL;
+    c->body = NULL;
+    c->body_len = c->body_want = 0;
+}
+
 /* One table of verbs: name and handler. */
 static const struct {
     const char *name;
@@ -286,6 +396,9 @@ static const struct {
     { WD_VERB_STOP,    verb_stop },
     { WD_VERB_RESTART, verb_restart },
     { WD_VERB_LOGS,    verb_logs },
+    { WD_VERB_RELOAD,  verb_reload },
+    { WD_VERB_DEPLOY,  verb_deploy },
+    { WD_VERB_REMOVE,  verb_remove },
 };
 
 static void handle_request(wd_client *c, const char *line, size_t len) {
@@ -324,21 +437,37 @@ static void client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     wd_client *c = wd_container_of(s, wd_client, pipe);
     if (n < 0) {
-        client_close(c); /* EOF or error: pending writes are cancelled and freed */
+        client_close(c); /* EOF or error: pending writes are cancelled and freed (and a partial deploy) */
         return;
     }
     c->len += (size_t)n;
-    size_t start = 0;
-    for (size_t i = c->len - (size_t)n; i < c->len && !c->closing; i++) {
-        if (c->buf[i] != '\n')
+    size_t start = 0, scan = c->len - (size_t)n; /* bytes before `scan` hold no newline */
+    while (!c->closing) {
+        if (c->body) {
+            /* A deploy's module bytes: raw, not lines. */
+            size_t take = c->body_want - c->body_len;
+            if (take > c->len - start)
+                take = c->len - start;
+            memcpy(c->body + c->body_len, c->buf + start, take);
+            c->body_len += take;
+            start += take;
+            scan = start;
+            if (c->body_len < c->body_want)
+                break;
+            deploy_body(c);
             continue;
+        }
+        char *nl = memchr(c->buf + scan, '\n', c->len - scan);
+        if (!nl)
+            break;
+        size_t i = (size_t)(nl - c->buf);
         if (c->follow) {
             /* A following client only listens; anything more it sends ends the stream. */
             client_finish(c);
             return;
         }
         handle_request(c, c->buf + start, i - start);
-        start = i + 1;
+        start = scan = i + 1;
     }
     if (c->closing)
         return;
@@ -470,13 +599,46 @@ int wd_control_listen(wd_daemon *d, const char *path) {
     return 0;
 }
 
+/*
+ * Socket activation: systemd made, bound and owns the socket (and its
+ * permissions: see systemd/wasmd.socket), so we neither create nor unlink it.
+ */
+int wd_control_listen_fd(wd_daemon *d, int fd) {
+    const char *group = d->cfg->socket_group;
+    if (group && group[0]) {
+        struct group *g = getgrnam(group);
+        if (!g) {
+            fprintf(stderr, "wasmd: socket_group %s: no such group\n", group);
+            return -ENOENT;
+        }
+        d->has_group = true;
+        d->group = g->gr_gid;
+    }
+    if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+        fprintf(stderr, "wasmd: the socket passed by systemd is not a listening Unix stream socket\n");
+        return -EINVAL;
+    }
+    uv_pipe_init(d->loop, &d->server, 0);
+    d->listening = true;
+    d->socket_activated = true;
+    int r = uv_pipe_open(&d->server, fd);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&d->server, 128, on_connection);
+    if (r < 0) {
+        fprintf(stderr, "wasmd: the socket passed by systemd: %s\n", uv_strerror(r));
+        return r;
+    }
+    return 0;
+}
+
 void wd_control_close(wd_daemon *d) {
     while (d->clients)
         client_close(d->clients);
     if (d->listening) {
         d->listening = false;
         uv_close((uv_handle_t *)&d->server, NULL);
-        (void)unlink(d->socket_path);
+        if (d->socket_path && !d->socket_activated)
+            (void)unlink(d->socket_path);
     }
     free(d->socket_path);
     d->socket_path = NULL;

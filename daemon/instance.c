@@ -14,6 +14,22 @@
  * are created together (run_create) and freed together (run_destroy).
  * Stopping happens between slices (the daemon has one thread, so a user's
  * request is handled only when no slice is running) or while parked.
+ *
+ * Calls.  A run is a sequence of calls, one at a time, each run in slices
+ * by the scheduler and able to park in WASI: first the module's start
+ * function (instantiation is deferred so that a start section that loops
+ * forever is sliced like anything else), then for a command its _start,
+ * which ends the run when it returns; for a reactor (no _start export) its
+ * _initialize and wasmd_init, then one wasmd_on_timer call per queued
+ * timer expiry (host.c queues them), the instance waiting between events.
+ *
+ * Graceful stop.  Stopping a reactor that exports wasmd_shutdown and whose
+ * wasmd_init has returned disarms its timers, drops its queued events, lets
+ * a handler under way finish, then calls wasmd_shutdown (state stopping);
+ * the run ends when it returns or traps, or after the manifest's
+ * stop_timeout_ms, whichever comes first.  Anything else is ended at once.
+ * A restart or a close (daemon shutdown, removal) requested meanwhile
+ * happens when the run has ended (after_stop).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +40,16 @@
 #include <unistd.h>
 
 #include "daemon/internal.h"
+#include "sdk/wasmd.h"
 
 #define NS_PER_MS 1000000ull
 
 static void wait_stop(wd_instance *in);
 static void finish_run(wd_instance *in, wd_state state, const char *reason);
+static void dispatch(wd_instance *in);
+static void run_start(wd_instance *in);
+static void reset_history(wd_instance *in);
+static void close_now(wd_instance *in);
 
 /* One of the instance's handles has closed; the last one after wd_instance_close frees it. */
 static void handle_released(wd_instance *in) {
@@ -40,12 +61,20 @@ static void handle_released(wd_instance *in) {
     free(in);
 }
 
+void wd_instance_handle_closed(wd_instance *in) {
+    handle_released(in);
+}
+
+/* While a graceful stop is under way the instance shows as stopping, parked or not. */
 static void set_state(wd_instance *in, wd_state s) {
+    if (in->stopping && (s == WD_STATE_RUNNING || s == WD_STATE_WAITING))
+        s = WD_STATE_STOPPING;
     in->state = s;
 }
 
 static bool is_active(const wd_instance *in) {
-    return in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING;
+    return in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING ||
+           in->state == WD_STATE_STOPPING;
 }
 
 /* Logs a line of the daemon's own about this instance ("wasmd: ..."). */
@@ -66,7 +95,7 @@ void wd_instance_log(wd_instance *in, const char *stream, const char *line) {
     else
         snprintf(entry, sizeof entry, "[%s] %s", stream, line);
     wd_log_push(&in->log, entry);
-    fprintf(stderr, "%s: %s\n", in->name, entry);
+    wd_daemon_output(in->daemon, in->name, stream, line);
     wd_control_log_line(in->daemon, in, entry);
 }
 
@@ -187,6 +216,14 @@ out_close:;
 static void run_destroy(wd_instance *in) {
     wd_sched_remove(in->daemon, in);
     wait_stop(in);
+    wd_host_timers_close(in);
+    in->ev_head = in->ev_count = 0;
+    in->ev_dropped = 0;
+    in->call = WD_CALL_NONE;
+    in->call_nargs = 0;
+    in->nboot = in->boot_next = 0;
+    in->reactor = in->initialized = in->shutdown_called = false;
+    in->on_timer = in->on_shutdown = NULL;
     if (in->exec && in->in_call)
         wr_exec_reset(in->exec);
     in->in_call = false;
@@ -242,6 +279,80 @@ static int read_file(const char *path, uint8_t **ret_bytes, size_t *ret_len) {
     close(fd);
     free(buf);
     return r ? r : -ENOMEM;
+}
+
+/* Export `name` as a function of type `params` -> `results` (NULL: any), or NULL when absent. */
+static wr_func *export_func(wr_instance *inst, const char *name, bool *ret_bad_type, uint32_t nparams,
+                            uint32_t nresults_min, uint32_t nresults_max) {
+    wr_extern e;
+    if (!wr_instance_export(inst, name, &e))
+        return NULL;
+    const wr_functype *t = e.kind == WR_EXTERN_FUNC ? wr_func_type(e.of.func) : NULL;
+    bool ok = t && t->nparams == nparams && t->nresults >= nresults_min && t->nresults <= nresults_max;
+    for (uint32_t i = 0; ok && i < t->nparams + t->nresults; i++)
+        ok = t->types[i] == WR_I32;
+    if (!ok) {
+        *ret_bad_type = true;
+        return NULL;
+    }
+    return e.of.func;
+}
+
+static void plan(wd_instance *in, wd_call kind, wr_func *f) {
+    if (f && in->nboot < WD_MAX_BOOT_CALLS) {
+        in->boot[in->nboot] = f;
+        in->boot_kind[in->nboot++] = kind;
+    }
+}
+
+/*
+ * Decides from the exports whether the module is a command or a reactor,
+ * checks the signatures of what it exports, and lists its start-up calls.
+ */
+static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
+    const char *path = in->manifest->module;
+    bool bad = false;
+    in->nboot = in->boot_next = 0;
+    plan(in, WD_CALL_START_SECTION, wr_instance_start_func(inst));
+    wr_func *main_fn = export_func(inst, "_start", &bad, 0, 0, 0);
+    if (bad) {
+        snprintf(why, WD_REASON_MAX, "%s: _start must be a function () -> ()", path);
+        return false;
+    }
+    if (main_fn) {
+        in->reactor = false;
+        plan(in, WD_CALL_MAIN, main_fn);
+        return true;
+    }
+    static const struct {
+        const char *name, *type;
+        uint32_t nparams, nresults_min, nresults_max;
+    } handlers[] = {
+        { "_initialize",         "() -> ()",             0, 0, 0 },
+        { WASMD_EXPORT_INIT,     "() -> () or () -> i32", 0, 0, 1 },
+        { WASMD_EXPORT_ON_TIMER, "(i32) -> ()",          1, 0, 0 },
+        { WASMD_EXPORT_SHUTDOWN, "() -> ()",             0, 0, 0 },
+    };
+    wr_func *fns[4];
+    for (size_t i = 0; i < 4; i++) {
+        fns[i] = export_func(inst, handlers[i].name, &bad, handlers[i].nparams, handlers[i].nresults_min,
+                             handlers[i].nresults_max);
+        if (bad) {
+            snprintf(why, WD_REASON_MAX, "%s: %s must be a function %s", path, handlers[i].name, handlers[i].type);
+            return false;
+        }
+    }
+    if (!fns[1]) {
+        snprintf(why, WD_REASON_MAX, "%s: exports neither _start (a command) nor %s (a reactor)", path,
+                 WASMD_EXPORT_INIT);
+        return false;
+    }
+    in->reactor = true;
+    plan(in, WD_CALL_INITIALIZE, fns[0]);
+    plan(in, WD_CALL_INIT, fns[1]);
+    in->on_timer = fns[2];
+    in->on_shutdown = fns[3];
+    return true;
 }
 
 /* Creates the run's objects; on failure fills `why` and leaves none behind. */
@@ -315,27 +426,22 @@ static bool run_create(wd_instance *in, char *why) {
     imports = calloc(nimports + 1, sizeof *imports);
     if (!in->store || !in->exec || !imports)
         goto out_nomem;
-    if (wasi_ctx_link(in->wasi, in->store, in->module, imports, &err) != WR_OK) {
+    if (wasi_ctx_link_partial(in->wasi, in->store, in->module, imports, &err) != WR_OK) {
         snprintf(why, WD_REASON_MAX, "%s: %s: %s", m->module, wr_status_message(err.status), err.detail);
         goto out;
     }
+    if (!wd_host_link(in, in->module, imports, why))
+        goto out;
+    /* The start function runs later, in slices, as the run's first call. */
     wr_instance *inst;
-    wr_status s = wr_instantiate(in->store, in->module, imports, nimports, &inst, &err);
+    wr_status s = wr_instantiate_deferred(in->store, in->module, imports, nimports, &inst, &err);
     if (s != WR_OK) {
-        if (wr_status_is_trap(s))
-            snprintf(why, WD_REASON_MAX, "trap in the start function: %s", wr_status_message(s));
-        else
-            snprintf(why, WD_REASON_MAX, "%s: %s%s%s", m->module, wr_status_message(err.status),
-                     err.detail[0] ? ": " : "", err.detail);
+        snprintf(why, WD_REASON_MAX, "%s: %s%s%s", m->module, wr_status_message(err.status),
+                 err.detail[0] ? ": " : "", err.detail);
         goto out;
     }
-    wr_extern start;
-    if (!wr_instance_export(inst, "_start", &start) || start.kind != WR_EXTERN_FUNC ||
-        wr_func_type(start.of.func)->nparams != 0 || wr_func_type(start.of.func)->nresults != 0) {
-        snprintf(why, WD_REASON_MAX, "%s: no _start function", m->module);
+    if (!plan_calls(in, inst, why))
         goto out;
-    }
-    in->entry = start.of.func;
     wr_exec_set_userdata(in->exec, in);
     ok = true;
     goto out;
@@ -480,32 +586,157 @@ static void wait_arm(wd_instance *in) {
 
 /* ---- Running ----------------------------------------------------------- */
 
-/* The reason text for a trap, with the innermost named frame. */
+static const char *call_name(wd_call c) {
+    switch (c) {
+    case WD_CALL_START_SECTION: return "the start function";
+    case WD_CALL_MAIN:          return "_start";
+    case WD_CALL_INITIALIZE:    return "_initialize";
+    case WD_CALL_INIT:          return WASMD_EXPORT_INIT;
+    case WD_CALL_TIMER:         return WASMD_EXPORT_ON_TIMER;
+    case WD_CALL_SHUTDOWN:      return WASMD_EXPORT_SHUTDOWN;
+    case WD_CALL_NONE:          break;
+    }
+    return "nothing";
+}
+
+/* The reason text for a trap, with the innermost named frame and the call it ended. */
 static void trap_reason(wd_instance *in, wr_status s, char *buf) {
     wr_frame_info frames[8];
     size_t n = wr_exec_backtrace(in->exec, frames, 8);
     const char *where = NULL;
     for (size_t i = 0; i < n && i < 8 && !where; i++)
         where = frames[i].name;
-    if (where)
-        snprintf(buf, WD_REASON_MAX, "trap: %s (in %s)", wr_status_message(s), where);
-    else
-        snprintf(buf, WD_REASON_MAX, "trap: %s", wr_status_message(s));
+    const char *call = in->call == WD_CALL_MAIN ? NULL : call_name(in->call);
+    snprintf(buf, WD_REASON_MAX, "trap: %s%s%s%s%s%s", wr_status_message(s), where ? " (in " : "", where ? where : "",
+             where ? ")" : "", call ? " during " : "", call ? call : "");
+}
+
+/* Makes `f` the call under way and queues the instance for its first slice. */
+static void call_begin(wd_instance *in, wd_call kind, wr_func *f, const wr_val *arg) {
+    in->call = kind;
+    in->entry = f;
+    in->in_call = false;
+    in->have_host_results = false;
+    in->call_nargs = arg ? 1 : 0;
+    if (arg)
+        in->call_arg = *arg;
+    set_state(in, WD_STATE_RUNNING);
+    wd_sched_enqueue(in->daemon, in);
+}
+
+/* Pops the oldest queued timer id; false when none. */
+static bool event_pop(wd_instance *in, uint32_t *ret_id) {
+    if (in->ev_count == 0)
+        return false;
+    *ret_id = in->events[in->ev_head];
+    in->ev_head = (in->ev_head + 1) % WD_EVENT_QUEUE_MAX;
+    in->ev_count--;
+    return true;
+}
+
+/* The previous call is over: begins the next one the run owes, or waits for an event. */
+static void dispatch(wd_instance *in) {
+    in->entry = NULL;
+    in->call = WD_CALL_NONE;
+    if (in->stopping) {
+        if (in->on_shutdown && !in->shutdown_called) {
+            in->shutdown_called = true;
+            call_begin(in, WD_CALL_SHUTDOWN, in->on_shutdown, NULL);
+        } else {
+            finish_run(in, WD_STATE_STOPPED, in->stop_reason);
+        }
+        return;
+    }
+    if (in->boot_next < in->nboot) {
+        uint32_t i = in->boot_next++;
+        call_begin(in, in->boot_kind[i], in->boot[i], NULL);
+        return;
+    }
+    if (!in->reactor) {
+        finish_run(in, WD_STATE_FAILED, "internal error: a command without _start");
+        return;
+    }
+    uint32_t id;
+    if (in->initialized && event_pop(in, &id)) {
+        wr_val arg = wr_val_i32((int32_t)id);
+        call_begin(in, WD_CALL_TIMER, in->on_timer, &arg);
+        return;
+    }
+    set_state(in, WD_STATE_WAITING);
+}
+
+void wd_instance_post_timer(wd_instance *in, uint32_t id) {
+    if (!in->exec || in->stopping)
+        return;
+    /* One pending expiry per timer: a later one while it waits is skipped. */
+    for (uint32_t i = 0; i < in->ev_count; i++)
+        if (in->events[(in->ev_head + i) % WD_EVENT_QUEUE_MAX] == id)
+            return;
+    if (in->ev_count == WD_EVENT_QUEUE_MAX) {
+        if (in->ev_dropped++ == 0)
+            event(in, "event queue full (%u events): dropping timer expiries", WD_EVENT_QUEUE_MAX);
+        return;
+    }
+    in->events[(in->ev_head + in->ev_count) % WD_EVENT_QUEUE_MAX] = id;
+    in->ev_count++;
+    if (in->initialized && !in->entry)
+        dispatch(in);
+}
+
+bool wd_instance_drop_timer(wd_instance *in, uint32_t id) {
+    uint32_t kept = 0;
+    bool dropped = false;
+    for (uint32_t i = 0; i < in->ev_count; i++) {
+        uint32_t e = in->events[(in->ev_head + i) % WD_EVENT_QUEUE_MAX];
+        if (e == id)
+            dropped = true;
+        else
+            in->events[(in->ev_head + kept++) % WD_EVENT_QUEUE_MAX] = e;
+    }
+    in->ev_count = kept;
+    return dropped;
+}
+
+/* The call under way returned normally. */
+static void call_done(wd_instance *in, const wr_val *results, uint32_t nresults) {
+    char reason[WD_REASON_MAX];
+    switch (in->call) {
+    case WD_CALL_MAIN:
+        in->exit_code = 0;
+        finish_run(in, WD_STATE_STOPPED, "exited: _start returned");
+        return;
+    case WD_CALL_INIT:
+        if (nresults == 1 && results[0].of.i32 != 0) {
+            snprintf(reason, sizeof reason, "%s returned %d", WASMD_EXPORT_INIT, results[0].of.i32);
+            finish_run(in, WD_STATE_FAILED, reason);
+            return;
+        }
+        in->initialized = true;
+        break;
+    case WD_CALL_SHUTDOWN:
+        finish_run(in, WD_STATE_STOPPED, in->stop_reason);
+        return;
+    default:
+        break;
+    }
+    dispatch(in);
 }
 
 void wd_instance_run_slice(wd_instance *in) {
-    if (in->state != WD_STATE_RUNNING || !in->exec)
+    if (!in->exec || !in->entry || (in->state != WD_STATE_RUNNING && in->state != WD_STATE_STOPPING))
         return;
+    wr_val results[1];
+    uint32_t nresults = wr_func_type(in->entry)->nresults;
     wr_exec_set_fuel(in->exec, (int64_t)in->fuel_per_slice);
     wr_status s;
     if (!in->in_call) {
         in->in_call = true;
-        s = wr_call(in->exec, in->entry, NULL, 0, NULL, 0);
+        s = wr_call(in->exec, in->entry, in->call_nargs ? &in->call_arg : NULL, in->call_nargs, results, nresults);
     } else if (in->have_host_results) {
         in->have_host_results = false;
-        s = wr_resume(in->exec, in->host_results, NULL, 0);
+        s = wr_resume(in->exec, in->host_results, results, nresults);
     } else {
-        s = wr_resume(in->exec, NULL, NULL, 0);
+        s = wr_resume(in->exec, NULL, results, nresults);
     }
     in->slices++;
 
@@ -520,20 +751,30 @@ void wd_instance_run_slice(wd_instance *in) {
         return;
     case WR_OK:
         in->in_call = false;
-        in->exit_code = 0;
-        finish_run(in, WD_STATE_STOPPED, "exited: _start returned");
+        call_done(in, results, nresults);
         return;
     default:
         in->in_call = false;
         if (s == WR_TRAP_EXIT && wasi_ctx_exit_code(in->wasi, &code)) {
             in->exit_code = (int)code;
             snprintf(reason, sizeof reason, "exited with code %u", code);
-            finish_run(in, code == 0 ? WD_STATE_STOPPED : WD_STATE_FAILED, reason);
-        } else if (wr_status_is_trap(s)) {
+            if (in->stopping) {
+                event(in, "%s %s", call_name(in->call), reason);
+                finish_run(in, WD_STATE_STOPPED, in->stop_reason);
+            } else {
+                finish_run(in, code == 0 ? WD_STATE_STOPPED : WD_STATE_FAILED, reason);
+            }
+            return;
+        }
+        if (wr_status_is_trap(s))
             trap_reason(in, s, reason);
-            finish_run(in, WD_STATE_FAILED, reason);
-        } else {
+        else
             snprintf(reason, sizeof reason, "engine error: %s", wr_status_message(s));
+        if (in->stopping) {
+            /* The user asked for a stop: a trap on the way out is worth a line, not a failure. */
+            event(in, "%s", reason);
+            finish_run(in, WD_STATE_STOPPED, in->stop_reason);
+        } else {
             finish_run(in, WD_STATE_FAILED, reason);
         }
         return;
@@ -554,9 +795,8 @@ static void run_start(wd_instance *in) {
         finish_run(in, WD_STATE_FAILED, why);
         return;
     }
-    event(in, "started");
-    set_state(in, WD_STATE_RUNNING);
-    wd_sched_enqueue(in->daemon, in);
+    event(in, "started (%s)", in->reactor ? "reactor" : "command");
+    dispatch(in);
 }
 
 static void on_restart_timer(uv_timer_t *t) {
@@ -580,15 +820,45 @@ static bool note_failure(wd_instance *in, uint64_t now) {
     return in->nfail == limit && now - oldest <= window;
 }
 
+/* What a stop asked to happen once the run is over. */
+static void after_stop(wd_instance *in, wd_after_stop what) {
+    switch (what) {
+    case WD_AFTER_RESTART:
+        reset_history(in);
+        run_start(in);
+        break;
+    case WD_AFTER_CLOSE:
+        close_now(in);
+        break;
+    case WD_AFTER_NOTHING:
+        break;
+    }
+}
+
 /* The run ended (or never began): record why, free it, and apply the restart policy. */
 static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     uint64_t now = wd_now_ns();
     uint64_t ran_ms = (now - in->run_started_ns) / NS_PER_MS;
+    wd_after_stop after = WD_AFTER_NOTHING;
+    char text[WD_REASON_MAX];
+    snprintf(text, sizeof text, "%s", reason); /* `reason` may be in->stop_reason, cleared below */
+    if (in->stopping) {
+        after = in->after_stop;
+        in->stopping = false;
+        in->after_stop = WD_AFTER_NOTHING;
+        in->stop_reason[0] = '\0';
+        uv_timer_stop(&in->stop_timer);
+        wd_sched_drain_end(in->daemon);
+    }
     run_destroy(in);
     output_drain(in);
-    snprintf(in->reason, sizeof in->reason, "%s", reason);
+    snprintf(in->reason, sizeof in->reason, "%s", text);
     set_state(in, state);
-    event(in, "%s: %s", wd_state_name(state), reason);
+    event(in, "%s: %s", wd_state_name(state), text);
+    if (after != WD_AFTER_NOTHING) {
+        after_stop(in, after);
+        return;
+    }
     if (in->stop_requested || in->daemon->shutting_down)
         return;
 
@@ -599,7 +869,7 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     if (failed && note_failure(in, now)) {
         set_state(in, WD_STATE_CRASH_LOOPING);
         snprintf(in->reason, sizeof in->reason, "%u failures within %u s; last: %.180s",
-                 in->manifest->crash_loop_limit, in->manifest->crash_loop_window_s, reason);
+                 in->manifest->crash_loop_limit, in->manifest->crash_loop_window_s, text);
         event(in, "crash-looping: not restarting until started by hand");
         return;
     }
@@ -613,6 +883,45 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     in->restart_at_ns = now + (uint64_t)delay * NS_PER_MS;
     uv_timer_start(&in->restart_timer, on_restart_timer, delay, 0);
     event(in, "restarting in %u ms", delay);
+}
+
+static void on_stop_timer(uv_timer_t *t) {
+    wd_instance *in = wd_container_of(t, wd_instance, stop_timer);
+    if (!in->stopping)
+        return;
+    event(in, "%s did not return within %u ms: terminated", WASMD_EXPORT_SHUTDOWN, in->manifest->stop_timeout_ms);
+    finish_run(in, WD_STATE_STOPPED, in->stop_reason);
+}
+
+/*
+ * Ends the active run: at once, or for a reactor with a shutdown handler
+ * gracefully (see the top of the file); then does `after`.
+ */
+static void stop_run(wd_instance *in, const char *reason, wd_after_stop after) {
+    if (in->stopping) {
+        if (after > in->after_stop)
+            in->after_stop = after;
+        return;
+    }
+    uint32_t timeout = in->manifest->stop_timeout_ms;
+    if (!is_active(in) || !in->exec || !in->reactor || !in->on_shutdown || !in->initialized || timeout == 0) {
+        finish_run(in, WD_STATE_STOPPED, reason);
+        after_stop(in, after);
+        return;
+    }
+    in->stopping = true;
+    in->after_stop = after;
+    snprintf(in->stop_reason, sizeof in->stop_reason, "%s", reason);
+    snprintf(in->reason, sizeof in->reason, "%s: running %s", reason, WASMD_EXPORT_SHUTDOWN);
+    wd_host_timers_close(in);
+    in->ev_head = in->ev_count = 0;
+    wd_sched_drain_begin(in->daemon);
+    uv_timer_start(&in->stop_timer, on_stop_timer, timeout, 0);
+    event(in, "stopping: calling %s (at most %u ms)", WASMD_EXPORT_SHUTDOWN, timeout);
+    set_state(in, in->state);
+    /* A handler under way finishes first (within the same time limit). */
+    if (!in->entry)
+        dispatch(in);
 }
 
 /* Forgets failures and backoff: a user's start begins afresh. */
@@ -641,6 +950,10 @@ void wd_instance_autostart(wd_instance *in) {
 }
 
 wd_proto_status wd_instance_stop(wd_instance *in, char *why) {
+    if (in->stopping) {
+        snprintf(why, WD_REASON_MAX, "%s is already stopping", in->name);
+        return WD_PROTO_CONFLICT;
+    }
     if (!is_active(in) && !in->restart_pending) {
         snprintf(why, WD_REASON_MAX, "%s is not running (%s)", in->name, wd_state_name(in->state));
         return WD_PROTO_CONFLICT;
@@ -648,7 +961,7 @@ wd_proto_status wd_instance_stop(wd_instance *in, char *why) {
     in->stop_requested = true;
     uv_timer_stop(&in->restart_timer);
     in->restart_pending = false;
-    finish_run(in, WD_STATE_STOPPED, "stopped by request");
+    stop_run(in, "stopped by request", WD_AFTER_NOTHING);
     return WD_PROTO_OK;
 }
 
@@ -657,7 +970,8 @@ wd_proto_status wd_instance_restart(wd_instance *in, char *why) {
         in->stop_requested = true;
         uv_timer_stop(&in->restart_timer);
         in->restart_pending = false;
-        finish_run(in, WD_STATE_STOPPED, "stopped for a restart");
+        stop_run(in, "stopped for a restart", WD_AFTER_RESTART);
+        return WD_PROTO_OK;
     }
     return wd_instance_start(in, why);
 }
@@ -699,21 +1013,34 @@ wd_instance *wd_instance_new(wd_daemon *d, cfg_manifest *m) {
     }
     uv_timer_init(d->loop, &in->wait_timer);
     uv_timer_init(d->loop, &in->restart_timer);
+    uv_timer_init(d->loop, &in->stop_timer);
     in->wait_timer.data = in;
     in->restart_timer.data = in;
-    in->open_handles = 2;
+    in->stop_timer.data = in;
+    in->open_handles = 3;
     return in;
 }
 
-void wd_instance_close(wd_instance *in) {
-    if (!in || in->closing)
+/* Closes the instance's own handles; it is freed after the last close callback. */
+static void close_now(wd_instance *in) {
+    if (in->closing)
         return;
-    if (is_active(in)) {
-        in->stop_requested = true;
-        finish_run(in, WD_STATE_STOPPED, "daemon shutting down");
-    }
     wd_control_forget(in->daemon, in);
     in->closing = true;
     uv_close((uv_handle_t *)&in->wait_timer, handle_close_cb);
     uv_close((uv_handle_t *)&in->restart_timer, handle_close_cb);
+    uv_close((uv_handle_t *)&in->stop_timer, handle_close_cb);
+}
+
+void wd_instance_close(wd_instance *in) {
+    if (!in || in->closing || (in->stopping && in->after_stop == WD_AFTER_CLOSE))
+        return;
+    uv_timer_stop(&in->restart_timer);
+    in->restart_pending = false;
+    in->stop_requested = true;
+    if (is_active(in)) {
+        stop_run(in, in->daemon->shutting_down ? "daemon shutting down" : "removed", WD_AFTER_CLOSE);
+        return;
+    }
+    close_now(in);
 }

@@ -45,6 +45,7 @@
 #define WD_PIPE_BYTES        (256 * 1024) /* requested capacity of each output pipe */
 #define WD_FOLLOW_MAX_QUEUE  (1u << 20)  /* a follower this far behind is dropped */
 #define WD_REASON_MAX        256u
+#define WD_EVENT_QUEUE_MAX   128u        /* events queued for a reactor's handlers; more are dropped */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;
@@ -85,6 +86,37 @@ typedef struct wd_output {
     char line[WD_LOG_LINE_MAX + 1];
     char rbuf[4096];
 } wd_output;
+
+/* A timer a reactor armed with wasmd.timer_start (host.c); freed in its close callback. */
+typedef struct wd_timer {
+    uv_timer_t handle;
+    wd_instance *inst;
+    struct wd_timer *next;
+    uint32_t id;                 /* the module's number for it */
+    uint32_t interval_ms;
+    bool repeat;
+    uint64_t due_ms;             /* loop time (uv_now) of the next expiry */
+} wd_timer;
+
+/* What the call under way in an instance is (instance.c). */
+typedef enum wd_call {
+    WD_CALL_NONE,
+    WD_CALL_START_SECTION,       /* the module's start function */
+    WD_CALL_MAIN,                /* a command's _start */
+    WD_CALL_INITIALIZE,          /* a reactor's WASI _initialize */
+    WD_CALL_INIT,                /* wasmd_init */
+    WD_CALL_TIMER,               /* wasmd_on_timer */
+    WD_CALL_SHUTDOWN,            /* wasmd_shutdown */
+} wd_call;
+
+/* What happens once a graceful stop has ended the run (ordered: a later one wins). */
+typedef enum wd_after_stop {
+    WD_AFTER_NOTHING,
+    WD_AFTER_RESTART,
+    WD_AFTER_CLOSE,
+} wd_after_stop;
+
+#define WD_MAX_BOOT_CALLS 3u     /* start section, then _start, or _initialize and wasmd_init */
 
 struct wd_instance {
     wd_daemon *daemon;
@@ -135,6 +167,32 @@ struct wd_instance {
     wd_log log;
     unsigned open_handles;       /* handles (embedded or in wd_poll/wd_output) not yet closed */
     bool closing;                /* wd_instance_close called: free after the last close callback */
+
+    /* The calls of a run (instance.c): `entry` is the one under way, NULL when idle. */
+    wd_call call;
+    wr_val call_arg;
+    uint32_t call_nargs;
+    wr_func *boot[WD_MAX_BOOT_CALLS];  /* start-up calls still to make, in order */
+    wd_call boot_kind[WD_MAX_BOOT_CALLS];
+    uint32_t nboot, boot_next;
+
+    /* Reactors: handlers and their queued events (timer ids). */
+    bool reactor;                /* the module exports no _start */
+    bool initialized;            /* wasmd_init returned: events may be delivered */
+    wr_func *on_timer;           /* wasmd_on_timer, or NULL */
+    wr_func *on_shutdown;        /* wasmd_shutdown, or NULL */
+    uint32_t events[WD_EVENT_QUEUE_MAX];
+    uint32_t ev_head, ev_count;
+    uint64_t ev_dropped;
+    wd_timer *timers;            /* armed timers (host.c) */
+    uint32_t ntimers;
+
+    /* Graceful stop: wasmd_shutdown runs within manifest->stop_timeout_ms. */
+    bool stopping;
+    bool shutdown_called;
+    wd_after_stop after_stop;
+    char stop_reason[WD_REASON_MAX];
+    uv_timer_t stop_timer;
 };
 
 /*
@@ -158,6 +216,25 @@ void wd_instance_run_slice(wd_instance *in);
 /* Appends a line to its log, to followers and to the daemon's stderr. */
 void wd_instance_log(wd_instance *in, const char *stream, const char *line);
 
+/* A handle counted in open_handles has closed (host.c's timers). */
+void wd_instance_handle_closed(wd_instance *in);
+/* Queues a timer expiry for wasmd_on_timer (one pending per id); runs it when idle. */
+void wd_instance_post_timer(wd_instance *in, uint32_t id);
+/* Drops a queued expiry of timer `id`; true when there was one. */
+bool wd_instance_drop_timer(wd_instance *in, uint32_t id);
+
+/* ---- host.c: the "wasmd" imports (sdk/wasmd.h) ------------------------- */
+
+/*
+ * Fills imports[i] for every import of `m` from the "wasmd" module with a
+ * host function of in->store bound to `in`.  WASI imports are left alone;
+ * any other import, an unknown wasmd function or a wrong signature fails
+ * with the import named in `why` (size WD_REASON_MAX).
+ */
+bool wd_host_link(wd_instance *in, const wr_module *m, wr_extern *imports, char *why);
+/* Disarms and closes every timer of the run. */
+void wd_host_timers_close(wd_instance *in);
+
 /* ---- sched.c: the run queue -------------------------------------------- */
 
 void wd_sched_init(wd_daemon *d);
@@ -165,6 +242,12 @@ void wd_sched_close(wd_daemon *d);
 /* Appends to the back of the queue (no-op when already queued). */
 void wd_sched_enqueue(wd_daemon *d, wd_instance *in);
 void wd_sched_remove(wd_daemon *d, wd_instance *in);
+/*
+ * An instance runs its shutdown handler: wd_sched_close waits for the
+ * matching drain_end of every one before closing the scheduler.
+ */
+void wd_sched_drain_begin(wd_daemon *d);
+void wd_sched_drain_end(wd_daemon *d);
 
 /* ---- control.c: the Unix socket --------------------------------------- */
 
@@ -198,7 +281,51 @@ struct wd_daemon {
 
     uv_signal_t sigterm, sigint;
     bool shutting_down;
+
+    /* main.c: reload, systemd */
+    uv_signal_t sighup;
+    char *modules_dir_real;      /* owned: realpath of cfg->modules_dir, or NULL */
+    bool notify;                 /* NOTIFY_SOCKET is set: send STATUS= lines */
+    bool journal;                /* stderr is the journal: module output goes there with fields */
+    uv_timer_t watchdog;
+    bool watchdog_on;
+    uv_check_t status_check;     /* after each loop turn: STATUS= when the counts changed */
+    char last_status[128];
+    bool socket_activated;       /* control.c: the listening socket came from systemd */
+
+    /* sched.c: instances still running a shutdown handler keep the scheduler open. */
+    unsigned draining;
+    bool sched_closing;
+    bool sched_closed;
 };
+
+/* Lists for a reload's or deploy's answer: `what` is a WD_F_* array name, `item` a name or message. */
+typedef void (*wd_note_fn)(void *ud, const char *what, const char *item);
+
+/*
+ * Re-reads the modules directory: starts new manifests, stops removed
+ * ones, restarts changed ones, leaves unchanged ones running; a bad
+ * manifest is noted under WD_F_ERRORS and an instance from the same file
+ * keeps running.  0, or negative errno when the directory can't be read.
+ */
+int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud);
+/*
+ * Validates then installs a manifest (its text) and a module (its bytes)
+ * in the modules directory, atomically, and starts it; `file` is the
+ * manifest's file name as the user knows it (for messages; its base name
+ * without .yaml gives the default module name).  WD_PROTO_OK with
+ * *ret_instance, or a failure status with `why` (size WD_REASON_MAX) and
+ * the problems noted under WD_F_ERRORS; nothing is written on failure.
+ */
+wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
+                                 const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
+                                 wd_instance **ret_instance, char *why);
+/* Stops and forgets an instance, deletes its manifest and a module file kept in the modules directory. */
+wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why);
+/* Writes a line of a module's output (or a daemon event about it) to the journal or stderr. */
+void wd_daemon_output(wd_daemon *d, const char *module, const char *stream, const char *line);
+/* Listens on a socket passed by systemd (socket activation); 0 or negative errno. */
+int wd_control_listen_fd(wd_daemon *d, int fd);
 
 wd_instance *wd_daemon_find(wd_daemon *d, const char *name);
 /* Nanoseconds on CLOCK_MONOTONIC (uv_hrtime's clock). */

@@ -1,9 +1,19 @@
 /*
  * main.c - wasmd: loads the daemon config and the module manifests, starts
  * an instance per manifest, serves the control socket, and runs the libuv
- * loop until SIGTERM or SIGINT.
+ * loop until SIGTERM or SIGINT.  SIGHUP (or `wasmctl reload`) re-reads the
+ * modules directory; deploy and remove change it (wd_daemon_deploy, _remove).
  *
  *   wasmd [--config FILE] [--modules-dir DIR] [--socket PATH]
+ *
+ * Under systemd: READY=1 once the manifests are loaded, STATUS= whenever
+ * the counts of instances by state change (checked after each loop turn, so
+ * an idle daemon does not wake up for it), WATCHDOG=1 at half the
+ * watchdog interval, RELOADING=1 around a reload, STOPPING=1 on shutdown.
+ * A listening socket passed by systemd (socket activation) is used instead
+ * of creating one.  When stderr is the journal, module output goes to it
+ * with the fields MODULE= and STREAM= and a priority (stdout info, stderr
+ * warning) instead of prefixed lines.
  *
  * Exit status: 0 after a clean shutdown; 1 when the config cannot be read
  * or the socket cannot be set up; 2 for a wrong command line.  A bad
@@ -14,13 +24,23 @@
  * instances are freed in their close callbacks.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 
 #include "daemon/internal.h"
+#include "daemon/validate.h"
 
 enum {
     EXIT_OK = 0,
@@ -41,7 +61,12 @@ static const char usage_text[] =
     "  --socket PATH       control socket (default: from the config,\n"
     "                      " WD_PROTO_DEFAULT_SOCKET ")\n"
     "  --version           print the version\n"
-    "  --help              print this help\n";
+    "  --help              print this help\n"
+    "\n"
+    "SIGHUP re-reads the modules directory (like wasmctl reload); SIGTERM and\n"
+    "SIGINT stop every module and exit.  Under systemd: sd_notify readiness,\n"
+    "status, watchdog; a passed listening socket replaces --socket; module output\n"
+    "goes to the journal with MODULE=name.  See wasmd(8).\n";
 
 uint64_t wd_now_ns(void) {
     return uv_hrtime();
@@ -63,6 +88,120 @@ static void add_instance(wd_daemon *d, wd_instance *in) {
     *p = in;
 }
 
+/* Takes `in` out of the list and closes it (it frees itself later). */
+static void drop_instance(wd_daemon *d, wd_instance *in) {
+    for (wd_instance **p = &d->instances; *p; p = &(*p)->next) {
+        if (*p == in) {
+            *p = in->next;
+            break;
+        }
+    }
+    in->next = NULL;
+    wd_instance_close(in);
+}
+
+/* A new instance for `m` (owned by it from here on), added and started; NULL when out of memory. */
+static wd_instance *start_manifest(wd_daemon *d, cfg_manifest *m) {
+    char name[CFG_MAX_NAME + 1];
+    snprintf(name, sizeof name, "%s", m->name);
+    wd_instance *in = wd_instance_new(d, m);
+    if (!in) {
+        fprintf(stderr, "wasmd: out of memory for module %s\n", name);
+        return NULL;
+    }
+    add_instance(d, in);
+    wd_instance_autostart(in);
+    return in;
+}
+
+/* ---- systemd ----------------------------------------------------------- */
+
+/* "3 modules: 2 running, 1 waiting" for STATUS=. */
+static void format_status(wd_daemon *d, char *buf, size_t size) {
+    unsigned counts[WD__STATE_COUNT] = { 0 }, total = 0;
+    for (wd_instance *in = d->instances; in; in = in->next) {
+        counts[in->state < WD__STATE_COUNT ? in->state : WD_STATE_FAILED]++;
+        total++;
+    }
+    size_t used = (size_t)snprintf(buf, size, "%u module%s", total, total == 1 ? "" : "s");
+    const char *sep = ": ";
+    for (int s = 0; s < WD__STATE_COUNT && used < size; s++) {
+        if (!counts[s])
+            continue;
+        used += (size_t)snprintf(buf + used, size - used, "%s%u %s", sep, counts[s], wd_state_name((wd_state)s));
+        sep = ", ";
+    }
+}
+
+static void on_status_check(uv_check_t *h) {
+    wd_daemon *d = wd_container_of(h, wd_daemon, status_check);
+    char status[sizeof d->last_status];
+    format_status(d, status, sizeof status);
+    if (strcmp(status, d->last_status) == 0)
+        return;
+    snprintf(d->last_status, sizeof d->last_status, "%s", status);
+    sd_notifyf(0, "STATUS=%s", status);
+}
+
+static void on_watchdog(uv_timer_t *t) {
+    sd_notify(0, "WATCHDOG=1");
+}
+
+/* True when stderr is the journal's stream (JOURNAL_STREAM names its device and inode). */
+static bool stderr_is_journal(void) {
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+static void systemd_init(wd_daemon *d) {
+    const char *ns = getenv("NOTIFY_SOCKET");
+    d->notify = ns && ns[0];
+    d->journal = stderr_is_journal();
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+        uint64_t ms = usec / 2000;
+        uv_timer_init(d->loop, &d->watchdog);
+        uv_timer_start(&d->watchdog, on_watchdog, ms ? ms : 1, ms ? ms : 1);
+        d->watchdog_on = true;
+    }
+    if (d->notify) {
+        uv_check_init(d->loop, &d->status_check);
+        uv_check_start(&d->status_check, on_status_check);
+    }
+}
+
+void wd_daemon_output(wd_daemon *d, const char *module, const char *stream, const char *line) {
+    if (d->journal) {
+        int prio = strcmp(stream, "stderr") == 0 ? LOG_WARNING : LOG_INFO;
+        sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", prio, "MODULE=%s", module, "STREAM=%s", stream,
+                        "SYSLOG_IDENTIFIER=wasmd", NULL);
+    } else if (strcmp(stream, "stdout") == 0) {
+        fprintf(stderr, "%s: %s\n", module, line);
+    } else {
+        fprintf(stderr, "%s: [%s] %s\n", module, stream, line);
+    }
+}
+
+/* ---- Loading and reloading --------------------------------------------- */
+
+static void report_error(wd_note_fn note, void *ud, const cfg_error *err) {
+    char buf[1024];
+    cfg_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "wasmd: %s\n", buf);
+    if (note)
+        note(ud, WD_F_ERRORS, buf);
+}
+
+static void note_name(wd_note_fn note, void *ud, const char *what, const char *name) {
+    fprintf(stderr, "wasmd: reload: %s %s\n", what, name);
+    if (note)
+        note(ud, what, name);
+}
+
 static void load_manifests(wd_daemon *d) {
     cfg_manifest_set set = { 0 };
     int r = cfg_manifest_dir_load(d->cfg->modules_dir, &set);
@@ -70,30 +209,339 @@ static void load_manifests(wd_daemon *d) {
         fprintf(stderr, "wasmd: %s: %s\n", d->cfg->modules_dir, strerror(-r));
         return;
     }
-    for (size_t i = 0; i < set.nerrors; i++) {
-        char buf[1024];
-        fprintf(stderr, "wasmd: %s\n", cfg_error_format(&set.errors[i], buf, sizeof buf));
-    }
+    for (size_t i = 0; i < set.nerrors; i++)
+        report_error(NULL, NULL, &set.errors[i]);
     for (size_t i = 0; i < set.count; i++) {
         cfg_manifest *m = set.items[i];
         set.items[i] = NULL; /* ownership moves to the instance, even when it fails */
-        char name[128];
-        snprintf(name, sizeof name, "%s", m->name);
-        wd_instance *in = wd_instance_new(d, m);
-        if (!in) {
-            fprintf(stderr, "wasmd: out of memory for module %s\n", name);
-            continue;
-        }
-        add_instance(d, in);
+        start_manifest(d, m);
     }
     cfg_manifest_set_clear(&set);
 }
+
+int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud) {
+    if (d->shutting_down)
+        return -ESHUTDOWN;
+    cfg_manifest_set set = { 0 };
+    int r = cfg_manifest_dir_load(d->cfg->modules_dir, &set);
+    if (r < 0) {
+        fprintf(stderr, "wasmd: reload: %s: %s\n", d->cfg->modules_dir, strerror(-r));
+        return r;
+    }
+    if (d->notify)
+        sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(uv_hrtime() / 1000));
+
+    /* Instances to keep: listed in the new set, or from a file that is bad now. */
+    size_t n = 0;
+    for (wd_instance *in = d->instances; in; in = in->next)
+        n++;
+    wd_instance **old = calloc(n + 1, sizeof *old);
+    bool *keep = calloc(n + 1, sizeof *keep);
+    if (!old || !keep) {
+        free(old);
+        free(keep);
+        cfg_manifest_set_clear(&set);
+        return -ENOMEM;
+    }
+    n = 0;
+    for (wd_instance *in = d->instances; in; in = in->next)
+        old[n++] = in;
+
+    for (size_t e = 0; e < set.nerrors; e++) {
+        report_error(note, ud, &set.errors[e]);
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(old[k]->manifest->path, set.errors[e].file) == 0)
+                keep[k] = true;
+    }
+    for (size_t i = 0; i < set.count; i++) {
+        cfg_manifest *m = set.items[i];
+        set.items[i] = NULL;
+        size_t k = 0;
+        while (k < n && (!old[k] || strcmp(old[k]->name, m->name) != 0))
+            k++;
+        if (k == n) {
+            note_name(note, ud, WD_F_ADDED, m->name);
+            start_manifest(d, m);
+        } else if (keep[k]) {
+            /* Its old file is bad now and another file claims the name: keep the running one. */
+            cfg_manifest_free(m);
+        } else if (cfg_manifest_equal(old[k]->manifest, m)) {
+            /* Unchanged, perhaps under another file name: it keeps running; remember the file. */
+            char *path = old[k]->manifest->path;
+            old[k]->manifest->path = m->path;
+            m->path = path;
+            cfg_manifest_free(m);
+            keep[k] = true;
+            note_name(note, ud, WD_F_UNCHANGED, old[k]->name);
+        } else {
+            note_name(note, ud, WD_F_RESTARTED, m->name);
+            drop_instance(d, old[k]);
+            old[k] = NULL;
+            keep[k] = true;
+            start_manifest(d, m);
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (keep[k] || !old[k])
+            continue;
+        note_name(note, ud, WD_F_REMOVED, old[k]->name);
+        drop_instance(d, old[k]);
+    }
+    free(old);
+    free(keep);
+    cfg_manifest_set_clear(&set);
+    if (d->notify)
+        sd_notify(0, "READY=1");
+    return 0;
+}
+
+static void on_sighup(uv_signal_t *h, int signum) {
+    wd_daemon *d = h->data;
+    fprintf(stderr, "wasmd: SIGHUP: reloading %s\n", d->cfg->modules_dir);
+    (void)wd_daemon_reload(d, NULL, NULL);
+}
+
+/* ---- Deploy and remove ------------------------------------------------- */
+
+/* Writes a whole file and flushes it to disk; 0 or negative errno. */
+static int write_synced(const char *path, const void *data, size_t len) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    const char *p = data;
+    int r = 0;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            r = -errno;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    return r;
+}
+
+static void fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* True when `path` lies directly in the modules directory (compared after resolving links). */
+static bool in_modules_dir(wd_daemon *d, const char *path) {
+    char *copy = strdup(path), real[PATH_MAX];
+    bool in = copy && d->modules_dir_real && realpath(dirname(copy), real) && strcmp(real, d->modules_dir_real) == 0;
+    free(copy);
+    return in;
+}
+
+typedef struct import_note {
+    wd_note_fn note;
+    void *ud;
+    const char *file;
+} import_note;
+
+static void note_import_problem(void *ud, const char *msg) {
+    import_note *n = ud;
+    char buf[768];
+    snprintf(buf, sizeof buf, "%s: %s", n->file, msg);
+    if (n->note)
+        n->note(n->ud, WD_F_ERRORS, buf);
+}
+
+wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
+                                 const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
+                                 wd_instance **ret_instance, char *why) {
+    const char *dir = d->cfg->modules_dir;
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    size_t blen = strlen(base);
+    wd_proto_status status = WD_PROTO_INVALID;
+    char tmpdir[PATH_MAX], tmp_manifest[PATH_MAX], tmp_module[PATH_MAX];
+    char final_manifest[PATH_MAX], final_module[PATH_MAX];
+    cfg_manifest *m = NULL;
+    wr_module *mod = NULL;
+    wr_error werr = { 0 };
+    cfg_error cerr = { 0 };
+    bool have_tmpdir = false, have_tmp_manifest = false, have_tmp_module = false;
+
+    if (blen <= 5 || strcmp(base + blen - 5, ".yaml") != 0 || base[0] == '.') {
+        snprintf(why, WD_REASON_MAX, "%s: a manifest's file name ends in .yaml and does not start with '.'", file);
+        return WD_PROTO_INVALID;
+    }
+    /* The module first: nothing touches the disk for a module that would not run. */
+    if (wr_module_load(module, module_len, &mod, &werr) != WR_OK) {
+        snprintf(why, WD_REASON_MAX, "module: %s%s%s", wr_status_message(werr.status), werr.detail[0] ? ": " : "",
+                 werr.detail);
+        return WD_PROTO_INVALID;
+    }
+    import_note in_note = { note, ud, "module" };
+    int problems = wd_validate_imports(mod, note_import_problem, &in_note);
+    wr_module_free(mod);
+    if (problems != 0) {
+        snprintf(why, WD_REASON_MAX, problems < 0 ? "out of memory" : "module: %d import%s not satisfied", problems,
+                 problems == 1 ? "" : "s");
+        return problems < 0 ? WD_PROTO_INTERNAL : WD_PROTO_INVALID;
+    }
+
+    /*
+     * The manifest is parsed where it will live: in a private directory
+     * inside the modules directory (hidden, so a reload skips it, and on the
+     * same file system, so the renames below are atomic).
+     */
+    if ((size_t)snprintf(tmpdir, sizeof tmpdir, "%s/.deploy-XXXXXX", dir) >= sizeof tmpdir || !mkdtemp(tmpdir)) {
+        snprintf(why, WD_REASON_MAX, "%s: cannot create a temporary directory: %s", dir, strerror(errno));
+        return WD_PROTO_INTERNAL;
+    }
+    have_tmpdir = true;
+    int r = -ENAMETOOLONG;
+    if ((size_t)snprintf(tmp_manifest, sizeof tmp_manifest, "%s/%s", tmpdir, base) < sizeof tmp_manifest)
+        r = write_synced(tmp_manifest, manifest, manifest_len);
+    have_tmp_manifest = r == 0;
+    if (r < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_manifest, strerror(-r));
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    m = cfg_manifest_load(tmp_manifest, &cerr);
+    if (!m) {
+        snprintf(cerr.file, sizeof cerr.file, "%s", file);
+        char buf[1024];
+        cfg_error_format(&cerr, buf, sizeof buf);
+        if (note)
+            note(ud, WD_F_ERRORS, buf);
+        snprintf(why, WD_REASON_MAX, "%.250s", buf);
+        goto out;
+    }
+    const char *slash = strrchr(m->module, '/');
+    if (!slash || (size_t)(slash - m->module) != strlen(tmpdir) || strncmp(m->module, tmpdir, strlen(tmpdir)) != 0 ||
+        slash[1] == '.') {
+        snprintf(why, WD_REASON_MAX, "%s: module: must be a plain file name: deploy puts the module beside the manifest",
+                 file);
+        goto out;
+    }
+    const char *module_name = slash + 1;
+    if ((size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", dir, base) >= sizeof final_manifest ||
+        (size_t)snprintf(final_module, sizeof final_module, "%s/%s", dir, module_name) >= sizeof final_module) {
+        snprintf(why, WD_REASON_MAX, "%s: path too long", dir);
+        goto out;
+    }
+    for (wd_instance *in = d->instances; in; in = in->next) {
+        bool same = strcmp(in->name, m->name) == 0;
+        if (same && strcmp(in->manifest->path, final_manifest) != 0) {
+            snprintf(why, WD_REASON_MAX, "a module named %.64s already comes from %.150s", m->name, in->manifest->path);
+            status = WD_PROTO_CONFLICT;
+            goto out;
+        }
+        if (!same && strcmp(in->manifest->module, final_module) == 0) {
+            snprintf(why, WD_REASON_MAX, "%.150s is the module of %.64s", final_module, in->name);
+            status = WD_PROTO_CONFLICT;
+            goto out;
+        }
+        if (!same && strcmp(in->manifest->path, final_manifest) == 0) {
+            snprintf(why, WD_REASON_MAX, "%.150s is the manifest of %.64s", final_manifest, in->name);
+            status = WD_PROTO_CONFLICT;
+            goto out;
+        }
+    }
+
+    /* Module, then manifest: a reload in between finds no manifest naming a missing module. */
+    r = -ENAMETOOLONG;
+    if ((size_t)snprintf(tmp_module, sizeof tmp_module, "%s/.module", tmpdir) < sizeof tmp_module)
+        r = write_synced(tmp_module, module, module_len);
+    have_tmp_module = r == 0;
+    if (r < 0 || rename(tmp_module, final_module) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", final_module, strerror(r < 0 ? -r : errno));
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    have_tmp_module = false;
+    if (rename(tmp_manifest, final_manifest) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", final_manifest, strerror(errno));
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    have_tmp_manifest = false;
+    fsync_dir(dir);
+
+    /* Now the manifest as the daemon will read it from now on. */
+    cfg_manifest_free(m);
+    m = cfg_manifest_load(final_manifest, &cerr);
+    if (!m) {
+        cfg_error_format(&cerr, why, WD_REASON_MAX);
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    wd_instance *old = wd_daemon_find(d, m->name);
+    if (old)
+        drop_instance(d, old);
+    wd_instance *in = start_manifest(d, m);
+    m = NULL;
+    if (!in) {
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    fprintf(stderr, "wasmd: deployed %s (%s)\n", in->name, final_manifest);
+    *ret_instance = in;
+    status = WD_PROTO_OK;
+out:
+    cfg_manifest_free(m);
+    if (have_tmp_module)
+        (void)unlink(tmp_module);
+    if (have_tmp_manifest)
+        (void)unlink(tmp_manifest);
+    if (have_tmpdir)
+        (void)rmdir(tmpdir);
+    return status;
+}
+
+wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why) {
+    wd_instance *in = wd_daemon_find(d, name);
+    if (!in) {
+        snprintf(why, WD_REASON_MAX, "no module named \"%.200s\"", name);
+        return WD_PROTO_NOT_FOUND;
+    }
+    char *manifest = strdup(in->manifest->path), *module = strdup(in->manifest->module);
+    if (!manifest || !module) {
+        free(manifest);
+        free(module);
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        return WD_PROTO_INTERNAL;
+    }
+    drop_instance(d, in);
+    if (unlink(manifest) < 0 && errno != ENOENT)
+        fprintf(stderr, "wasmd: remove %s: %s: %s\n", name, manifest, strerror(errno));
+    /* A module file in the modules directory belongs to its manifest (deploy put it there). */
+    bool shared = false;
+    for (wd_instance *o = d->instances; o; o = o->next)
+        shared = shared || strcmp(o->manifest->module, module) == 0;
+    if (!shared && in_modules_dir(d, module))
+        (void)unlink(module);
+    fsync_dir(d->cfg->modules_dir);
+    fprintf(stderr, "wasmd: removed %s\n", name);
+    free(manifest);
+    free(module);
+    return WD_PROTO_OK;
+}
+
+/* ---- Shutdown ---------------------------------------------------------- */
 
 static void shutdown_daemon(wd_daemon *d) {
     if (d->shutting_down)
         return;
     d->shutting_down = true;
     fprintf(stderr, "wasmd: shutting down\n");
+    if (d->notify)
+        sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
     wd_control_close(d);
     while (d->instances) {
         wd_instance *in = d->instances;
@@ -103,6 +551,11 @@ static void shutdown_daemon(wd_daemon *d) {
     wd_sched_close(d);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    if (d->watchdog_on)
+        uv_close((uv_handle_t *)&d->watchdog, NULL);
+    if (d->notify)
+        uv_close((uv_handle_t *)&d->status_check, NULL);
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -177,21 +630,40 @@ int main(int argc, char **argv) {
     d.sigterm.data = d.sigint.data = &d;
     uv_signal_start(&d.sigterm, on_signal, SIGTERM);
     uv_signal_start(&d.sigint, on_signal, SIGINT);
+    uv_signal_init(&loop, &d.sighup);
+    d.sighup.data = &d;
+    uv_signal_start(&d.sighup, on_sighup, SIGHUP);
+    systemd_init(&d);
+    d.modules_dir_real = realpath(d.cfg->modules_dir, NULL);
 
+    /* A listening socket passed by systemd replaces --socket (socket activation). */
+    int nfds = sd_listen_fds(1);
     int status = EXIT_OK;
-    if (wd_control_listen(&d, sock) < 0) {
+    int r;
+    if (nfds > 0) {
+        if (nfds > 1)
+            fprintf(stderr, "wasmd: %d sockets passed; using the first\n", nfds);
+        r = wd_control_listen_fd(&d, SD_LISTEN_FDS_START);
+        sock = "(from systemd)";
+    } else {
+        r = wd_control_listen(&d, sock);
+    }
+    if (r < 0) {
         status = EXIT_SETUP;
         shutdown_daemon(&d);
     } else {
         load_manifests(&d);
-        for (wd_instance *in = d.instances; in; in = in->next)
-            wd_instance_autostart(in);
         fprintf(stderr, "wasmd: ready: %s, socket %s\n", d.cfg->modules_dir, sock);
+        if (d.notify) {
+            format_status(&d, d.last_status, sizeof d.last_status);
+            sd_notifyf(0, "READY=1\nSTATUS=%s\nMAINPID=%lu", d.last_status, (unsigned long)getpid());
+        }
     }
 
     uv_run(&loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&loop) != 0)
         fprintf(stderr, "wasmd: handles still open at exit\n");
+    free(d.modules_dir_real);
     cfg_daemon_free(d.cfg);
     return status;
 }

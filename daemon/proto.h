@@ -19,6 +19,22 @@
  *
  * A request whose "v" differs from WD_PROTO_VERSION is answered with
  * status "unsupported-version" (and the daemon's version in "v").
+ *
+ * `deploy` is the one request with a body: its JSON line carries the
+ * manifest's text and the module's size in "module_size", and exactly that
+ * many raw bytes of the .wasm follow the newline (at most
+ * WD_PROTO_MAX_MODULE).  The daemon answers once it has them all.
+ *
+ *   reload:  {"v":1,"verb":"reload"}
+ *            -> {"status":"ok","added":[..],"removed":[..],"restarted":[..],
+ *                "unchanged":[..],"errors":["FILE:LINE:COL: message",..]}
+ *            (a bad manifest is an entry of "errors", not a failed request:
+ *            the good ones are applied all the same)
+ *   deploy:  {"v":1,"verb":"deploy","name":"ticker","file":"ticker.yaml",
+ *             "manifest":"module: ticker.wasm\n...","module_size":1234} + bytes
+ *            -> {"status":"ok","instance":{..}} or
+ *               {"status":"invalid","error":"..","errors":[..]} (nothing written)
+ *   remove:  {"v":1,"verb":"remove","name":"ticker"} -> {"status":"ok","name":"ticker"}
  */
 #ifndef WASMD_PROTO_H
 #define WASMD_PROTO_H
@@ -29,6 +45,7 @@
 #define WD_PROTO_VERSION 1
 #define WD_PROTO_DEFAULT_SOCKET "/run/wasmd/wasmd.sock"
 #define WD_PROTO_MAX_REQUEST (64 * 1024)
+#define WD_PROTO_MAX_MODULE  (256u << 20) /* bytes of a deployed .wasm */
 
 /* Verbs: the request's "verb" value. */
 #define WD_VERB_VERSION "version"
@@ -38,6 +55,9 @@
 #define WD_VERB_STOP    "stop"
 #define WD_VERB_RESTART "restart"
 #define WD_VERB_LOGS    "logs"
+#define WD_VERB_RELOAD  "reload"
+#define WD_VERB_DEPLOY  "deploy"
+#define WD_VERB_REMOVE  "remove"
 
 /* Field names of requests and responses. */
 #define WD_F_VERSION   "v"         /* number: protocol version, in every message */
@@ -51,6 +71,14 @@
 #define WD_F_INSTANCES "instances" /* array: response (list): instance objects */
 #define WD_F_INSTANCE  "instance"  /* object: response (status/start/stop/restart) */
 #define WD_F_LINE      "line"      /* string: a streamed log line (logs, follow) */
+#define WD_F_ERRORS    "errors"    /* array of strings: response (reload, deploy): FILE:LINE:COL: message */
+#define WD_F_ADDED     "added"     /* array of names: response (reload) */
+#define WD_F_REMOVED   "removed"   /* array of names: response (reload) */
+#define WD_F_RESTARTED "restarted" /* array of names: response (reload) */
+#define WD_F_UNCHANGED "unchanged" /* array of names: response (reload) */
+#define WD_F_FILE      "file"      /* string: request (deploy): the manifest's file name, for messages */
+#define WD_F_MANIFEST  "manifest"  /* string: request (deploy): the manifest's YAML text */
+#define WD_F_MODULE_SIZE "module_size" /* number: request (deploy): bytes of .wasm after the line */
 
 /* Fields of an instance object. */
 #define WD_F_STATE     "state"     /* string: see WD_STATE_MAP */
@@ -76,6 +104,7 @@
     X(CONFLICT,        "conflict",            "not possible in this state") \
     X(DENIED,          "denied",              "permission denied")        \
     X(TOO_LARGE,       "too-large",           "request too large")        \
+    X(INVALID,         "invalid",             "invalid manifest or module") \
     X(INTERNAL,        "internal",            "internal error")
 
 typedef enum wd_proto_status {
@@ -93,6 +122,7 @@ typedef enum wd_proto_status {
  *   stopped        not running, by request or after a clean exit
  *   failed         trapped, exited non-zero, or could not be loaded
  *   crash-looping  failed too often within the window; not restarted until started by hand
+ *   stopping       a reactor's wasmd_shutdown runs (bounded by the manifest's stop_timeout_ms)
  */
 #define WD_STATE_MAP(X)                       \
     X(STARTING,      "starting")              \
@@ -100,7 +130,8 @@ typedef enum wd_proto_status {
     X(WAITING,       "waiting")               \
     X(STOPPED,       "stopped")               \
     X(FAILED,        "failed")                \
-    X(CRASH_LOOPING, "crash-looping")
+    X(CRASH_LOOPING, "crash-looping")        \
+    X(STOPPING,      "stopping")
 
 typedef enum wd_state {
 #define WD__STATE_ENUM(id, wire) WD_STATE_##id,

@@ -9,6 +9,10 @@
  * served between turns.  An instance that used up its slice goes to the back
  * of the queue (instance.c re-enqueues it).  When the queue is empty the idle
  * handle is stopped, so a daemon whose instances all wait uses no CPU.
+ *
+ * At shutdown the scheduler stays open while any instance still runs its
+ * shutdown handler (wd_sched_drain_begin/end): the handler runs in slices
+ * like any call, so it needs the scheduler to the end.
  */
 #include <assert.h>
 
@@ -39,8 +43,27 @@ void wd_sched_init(wd_daemon *d) {
     d->rq_head = d->rq_tail = NULL;
 }
 
-void wd_sched_close(wd_daemon *d) {
+static void sched_close_now(wd_daemon *d) {
+    if (d->sched_closed)
+        return;
+    d->sched_closed = true;
     uv_close((uv_handle_t *)&d->idle, NULL);
+}
+
+void wd_sched_close(wd_daemon *d) {
+    d->sched_closing = true;
+    if (d->draining == 0)
+        sched_close_now(d);
+}
+
+void wd_sched_drain_begin(wd_daemon *d) {
+    d->draining++;
+}
+
+void wd_sched_drain_end(wd_daemon *d) {
+    assert(d->draining > 0);
+    if (--d->draining == 0 && d->sched_closing)
+        sched_close_now(d);
 }
 
 void wd_sched_enqueue(wd_daemon *d, wd_instance *in) {
@@ -53,7 +76,7 @@ void wd_sched_enqueue(wd_daemon *d, wd_instance *in) {
     else
         d->rq_head = in;
     d->rq_tail = in;
-    if (!uv_is_active((uv_handle_t *)&d->idle))
+    if (!d->sched_closed && !uv_is_active((uv_handle_t *)&d->idle))
         uv_idle_start(&d->idle, on_idle);
 }
 

@@ -1,0 +1,274 @@
+# test_admin.sh - administering a running wasmd: reload (wasmctl reload and
+# SIGHUP) adds, removes and restarts modules while an unchanged one keeps
+# running (its uptime continues); deploy and remove; validate and inspect
+# (offline) with their exit codes; sd_notify messages seen on a
+# NOTIFY_SOCKET of our own; socket activation; hundreds of concurrent
+# clients and a client that disconnects in the middle of a deploy.
+. "$(dirname "$0")/lib.sh"
+
+WASMD=${WASMD:-$BUILD/wasmd}
+G=$BUILD/tests/daemon
+SOCK=$TMP/wasmd.sock
+MODS=$TMP/modules.d
+SRC=$TMP/src
+mkdir -p "$MODS" "$SRC"
+export WASMD_SOCKET=$SOCK
+
+verdict() {
+    if [ "$2" = 1 ]; then echo "ok $1"; else echo "FAIL $1: $3"; FAILED=$((FAILED + 1)); fi
+}
+# check_rc NAME EXPECTED_EXIT -- COMMAND...: the exit code; output kept in $TMP/stdout and $TMP/stderr.
+check_rc() {
+    local name=$1 want_rc=$2 rc
+    shift 3
+    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+    rc=$?
+    verdict "$name" "$([ "$rc" = "$want_rc" ] && echo 1)" "exit $rc, expected $want_rc; stderr: $(head -c 300 "$TMP/stderr")"
+}
+field() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
+}
+numfield() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | sed 's/.*://'
+}
+active() { case "$(field "$1" state)" in running|waiting) echo 1 ;; esac; }
+is_active() { # is_active NAME: the module is running or waiting (for wait_for, re-evaluated each try)
+    [ "$(active "$1")" = 1 ]
+}
+
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+    local n=$(($1 * 20)) i
+    shift
+    for i in $(seq "$n"); do "$@" && return 0; sleep 0.05; done
+    return 1
+}
+
+# ---- Modules -------------------------------------------------------------
+
+cp "$G/ticker.wasm" "$SRC/ticker.wasm"
+printf 'socket_group: %s\n' "$(id -gn)" > "$TMP/wasmd.yaml"
+manifest() { # manifest FILE INTERVAL: a ticker that runs forever
+    printf 'module: %s\nargs: [%s]\nrestart: never\n' "$SRC/ticker.wasm" "$2" > "$1"
+}
+manifest "$MODS/keep.yaml" 100
+manifest "$MODS/gone.yaml" 100
+manifest "$MODS/change.yaml" 100
+
+# Modules for validate, inspect and deploy: one importing something wasmd lacks, and garbage.
+cat > "$TMP/needs.wat" <<'WAT'
+(module
+  (import "env" "frobnicate" (func (param i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func (param i32)))
+  (memory (export "memory") 1 4)
+  (table (export "tab") 2 funcref)
+  (global (export "g") (mut i32) (i32.const 0))
+  (func (export "_start")))
+WAT
+wat2wasm "$TMP/needs.wat" -o "$SRC/needs.wasm"
+printf 'not a module' > "$SRC/garbage.wasm"
+
+# ---- sd_notify listener --------------------------------------------------
+
+NOTIFY=$TMP/notify.sock
+python3 - "$NOTIFY" "$TMP/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as log:
+    while True:
+        data = s.recv(4096).decode()
+        log.write(data.replace("\n", "|") + "\n")
+        log.flush()
+        if "STOPPING=1" in data:
+            break
+PY
+NOTIFY_PID=$!
+wait_for 5 test -S "$NOTIFY"
+
+NOTIFY_SOCKET=$NOTIFY "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
+WASMD_PID=$!
+cleanup() {
+    [ -n "${WASMD_PID:-}" ] && kill -TERM "$WASMD_PID" 2>/dev/null && wait "$WASMD_PID" 2>/dev/null
+    [ -n "${ACT_PID:-}" ] && kill -TERM "$ACT_PID" 2>/dev/null
+    kill "$NOTIFY_PID" 2>/dev/null
+}
+trap cleanup EXIT
+
+wait_for 5 test -S "$SOCK"
+verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "$(head -c 300 "$TMP/wasmd.log")"
+wait_for 5 grep -q 'READY=1' "$TMP/notify.log"
+verdict notify-ready "$(grep -q 'READY=1' "$TMP/notify.log" && echo 1)" "$(cat "$TMP/notify.log")"
+wait_for 5 grep -q 'STATUS=3 modules: 3 waiting' "$TMP/notify.log"
+verdict notify-status "$(grep -q 'STATUS=3 modules: 3 waiting' "$TMP/notify.log" && echo 1)" "$(cat "$TMP/notify.log")"
+
+# ---- Reload with wasmctl -------------------------------------------------
+
+wait_for 5 is_active keep
+sleep 1
+up0=$(numfield keep uptime_ms)
+manifest "$MODS/new.yaml" 100
+rm "$MODS/gone.yaml"
+manifest "$MODS/change.yaml" 50
+printf 'module: %s\nno_such_key: 1\n' "$SRC/ticker.wasm" > "$MODS/bad.yaml"
+check_rc reload-bad-manifest 8 -- "$WASMCTL" reload
+verdict reload-output "$(grep -q '^added  *new$' "$TMP/stdout" && grep -q '^removed  *gone$' "$TMP/stdout" &&
+    grep -q '^restarted  *change$' "$TMP/stdout" && grep -q '^unchanged  *keep$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+verdict reload-error-position "$(grep -q 'bad.yaml:2:1: .*no_such_key' "$TMP/stderr" && echo 1)" "$(cat "$TMP/stderr")"
+up1=$(numfield keep uptime_ms)
+verdict reload-unchanged-keeps-uptime "$([ "$up1" -ge "$up0" ] && [ "$up0" -ge 900 ] && echo 1)" "uptime $up0 then $up1"
+verdict reload-added "$(wait_for 5 is_active new && echo 1)" "new: $(field new state)"
+check_err reload-removed 4 "no module named" -- "$WASMCTL" status gone
+verdict reload-restarted "$([ "$(numfield change uptime_ms)" -lt "$up1" ] && echo 1)" "change uptime $(numfield change uptime_ms)"
+verdict reload-bad-not-listed "$(! "$WASMCTL" list | grep -q '^bad ' && echo 1)" "bad listed"
+check_rc reload-json 8 -- "$WASMCTL" --json reload
+verdict reload-json-format "$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["unchanged"]==["change","keep","new"] and len(r["errors"])==1' "$TMP/stdout" 2>/dev/null && echo 1)" "$(cat "$TMP/stdout")"
+
+# ---- Reload on SIGHUP ------------------------------------------------------
+
+rm "$MODS/bad.yaml"
+up0=$(numfield keep uptime_ms)
+printf 'module: %s\nargs: [oops\n' "$SRC/ticker.wasm" > "$MODS/change.yaml"   # now bad: change keeps running
+manifest "$MODS/hup.yaml" 100
+rm "$MODS/new.yaml"
+kill -HUP "$WASMD_PID"
+verdict sighup-added "$(wait_for 5 is_active hup && echo 1)" "hup: $(field hup state)"
+verdict sighup-removed "$(wait_for 5 sh -c "! '$WASMCTL' status new >/dev/null 2>&1" && echo 1)" "new still there"
+verdict sighup-bad-keeps-old "$([ "$(active change)" = 1 ] && echo 1)" "change: $(field change state)"
+verdict sighup-error-logged "$(grep -q 'change.yaml:3:1: syntax error' "$TMP/wasmd.log" && echo 1)" "$(tail -5 "$TMP/wasmd.log")"
+verdict sighup-unchanged-keeps-uptime "$([ "$(numfield keep uptime_ms)" -ge "$up0" ] && echo 1)" "keep uptime $up0 then $(numfield keep uptime_ms)"
+verdict notify-reloading "$(grep -q 'RELOADING=1' "$TMP/notify.log" && echo 1)" "$(cat "$TMP/notify.log")"
+manifest "$MODS/change.yaml" 50
+
+# ---- deploy and remove ---------------------------------------------------
+
+printf 'module: dep.wasm\nargs: [100]\nrestart: never\n' > "$SRC/dep.yaml"
+check_rc deploy 0 -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/dep.yaml"
+verdict deploy-files "$(cmp -s "$MODS/dep.wasm" "$SRC/ticker.wasm" && cmp -s "$MODS/dep.yaml" "$SRC/dep.yaml" && echo 1)" "$(ls -a "$MODS")"
+verdict deploy-running "$(wait_for 5 is_active dep && echo 1)" "dep: $(field dep state)"
+verdict deploy-no-temporaries "$([ -z "$(ls -A "$MODS" | grep '^\.')" ] && echo 1)" "$(ls -A "$MODS")"
+# Deploying it again replaces it (an upgrade).
+check_rc deploy-again 0 -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/dep.yaml"
+# A reload afterwards sees the deployed manifest as unchanged.
+check_rc reload-after-deploy 0 -- "$WASMCTL" reload
+verdict reload-after-deploy-unchanged "$(grep -q '^unchanged  *dep$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+
+before=$(ls -A "$MODS")
+printf 'module: bad.wasm\nrestart: never\n' > "$SRC/badmod.yaml"
+check_err deploy-bad-module 8 "magic header" -- "$WASMCTL" deploy "$SRC/garbage.wasm" "$SRC/badmod.yaml"
+printf 'module: nm.wasm\nrestart: sometimes\n' > "$SRC/badman.yaml"
+check_err deploy-bad-manifest 8 "badman.yaml:2:10: .*sometimes" -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/badman.yaml"
+printf 'module: needs.wasm\n' > "$SRC/needs.yaml"
+check_err deploy-unsatisfied-import 8 "env.frobnicate (func): not provided" -- "$WASMCTL" deploy "$SRC/needs.wasm" "$SRC/needs.yaml"
+printf 'module: sub/x.wasm\n' > "$SRC/subdir.yaml"
+check_err deploy-module-path 8 "plain file name" -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/subdir.yaml"
+verdict deploy-refused-writes-nothing "$([ "$(ls -A "$MODS")" = "$before" ] && echo 1)" "before: $before; after: $(ls -A "$MODS")"
+check_err deploy-usage 2 "needs FILE.wasm MANIFEST.yaml" -- "$WASMCTL" deploy "$SRC/ticker.wasm"
+
+check remove 0 "dep: removed" -- "$WASMCTL" remove dep
+verdict remove-files "$([ ! -e "$MODS/dep.yaml" ] && [ ! -e "$MODS/dep.wasm" ] && echo 1)" "$(ls -A "$MODS")"
+check_err remove-forgotten 4 "no module named" -- "$WASMCTL" status dep
+check_err remove-unknown 4 "no module named" -- "$WASMCTL" remove dep
+# A module outside the modules directory is not deleted with its manifest.
+check remove-keeps-outside-module 0 "hup: removed" -- "$WASMCTL" remove hup
+verdict remove-outside-module-kept "$([ ! -e "$MODS/hup.yaml" ] && [ -e "$SRC/ticker.wasm" ] && echo 1)" "$(ls -A "$MODS" "$SRC")"
+
+# ---- validate and inspect (offline) ---------------------------------------
+
+unset WASMD_SOCKET
+check_rc validate-ok 0 -- "$WASMCTL" --socket /nonexistent validate "$MODS/keep.yaml"
+verdict validate-ok-output "$(grep -q 'keep.yaml: ok (module keep' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+check_rc validate-with-module 0 -- "$WASMCTL" validate "$SRC/dep.yaml" "$SRC/ticker.wasm"
+check_err validate-bad-manifest 8 "badman.yaml:2:10: " -- "$WASMCTL" validate "$SRC/badman.yaml"
+check_err validate-missing-manifest 1 "nothere.yaml" -- "$WASMCTL" validate "$SRC/nothere.yaml"
+check_err validate-bad-module 8 "garbage.wasm: offset 0x.*magic header" -- "$WASMCTL" validate "$SRC/badmod.yaml" "$SRC/garbage.wasm"
+check_err validate-missing-module 1 "dep.wasm: No such file" -- "$WASMCTL" validate "$SRC/dep.yaml"
+check_err validate-unsatisfied 8 "needs.wasm: import env.frobnicate (func): not provided by wasmd" -- \
+    "$WASMCTL" validate "$SRC/needs.yaml" "$SRC/needs.wasm"
+check_err validate-usage 2 "validate needs MANIFEST.yaml" -- "$WASMCTL" validate
+
+check_rc inspect 0 -- "$WASMCTL" inspect "$SRC/ticker.wasm"
+verdict inspect-output "$(grep -q '^capabilities: wasi$' "$TMP/stdout" && grep -q '_start  *func () -> ()' "$TMP/stdout" &&
+    grep -q 'wasi_snapshot_preview1.fd_write  *func (i32, i32, i32, i32) -> (i32)  *wasi' "$TMP/stdout" && echo 1)" "$(head -c 800 "$TMP/stdout")"
+check_rc inspect-unsatisfied 8 -- "$WASMCTL" inspect "$SRC/needs.wasm"
+verdict inspect-details "$(grep -q '^unsatisfied:  *env.frobnicate' "$TMP/stdout" && grep -q 'memory  *memory 1..4 pages' "$TMP/stdout" &&
+    grep -q 'tab  *table funcref 2..' "$TMP/stdout" && grep -q 'g  *global mut i32' "$TMP/stdout" &&
+    grep -q 'env.frobnicate  *func (i32) -> (i32)  *(not provided)' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+check_rc inspect-json 8 -- "$WASMCTL" --json inspect "$SRC/needs.wasm"
+verdict inspect-json-format "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["capabilities"] == ["wasi"] and r["unsatisfied"] == ["env.frobnicate"]
+assert r["memories"] == [{"min_pages": 1, "max_pages": 4, "imported": False}]
+assert {"name": "_start", "kind": "func", "type": "func () -> ()"} in r["exports"]' "$TMP/stdout" 2>&1 && echo 1)" "$(cat "$TMP/stdout")"
+# The daemon's own imports are recognised, with their capability.
+cat > "$TMP/host.wat" <<'WAT'
+(module
+  (import "wasmd" "timer_start" (func (param i32 i32 i32) (result i32)))
+  (import "wasmd" "timer_stop" (func (param i32) (result i32)))
+  (import "wasmd" "log" (func (param i64) (result i32))))
+WAT
+wat2wasm "$TMP/host.wat" -o "$SRC/host.wasm"
+check_rc inspect-host-imports 8 -- "$WASMCTL" inspect "$SRC/host.wasm"
+verdict inspect-host-capabilities "$(grep -q '^capabilities: wasmd timers wasmd log$' "$TMP/stdout" &&
+    grep -q '^problem: *import wasmd.log: incompatible import type' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+check_err validate-host-import-type 8 "import wasmd.log: incompatible import type" -- "$WASMCTL" validate "$SRC/needs.yaml" "$SRC/host.wasm"
+check_err inspect-garbage 8 "magic header" -- "$WASMCTL" inspect "$SRC/garbage.wasm"
+check_err inspect-missing 1 "No such file" -- "$WASMCTL" inspect "$SRC/nothere.wasm"
+export WASMD_SOCKET=$SOCK
+
+# ---- Many clients, and one that goes away mid-deploy ----------------------
+
+pids=
+for i in $(seq 300); do
+    "$WASMCTL" list >/dev/null 2>"$TMP/client.$i" &
+    pids="$pids $!"
+done
+bad=0
+for p in $pids; do wait "$p" || bad=$((bad + 1)); done
+verdict concurrent-300-clients "$([ "$bad" = 0 ] && echo 1)" "$bad of 300 failed: $(cat "$TMP"/client.* | sort | uniq -c | head -3)"
+
+python3 - "$SOCK" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"verb":"deploy","file":"half.yaml","manifest":"module: half.wasm\\n","module_size":100000}\n' + b'\0asm' + b'x' * 5000)
+s.close()
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"verb":"li')
+s.close()
+PY
+check_rc alive-after-disconnects 0 -- "$WASMCTL" list
+verdict disconnect-wrote-nothing "$([ ! -e "$MODS/half.yaml" ] && [ -z "$(ls -A "$MODS" | grep '^\.')" ] && echo 1)" "$(ls -A "$MODS")"
+
+# ---- Shutdown: STOPPING=1 ---------------------------------------------------
+
+kill -TERM "$WASMD_PID"
+wait "$WASMD_PID"
+rc=$?
+WASMD_PID=
+verdict shutdown-clean "$([ "$rc" = 0 ] && echo 1)" "exit $rc: $(tail -c 300 "$TMP/wasmd.log")"
+wait_for 5 grep -q 'STOPPING=1' "$TMP/notify.log"
+verdict notify-stopping "$(grep -q 'STOPPING=1' "$TMP/notify.log" && echo 1)" "$(cat "$TMP/notify.log")"
+verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1)" "$(grep -A5 'Sanitizer' "$TMP/wasmd.log" | head -c 600)"
+
+# ---- Socket activation ----------------------------------------------------
+
+if command -v systemd-socket-activate >/dev/null; then
+    ASOCK=$TMP/activated.sock
+    systemd-socket-activate -l "$ASOCK" "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" \
+        --socket "$TMP/unused.sock" >"$TMP/act.log" 2>&1 &
+    ACT_PID=$!
+    wait_for 5 test -S "$ASOCK"
+    check_rc socket-activation 0 -- "$WASMCTL" --socket "$ASOCK" list
+    verdict socket-activation-list "$(grep -q '^keep ' "$TMP/stdout" && [ ! -e "$TMP/unused.sock" ] && echo 1)" \
+        "$(cat "$TMP/stdout") $(head -c 300 "$TMP/act.log")"
+    kill -TERM "$ACT_PID" 2>/dev/null
+    wait "$ACT_PID" 2>/dev/null
+    ACT_PID=
+    verdict socket-activation-no-sanitizer "$(! grep -q 'Sanitizer' "$TMP/act.log" && echo 1)" "$(grep -A5 Sanitizer "$TMP/act.log" | head -c 600)"
+else
+    echo "skip socket-activation: systemd-socket-activate not installed"
+fi
+
+finish

@@ -1,0 +1,188 @@
+# test_reactor.sh - reactor modules and graceful stop, on a real wasmd
+# driven with wasmctl: timers fire at their rate, a trapping handler fails
+# the instance (restart policy, crash loop), unknown wasmd imports and bad
+# handler signatures are refused with the name in the reason, the error
+# codes of the wasmd imports, wasmd_shutdown runs on stop, restart and
+# daemon shutdown, a runaway wasmd_shutdown is cut off after
+# stop_timeout_ms, and a start section looping forever is sliced instead of
+# blocking the daemon.
+#
+# Guests: $BUILD/tests/daemon/*.wasm (from tests/daemon/*.wat).
+. "$(dirname "$0")/lib.sh"
+
+WASMD=${WASMD:-$BUILD/wasmd}
+G=$BUILD/tests/daemon
+SOCK=$TMP/wasmd.sock
+MODS=$TMP/modules.d
+mkdir -p "$MODS"
+export WASMD_SOCKET=$SOCK
+
+cat > "$TMP/wasmd.yaml" <<EOT
+socket_group: $(id -gn)
+log_lines: 1000
+EOT
+manifest() { # NAME MODULE [EXTRA YAML LINES...]
+    local name=$1 module=$2
+    shift 2
+    { echo "module: $G/$module.wasm"; echo "restart: never"; printf '%s\n' "$@"; } > "$MODS/$name.yaml"
+}
+manifest hb reactor_timer "stop_timeout_ms: 1000"
+manifest hbdown reactor_timer
+manifest rtrap reactor_trap
+sed -i 's/restart: never/restart: on-failure/' "$MODS/rtrap.yaml"
+printf 'restart_backoff_ms: 20\ncrash_loop_limit: 3\ncrash_loop_window_s: 60\n' >> "$MODS/rtrap.yaml"
+manifest badimp reactor_badimport
+manifest badtype reactor_badtype
+manifest initfail reactor_initfail
+manifest runaway reactor_runaway "stop_timeout_ms: 300"
+manifest runaway2 reactor_runaway "stop_timeout_ms: 400"
+manifest startloop startloop
+manifest cmdlog command_log
+
+"$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
+WASMD_PID=$!
+stop_daemon() {
+    if [ -n "${WASMD_PID:-}" ] && kill -0 "$WASMD_PID" 2>/dev/null; then
+        kill -KILL "$WASMD_PID" 2>/dev/null
+        wait "$WASMD_PID" 2>/dev/null
+    fi
+}
+trap stop_daemon EXIT
+
+verdict() {
+    local name=$1 okay=$2 why=$3
+    if [ "$okay" = 1 ]; then
+        echo "ok $name"
+    else
+        echo "FAIL $name: $why"
+        FAILED=$((FAILED + 1))
+    fi
+}
+field() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
+}
+numfield() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | sed 's/.*://'
+}
+wait_state() { # NAME STATE [TRIES of 20 ms]: prints the state it ended in
+    local name=$1 want=$2 tries=${3:-250} i s
+    for i in $(seq "$tries"); do
+        s=$(field "$name" state)
+        [ "$s" = "$want" ] && break
+        sleep 0.02
+    done
+    echo "$s"
+}
+logcount() { "$WASMCTL" logs "$1" 2>/dev/null | grep -c -- "$2"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+for i in $(seq 100); do
+    [ -S "$SOCK" ] && break
+    sleep 0.05
+done
+verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket after 5 s: $(head -c 300 "$TMP/wasmd.log")"
+
+# ---- Timers ---------------------------------------------------------------
+
+verdict reactor-waiting "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
+verdict reactor-kind-logged "$([ "$(logcount hb 'started (reactor)')" = 1 ] && echo 1)" "$("$WASMCTL" logs hb | head -3)"
+verdict import-error-codes "$([ "$(logcount hb '^\[info\] error codes ok$')" = 1 ] && echo 1)" "$("$WASMCTL" logs hb | head -5)"
+sleep 1.2
+up=$(numfield hb uptime_ms)
+ticks=$(logcount hb '^\[info\] tick$')
+want=$(( (up - 10) / 50 ))
+echo "# 50 ms timer: $ticks ticks in $up ms (expected about $want)"
+verdict timer-rate "$([ "$ticks" -ge $((want - 3)) ] && [ "$ticks" -le $((want + 2)) ] && echo 1)" \
+    "$ticks ticks in $up ms, expected about $want"
+verdict one-shot-timer "$([ "$(logcount hb '^\[info\] once$')" = 1 ] && echo 1)" "$(logcount hb once) 'once' lines"
+verdict waiting-between-events "$([ "$(field hb state)" = waiting ] && echo 1)" "hb: $(field hb state)"
+
+# ---- Failures ------------------------------------------------------------
+
+verdict handler-trap-crash-loop "$([ "$(wait_state rtrap crash-looping)" = crash-looping ] && echo 1)" \
+    "rtrap: $(field rtrap state) $(field rtrap reason)"
+verdict handler-trap-reason "$(field rtrap reason | grep -q 'unreachable (in boom) during wasmd_on_timer' && echo 1)" \
+    "$(field rtrap reason)"
+verdict handler-trap-restarts "$([ "$(numfield rtrap restarts)" = 2 ] && [ "$(logcount rtrap '^\[info\] handler runs$')" = 3 ] && echo 1)" \
+    "restarts $(numfield rtrap restarts); $("$WASMCTL" logs rtrap | head -c 500)"
+verdict unknown-import-refused "$([ "$(wait_state badimp failed)" = failed ] && field badimp reason | grep -q 'unknown import wasmd.frobnicate' && echo 1)" \
+    "badimp: $(field badimp state) $(field badimp reason)"
+verdict bad-handler-type "$([ "$(wait_state badtype failed)" = failed ] && field badtype reason | grep -qF 'wasmd_on_timer must be a function (i32) -> ()' && echo 1)" \
+    "badtype: $(field badtype state) $(field badtype reason)"
+verdict init-failure "$([ "$(wait_state initfail failed)" = failed ] && [ "$(field initfail reason)" = 'wasmd_init returned 7' ] && echo 1)" \
+    "initfail: $(field initfail state) $(field initfail reason)"
+
+# A command may use wasmd.log (split at newlines); timers need a reactor.
+verdict command-log "$([ "$(wait_state cmdlog stopped)" = stopped ] &&
+    [ "$("$WASMCTL" logs cmdlog | grep -v '^\[wasmd\]' | tr '\n' '|')" = '[warn] from a command|[warn] second line|[info] enotsup ok|' ] && echo 1)" \
+    "cmdlog: $(field cmdlog state); $("$WASMCTL" logs cmdlog | tr '\n' '|')"
+
+# ---- A start section looping forever ---------------------------------------
+
+verdict start-section-sliced "$([ "$(field startloop state)" = running ] && [ "$(numfield startloop slices)" -gt 10 ] && echo 1)" \
+    "startloop: $(field startloop state), $(numfield startloop slices) slices"
+t0=$(now_ms)
+"$WASMCTL" status startloop >/dev/null
+t1=$(now_ms)
+verdict status-prompt-beside-start-loop "$([ $((t1 - t0)) -lt 200 ] && echo 1)" "status took $((t1 - t0)) ms"
+check stop-start-loop 0 "startloop: stopped" -- "$WASMCTL" stop startloop
+
+# ---- Graceful stop --------------------------------------------------------
+
+check stop-reactor-cmd 0 "" -- sh -c "'$WASMCTL' stop hb >/dev/null"
+verdict stop-reactor "$([ "$(wait_state hb stopped)" = stopped ] && [ "$(field hb reason)" = 'stopped by request' ] && echo 1)" \
+    "hb: $(field hb state) $(field hb reason)"
+verdict shutdown-handler-ran "$([ "$(logcount hb '^\[info\] shutdown handler ran$')" = 1 ] && echo 1)" \
+    "$("$WASMCTL" logs -n 5 hb | tr '\n' '|')"
+verdict shutdown-before-stopped "$("$WASMCTL" logs hb | grep -A1 'shutdown handler ran' | tail -1 | grep -q 'stopped: stopped by request' && echo 1)" \
+    "$("$WASMCTL" logs -n 5 hb | tr '\n' '|')"
+n1=$(logcount hb '^\[info\] tick$')
+sleep 0.2
+verdict no-ticks-after-stop "$([ "$(logcount hb '^\[info\] tick$')" = "$n1" ] && echo 1)" "ticks went on after the stop"
+
+# A shutdown handler that never returns is cut off after stop_timeout_ms (300).
+t0=$(now_ms)
+"$WASMCTL" stop runaway >"$TMP/out" 2>&1
+verdict stopping-state "$(grep -q '^runaway: stopping' "$TMP/out" && echo 1)" "$(cat "$TMP/out")"
+check_err stop-while-stopping 5 "already stopping" -- "$WASMCTL" stop runaway
+s=$(wait_state runaway stopped 200)
+t1=$(now_ms)
+echo "# runaway wasmd_shutdown (stop_timeout_ms 300) ended after $((t1 - t0)) ms"
+verdict runaway-cut-off "$([ "$s" = stopped ] && [ $((t1 - t0)) -ge 280 ] && [ $((t1 - t0)) -lt 1500 ] && echo 1)" \
+    "runaway: $s after $((t1 - t0)) ms"
+verdict runaway-logs "$([ "$(logcount runaway '^\[warn\] shutdown begins$')" = 1 ] && [ "$(logcount runaway 'wasmd_shutdown did not return within 300 ms')" = 1 ] && echo 1)" \
+    "$("$WASMCTL" logs runaway | tr '\n' '|')"
+
+# A restart runs the shutdown handler, then starts afresh.
+check_rc() {
+    local name=$1 want_rc=$2 rc
+    shift 3
+    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+    rc=$?
+    verdict "$name" "$([ "$rc" = "$want_rc" ] && echo 1)" "exit $rc, expected $want_rc; stderr: $(head -c 300 "$TMP/stderr")"
+}
+check_rc start-reactor 0 -- "$WASMCTL" start hb
+wait_state hb waiting >/dev/null
+check_rc restart-reactor 0 -- "$WASMCTL" restart hb
+verdict restart-reactor-state "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
+verdict restart-ran-shutdown "$([ "$(logcount hb '^\[info\] shutdown handler ran$')" = 2 ] && [ "$(logcount hb 'started (reactor)')" = 3 ] && echo 1)" \
+    "$("$WASMCTL" logs -n 8 hb | tr '\n' '|')"
+
+# ---- Daemon shutdown: every reactor's wasmd_shutdown runs, a runaway one is cut off.
+
+t0=$(now_ms)
+kill -TERM "$WASMD_PID"
+wait "$WASMD_PID"
+rc=$?
+t1=$(now_ms)
+WASMD_PID=
+echo "# daemon shutdown with a runaway wasmd_shutdown (400 ms): $((t1 - t0)) ms"
+verdict shutdown-clean "$([ "$rc" = 0 ] && echo 1)" "wasmd exited $rc: $(tail -c 300 "$TMP/wasmd.log")"
+verdict shutdown-handlers-ran "$(grep -q '^hbdown: \[info\] shutdown handler ran$' "$TMP/wasmd.log" && grep -q '^hb: \[info\] shutdown handler ran$' "$TMP/wasmd.log" && echo 1)" \
+    "$(grep -i 'shutdown' "$TMP/wasmd.log" | tail -5)"
+verdict shutdown-runaway-cut-off "$(grep -q '^runaway2: \[wasmd\] wasmd_shutdown did not return within 400 ms' "$TMP/wasmd.log" && [ $((t1 - t0)) -ge 350 ] && [ $((t1 - t0)) -lt 3000 ] && echo 1)" \
+    "took $((t1 - t0)) ms; $(grep '^runaway2' "$TMP/wasmd.log" | tail -3)"
+verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1)" \
+    "$(grep -A5 'Sanitizer' "$TMP/wasmd.log" | head -c 600)"
+
+finish
