@@ -4,8 +4,8 @@
 # First the engine through `wasmctl run`: a WASI command with arguments,
 # environment and a sandboxed directory, exported functions called with
 # --invoke, fuel, and a trap with its backtrace.  Then the daemon: wasmd
-# runs examples/modules.d (a clock, a module that computes forever, hello)
-# on one event loop, driven with wasmctl.
+# runs examples/modules.d (a clock, a module that computes forever, hello,
+# and a reactor called on timer events) on one event loop, driven with wasmctl.
 set -eu
 build=${1:-build}
 ex=$build/examples
@@ -33,7 +33,7 @@ step "wasmctl run --invoke crash values.wasm   (a trap: kind, backtrace, exit st
 run=$build/examples/run
 rm -rf "$run" && mkdir -p "$run"
 cp -r "$here/examples/modules.d" "$here/examples/data" "$run/"
-for m in clock busy hello; do cp "$ex/$m.wasm" "$run/"; done
+for m in clock busy hello heartbeat; do cp "$ex/$m.wasm" "$run/"; done
 sock=$run/wasmd.sock
 export WASMD_SOCKET=$sock
 
@@ -52,6 +52,8 @@ step wasmctl logs -n 3 clock
 "$ctl" logs -n 3 clock
 step wasmctl logs hello
 "$ctl" logs hello
+step "wasmctl logs -n 3 heartbeat   (a reactor: wasmd calls its timer handler)"
+"$ctl" logs -n 3 heartbeat
 step wasmctl stop busy
 "$ctl" stop busy
 "$ctl" list
