@@ -33,16 +33,20 @@ WASI_SRC    := $(sort $(wildcard wasi/*.c))
 CLI_SRC     := $(sort $(wildcard cli/*.c))
 CONFIG_SRC  := $(sort $(wildcard config/*.c))
 DAEMON_SRC  := $(sort $(wildcard daemon/*.c))
+HAL_SRC     := $(sort $(wildcard hal/*.c))
 
 RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 WASI_OBJ    := $(WASI_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ     := $(CLI_SRC:%.c=$(BUILD)/%.o)
 CONFIG_OBJ  := $(CONFIG_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ  := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+HAL_OBJ     := $(HAL_SRC:%.c=$(BUILD)/%.o)
 
 LIBWR       := $(BUILD)/libwr.a
 LIBWASI     := $(BUILD)/libwasi.a
 LIBCONFIG   := $(BUILD)/libconfig.a
+LIBHAL      := $(BUILD)/libhal.a
+PKG_HAL     := $(shell pkg-config --libs libgpiod alsa 2>/dev/null || echo -lgpiod -lasound)
 WASMCTL     := $(BUILD)/wasmctl
 WASMD       := $(BUILD)/wasmd
 
@@ -68,7 +72,7 @@ FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
 .PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps
-all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
+all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(LIBHAL) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -86,6 +90,10 @@ $(LIBCONFIG): $(CONFIG_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(LIBHAL): $(HAL_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 # wasmctl validates offline with the daemon's import check and the config layer.
 $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) -lyaml $(LDLIBS)
@@ -93,9 +101,9 @@ $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBW
 $(WASMD): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBCONFIG) $(LIBWASI) $(LIBWR)
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CMOCKA) -lyaml $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CMOCKA) -lyaml $(PKG_HAL) $(LDLIBS)
 
 # Test modules written in the text format.
 $(BUILD)/tests/wat/%.wasm: tests/wat/%.wat
