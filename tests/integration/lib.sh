@@ -44,3 +44,47 @@ check_err() {
 finish() {
     [ "$FAILED" -eq 0 ]
 }
+
+# ---- Helpers for the tests that drive a real wasmd ----------------------
+
+# verdict NAME OKAY WHY: ok when OKAY is 1 (a condition the caller evaluated).
+verdict() {
+    if [ "$2" = 1 ]; then
+        echo "ok $1"
+    else
+        echo "FAIL $1: $3"
+        FAILED=$((FAILED + 1))
+    fi
+}
+
+# check_rc NAME EXPECTED_EXIT -- COMMAND...: the exit code only; output kept in $TMP/stdout and $TMP/stderr.
+check_rc() {
+    local name=$1 want_rc=$2 rc
+    shift 3
+    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
+    rc=$?
+    verdict "$name" "$([ "$rc" = "$want_rc" ] && echo 1)" "exit $rc, expected $want_rc; stderr: $(head -c 300 "$TMP/stderr")"
+}
+
+# field NAME KEY / numfield NAME KEY: a string / number field of `wasmctl --json status NAME`.
+field() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
+}
+numfield() {
+    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | sed 's/.*://'
+}
+
+# wait_state NAME STATE [SECONDS]: waits (default 5 s) for the module to be
+# in STATE; prints the state it ended in, and succeeds when that is STATE.
+wait_state() {
+    local name=$1 want=$2 tries=$(( ${3:-5} * 50 )) s=
+    for _ in $(seq "$tries"); do
+        s=$(field "$name" state)
+        [ "$s" = "$want" ] && break
+        sleep 0.02
+    done
+    echo "$s"
+    [ "$s" = "$want" ]
+}
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -14,23 +14,6 @@ SRC=$TMP/src
 mkdir -p "$MODS" "$SRC"
 export WASMD_SOCKET=$SOCK
 
-verdict() {
-    if [ "$2" = 1 ]; then echo "ok $1"; else echo "FAIL $1: $3"; FAILED=$((FAILED + 1)); fi
-}
-# check_rc NAME EXPECTED_EXIT -- COMMAND...: the exit code; output kept in $TMP/stdout and $TMP/stderr.
-check_rc() {
-    local name=$1 want_rc=$2 rc
-    shift 3
-    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
-    rc=$?
-    verdict "$name" "$([ "$rc" = "$want_rc" ] && echo 1)" "exit $rc, expected $want_rc; stderr: $(head -c 300 "$TMP/stderr")"
-}
-field() {
-    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
-}
-numfield() {
-    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | sed 's/.*://'
-}
 active() { case "$(field "$1" state)" in running|waiting) echo 1 ;; esac; }
 is_active() { # is_active NAME: the module is running or waiting (for wait_for, re-evaluated each try)
     [ "$(active "$1")" = 1 ]

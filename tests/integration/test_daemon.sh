@@ -79,47 +79,6 @@ stop_daemon() {
 }
 trap stop_daemon EXIT
 
-# ok/FAIL for a condition evaluated by the caller.
-verdict() {
-    local name=$1 okay=$2 why=$3
-    if [ "$okay" = 1 ]; then
-        echo "ok $name"
-    else
-        echo "FAIL $name: $why"
-        FAILED=$((FAILED + 1))
-    fi
-}
-
-# The value of a string field of `wasmctl --json status NAME`.
-field() {
-    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
-}
-numfield() {
-    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":-\{0,1\}[0-9]*" | head -1 | sed 's/.*://'
-}
-
-# Waits up to 5 s for NAME to be in STATE; prints the state it ended in.
-wait_state() {
-    local name=$1 want=$2 i s
-    for i in $(seq 100); do
-        s=$(field "$name" state)
-        [ "$s" = "$want" ] && break
-        sleep 0.05
-    done
-    echo "$s"
-}
-
-# check_rc NAME EXPECTED_EXIT -- COMMAND...: the exit code only; stdout kept in $TMP/stdout.
-check_rc() {
-    local name=$1 want_rc=$2 rc
-    shift 3
-    "$@" >"$TMP/stdout" 2>"$TMP/stderr"
-    rc=$?
-    verdict "$name" "$([ "$rc" = "$want_rc" ] && echo 1)" "exit $rc, expected $want_rc; stderr: $(head -c 300 "$TMP/stderr")"
-}
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
 for i in $(seq 100); do
     [ -S "$SOCK" ] && break
     sleep 0.05

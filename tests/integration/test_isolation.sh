@@ -11,16 +11,6 @@ MODS=$TMP/modules.d
 mkdir -p "$MODS"
 export WASMD_SOCKET=$SOCK
 
-verdict() {
-    if [ "$2" = 1 ]; then echo "ok $1"; else echo "FAIL $1: $3"; FAILED=$((FAILED + 1)); fi
-}
-field() {
-    "$WASMCTL" --json status "$1" 2>/dev/null | grep -o "\"$2\":\"[^\"]*\"" | head -1 | sed 's/.*:"\(.*\)"/\1/'
-}
-wait_state() { # wait_state NAME STATE: up to 5 s
-    for _ in $(seq 100); do [ "$(field "$1" state)" = "$2" ] && return 0; sleep 0.05; done
-    return 1
-}
 start_daemon() {
     "$WASMD" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
     WASMD_PID=$!
@@ -45,9 +35,9 @@ manifest hog "module: $G/memhog.wasm" "limits:" "  memory_pages: 32" "restart: n
 manifest deep "module: $G/recurse.wasm" "limits:" "  call_depth: 500" "restart: never"
 manifest ticker "module: $G/ticker.wasm" "args: [10]" "restart: never"
 start_daemon
-verdict hog-stopped-at-limit "$(wait_state hog failed && field hog reason | grep -q unreachable && echo 1)" \
+verdict hog-stopped-at-limit "$(wait_state hog failed >/dev/null && field hog reason | grep -q unreachable && echo 1)" \
     "hog: $(field hog state), $(field hog reason)"
-verdict recursion-trapped "$(wait_state deep failed && field deep reason | grep -q 'call stack exhausted' && echo 1)" \
+verdict recursion-trapped "$(wait_state deep failed >/dev/null && field deep reason | grep -q 'call stack exhausted' && echo 1)" \
     "deep: $(field deep state), $(field deep reason)"
 sleep 0.3
 verdict neighbour-unaffected "$(case "$(field ticker state)" in running|waiting) echo 1;; esac)" \
