@@ -101,9 +101,9 @@ $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBW
 $(WASMD): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/test_util.h $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(PKG_CMOCKA) -lyaml $(PKG_HAL) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter-out %.h,$^) -o $@ $(PKG_CMOCKA) -lyaml $(PKG_HAL) $(LDLIBS)
 
 # Test modules written in the text format.
 $(BUILD)/tests/wat/%.wasm: tests/wat/%.wat

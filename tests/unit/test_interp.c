@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "runtime/wr.h"
+#include "test_util.h"
 
 typedef struct fixture {
     wr_module *module;
@@ -26,26 +27,6 @@ typedef struct fixture {
     int asks;         /* calls of the host function */
     bool suspend;     /* whether the host function suspends */
 } fixture;
-
-static uint8_t *read_file(const char *name, size_t *len) {
-    const char *dir = getenv("TEST_WASM_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/tests/wat", name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* env.ask(n) answers n * 2, either at once or by suspending. */
 static wr_status host_ask(wr_exec *e, void *env, const uint64_t *args, uint64_t *results) {
@@ -59,12 +40,8 @@ static wr_status host_ask(wr_exec *e, void *env, const uint64_t *args, uint64_t 
 
 static int setup_with(void **state, const wr_limits *limits) {
     fixture *fx = calloc(1, sizeof *fx);
-    size_t len;
-    uint8_t *bytes = read_file("exec.wasm", &len);
-    assert_non_null(bytes);
     wr_error err;
-    assert_int_equal(wr_module_load(bytes, len, &fx->module, &err), WR_OK);
-    free(bytes);
+    fx->module = test_load_wasm("exec.wasm");
     fx->store = wr_store_new(limits);
     assert_non_null(fx->store);
 
@@ -237,12 +214,7 @@ static void test_wrong_arguments(void **state) {
 /* A start function run by the embedder in fuel slices, instead of inside instantiation. */
 static void test_deferred_start_in_slices(void **state) {
     (void)state;
-    size_t len;
-    uint8_t *bytes = read_file("start.wasm", &len);
-    assert_non_null(bytes);
-    wr_module *m;
-    assert_int_equal(wr_module_load(bytes, len, &m, NULL), WR_OK);
-    free(bytes);
+    wr_module *m = test_load_wasm("start.wasm");
     wr_store *s = wr_store_new(NULL);
     wr_instance *inst;
     assert_int_equal(wr_instantiate_deferred(s, m, NULL, 0, &inst, NULL), WR_OK);

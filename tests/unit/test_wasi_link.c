@@ -14,24 +14,11 @@
 #include <cmocka.h>
 
 #include "wasi/wasi.h"
-
-static wr_module *load(const char *name) {
-    const char *dir = getenv("TEST_WASM_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir ? dir : "build/tests/wat", name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    static uint8_t buf[4096];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    wr_module *m;
-    assert_int_equal(wr_module_load(buf, n, &m, NULL), WR_OK);
-    return m;
-}
+#include "test_util.h"
 
 static void test_link_partial(void **state) {
     (void)state;
-    wr_module *m = load("mixed_imports.wasm");
+    wr_module *m = test_load_wasm("mixed_imports.wasm");
     wr_store *s = wr_store_new(NULL);
     const char *argv[] = {"mixed"};
     wasi_config cfg = {.argv = argv, .argc = 1, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "wasi/wasi.h"
+#include "test_util.h"
 
 /* Addresses in the module's memory (see suspend.wat). */
 #define EVENTS_AT   100u
@@ -48,28 +49,6 @@ typedef struct fixture {
     wr_exec *exec;
     uint8_t *mem;              /* the instance's memory, valid while it does not grow */
 } fixture;
-
-static uint8_t *read_module(const char *name, size_t *len) {
-    const char *dir = getenv("TEST_WASM_DIR");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/../wasi/%s", dir ? dir : "build/tests/wat", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s (built by make from tests/wasi/)\n", path);
-        return NULL;
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *buf = malloc((size_t)n);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 static uint64_t mono_ns(void) {
     struct timespec ts;
@@ -102,11 +81,7 @@ static int setup_mode(void **state, bool nonblocking) {
     wr_error err;
     assert_int_equal(wasi_ctx_new(&cfg, &fx->ctx, &err), WR_OK);
 
-    size_t len;
-    uint8_t *bytes = read_module("suspend.wasm", &len);
-    assert_non_null(bytes);
-    assert_int_equal(wr_module_load(bytes, len, &fx->module, &err), WR_OK);
-    free(bytes);
+    fx->module = test_load_wasm("../wasi/suspend.wasm");
     fx->store = wr_store_new(NULL);
     assert_non_null(fx->store);
     uint32_t nimports = wr_module_import_count(fx->module);
