@@ -57,7 +57,6 @@ typedef struct compiler {
     const wr_functype *type;
     wr__reader r;
     const void *const *handlers;
-    wr_error *err;
     wr_status status;
 
     wr__cell *cells;
@@ -335,7 +334,7 @@ static void emit_br(compiler *c, uint32_t l) {
     emit_branch_target(c, f);
 }
 
-static int32_t read_blocktype(compiler *c, uint32_t *np, uint32_t *nr) {
+static void read_blocktype(compiler *c, uint32_t *np, uint32_t *nr) {
     int64_t bt;
     wr__read_s33(&c->r, &bt);
     if (bt == -64) { /* 0x40: empty */
@@ -348,7 +347,6 @@ static int32_t read_blocktype(compiler *c, uint32_t *np, uint32_t *nr) {
         *np = t->nparams;
         *nr = t->nresults;
     }
-    return 0;
 }
 
 static void push_frame(compiler *c, uint8_t kind, uint32_t np, uint32_t nr) {
@@ -1060,7 +1058,6 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.m = m;
     c.type = &m->types[fd->type_index];
     c.handlers = handlers;
-    c.err = err;
     c.status = WR_OK;
     c.last_pos = -1;
     c.nlocals = c.type->nparams + fd->nlocals;

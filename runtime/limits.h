@@ -45,7 +45,6 @@
 #define WR_MAX_BR_TABLE         1000000u /* targets of one br_table */
 #define WR_MAX_BLOCK_DEPTH      10000u  /* nested blocks in one function */
 #define WR_MAX_NAME_LEN         100000u /* bytes of an import/export name */
-#define WR_MAX_TABLE_DECL       0xffffffffu
 #define WR_MAX_MEMORY_DECL      65536u  /* pages: the spec's limit for 32-bit memories */
 #define WR_MAX_FRAME_SLOTS      (WR_MAX_LOCALS + 70000u) /* locals + operand stack of one frame */
 #define WR_MAX_BACKTRACE        32u     /* frames kept after a trap */
