@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "daemon/internal.h"
+#include "daemon/validate.h"
 #include "sdk/wasmd.h"
 
 /* ---- Timers ------------------------------------------------------------- */
@@ -161,21 +162,17 @@ static wr_status host_log(wr_exec *exec, void *env, const uint64_t *args, uint64
     return WR_OK;
 }
 
-/*
- * The imports, one row each: name (in module "wasmd"), parameter and
- * result types, and the function.  sdk/wasmd.h documents them.
- */
+/* The imports: the rows of WD_HOST_IMPORT_MAP (daemon/validate.h), each linked to host_NAME. */
 typedef struct host_import {
     const char *name;
-    uint32_t nparams, nresults;
-    wr_valtype types[4];         /* params, then results */
+    const char *params, *results; /* type letters, as in the map */
     wr_host_fn fn;
 } host_import;
 
 static const host_import host_imports[] = {
-    { "timer_start", 3, 1, { WR_I32, WR_I32, WR_I32, WR_I32 }, host_timer_start },
-    { "timer_stop",  1, 1, { WR_I32, WR_I32 },                 host_timer_stop },
-    { "log",         3, 1, { WR_I32, WR_I32, WR_I32, WR_I32 }, host_log },
+#define WD__HOST_ROW(nm, par, res, cap) { #nm, par, res, host_##nm },
+    WD_HOST_IMPORT_MAP(WD__HOST_ROW)
+#undef WD__HOST_ROW
 };
 
 /* ---- Linking ------------------------------------------------------------ */
@@ -189,24 +186,35 @@ static const char *printable(const char *s, uint32_t len, char *buf, size_t size
     return buf;
 }
 
+static wr_valtype letter_type(char c) {
+    switch (c) {
+    case 'I': return WR_I64;
+    case 'f': return WR_F32;
+    case 'F': return WR_F64;
+    default: return WR_I32;
+    }
+}
+
+/* Fills the wr_functype of a row into `t`, whose types go to `buf` (at least 8 entries). */
+static void row_type(const host_import *h, wr_functype *t, wr_valtype *buf) {
+    t->nparams = (uint32_t)strlen(h->params);
+    t->nresults = (uint32_t)strlen(h->results);
+    for (uint32_t i = 0; i < t->nparams; i++)
+        buf[i] = letter_type(h->params[i]);
+    for (uint32_t i = 0; i < t->nresults; i++)
+        buf[t->nparams + i] = letter_type(h->results[i]);
+    t->types = buf;
+}
+
 /* "(i32, i32) -> i32" */
-static void format_type(const host_import *h, char *buf, size_t size) {
+static void format_type(const wr_functype *t, char *buf, size_t size) {
     size_t n = (size_t)snprintf(buf, size, "(");
-    for (uint32_t i = 0; i < h->nparams && n < size; i++)
-        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", wr_valtype_name(h->types[i]));
+    for (uint32_t i = 0; i < t->nparams && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", i ? ", " : "", wr_valtype_name(t->types[i]));
     if (n < size)
         n += (size_t)snprintf(buf + n, size - n, ") -> ");
     if (n < size)
-        snprintf(buf + n, size - n, "%s", h->nresults ? wr_valtype_name(h->types[h->nparams]) : "()");
-}
-
-static bool type_matches(const host_import *h, const wr_functype *t) {
-    if (!t || t->nparams != h->nparams || t->nresults != h->nresults)
-        return false;
-    for (uint32_t i = 0; i < h->nparams + h->nresults; i++)
-        if (t->types[i] != h->types[i])
-            return false;
-    return true;
+        snprintf(buf + n, size - n, "%s", t->nresults ? wr_valtype_name(t->types[t->nparams]) : "()");
 }
 
 bool wd_host_link(wd_instance *in, const wr_module *m, wr_extern *imports, char *why) {
@@ -234,13 +242,15 @@ bool wd_host_link(wd_instance *in, const wr_module *m, wr_extern *imports, char 
                      WASMD_ABI_VERSION);
             return false;
         }
-        char type[64];
-        format_type(h, type, sizeof type);
-        if (d.kind != WR_EXTERN_FUNC || !type_matches(h, d.functype)) {
+        wr_valtype types[8];
+        wr_functype ft;
+        row_type(h, &ft, types);
+        if (d.kind != WR_EXTERN_FUNC || !wd_functype_matches(d.functype, h->params, h->results)) {
+            char type[64];
+            format_type(&ft, type, sizeof type);
             snprintf(why, WD_REASON_MAX, "incompatible import %s.%s: must be a function %s", mod, name, type);
             return false;
         }
-        wr_functype ft = { h->nparams, h->nresults, h->types };
         wr_func *f = wr_func_new_host(in->store, &ft, h->fn, in);
         if (!f) {
             snprintf(why, WD_REASON_MAX, "out of memory");

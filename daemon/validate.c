@@ -20,7 +20,7 @@ typedef struct host_import {
 } host_import;
 
 static const host_import host_imports[] = {
-#define WD__HOST_ROW(mod, nm, par, res, cap) { mod, nm, par, res, cap },
+#define WD__HOST_ROW(nm, par, res, cap) { WASMD_IMPORT_MODULE, #nm, par, res, cap },
     WD_HOST_IMPORT_MAP(WD__HOST_ROW)
 #undef WD__HOST_ROW
     { NULL, NULL, NULL, NULL, NULL },
@@ -43,6 +43,10 @@ static bool types_match(const wr_valtype *types, uint32_t n, const char *letters
         if (type_letter(types[i]) != letters[i])
             return false;
     return true;
+}
+
+bool wd_functype_matches(const wr_functype *t, const char *params, const char *results) {
+    return t && types_match(t->types, t->nparams, params) && types_match(t->types + t->nparams, t->nresults, results);
 }
 
 /* The row of the host table with that module and name, or NULL. */
@@ -90,8 +94,7 @@ int wd_validate_imports(const wr_module *m, wd_report_fn report, void *ud) {
             reportf(report, ud, "import %.*s.%.*s (%s): not provided by wasmd", (int)d.module_len, d.module,
                     (int)d.name_len, d.name, wr_externkind_name(d.kind));
             problems++;
-        } else if (d.kind != WR_EXTERN_FUNC || !types_match(d.functype->types, d.functype->nparams, h->params) ||
-                   !types_match(d.functype->types + d.functype->nparams, d.functype->nresults, h->results)) {
+        } else if (d.kind != WR_EXTERN_FUNC || !wd_functype_matches(d.functype, h->params, h->results)) {
             reportf(report, ud, "import %s.%s: incompatible import type (wasmd provides params \"%s\" results \"%s\")",
                     h->module, h->name, h->params, h->results);
             problems++;

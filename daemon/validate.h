@@ -11,22 +11,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sdk/wasmd.h"
 #include "wr.h"
 
 /* The capability every WASI import needs (granted to every module). */
 #define WD_CAP_WASI "wasi"
 
 /*
- * The daemon's own host functions, one row per import: import module,
- * name, parameter and result types (one letter per value: i I f F for i32
- * i64 f32 f64), and the capability that grants it.  daemon/host.c provides
- * these functions; a row must be added here for each one it links, so that
- * validate, inspect and deploy agree with what the daemon really links.
+ * The daemon's own host functions, imported from module WASMD_IMPORT_MODULE
+ * (sdk/wasmd.h), one row per import: name,
+ * parameter and result types (one letter per value: i I f F for i32 i64 f32
+ * f64), and the capability that grants it.  This is the only table:
+ * daemon/host.c links row NAME to its function host_NAME, and validate,
+ * inspect and deploy check modules against the same rows.
  */
-#define WD_HOST_IMPORT_MAP(X)                                    \
-    X("wasmd", "timer_start", "iii", "i", "wasmd timers")          \
-    X("wasmd", "timer_stop",  "i",   "i", "wasmd timers")          \
-    X("wasmd", "log",         "iii", "i", "wasmd log")
+#define WD_HOST_IMPORT_MAP(X)                        \
+    X(timer_start, "iii", "i", "wasmd timers")       \
+    X(timer_stop,  "i",   "i", "wasmd timers")       \
+    X(log,         "iii", "i", "wasmd log")
+
+/* Whether function type `t` has exactly these parameter and result letters. */
+bool wd_functype_matches(const wr_functype *t, const char *params, const char *results);
 
 /* A problem found; `msg` is one line without a newline. */
 typedef void (*wd_report_fn)(void *ud, const char *msg);
