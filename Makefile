@@ -98,8 +98,8 @@ $(LIBHAL): $(HAL_OBJ)
 $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) -lyaml $(LDLIBS)
 
-$(WASMD): $(DAEMON_OBJ) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
-	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(LDLIBS)
+$(WASMD): $(DAEMON_OBJ) $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
+	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(PKG_HAL) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/test_util.h $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -117,6 +117,9 @@ $(BUILD)/tests/wasi/%.wasm: tests/wasi/%.c
 # primes.c and heartbeat.c are reactors (exports, no main, no _start).
 $(BUILD)/examples/primes.wasm: WASM_MODEL := -mexec-model=reactor
 $(BUILD)/examples/heartbeat.wasm: WASM_MODEL := -mexec-model=reactor
+$(BUILD)/examples/blinky.wasm: WASM_MODEL := -mexec-model=reactor
+$(BUILD)/examples/button_led.wasm: WASM_MODEL := -mexec-model=reactor
+$(BUILD)/examples/temperature.wasm: WASM_MODEL := -mexec-model=reactor
 $(BUILD)/tests/daemon/%.wasm: tests/daemon/%.c
 	@mkdir -p $(dir $@)
 	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@

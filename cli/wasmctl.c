@@ -9,6 +9,9 @@
  *   wasmctl [--socket PATH] [--json] list | status NAME | start NAME | stop NAME
  *               | restart NAME | logs [-f] [-n N] NAME | reload | remove NAME
  *               | deploy FILE.wasm MANIFEST.yaml | version
+ *               | sim gpio set CHIP LINE VALUE | sim gpio get CHIP LINE
+ *               | sim i2c temperature BUS ADDR CELSIUS | sim i2c get BUS ADDR REG
+ *               | sim i2c set BUS ADDR REG VALUE
  *   wasmctl [--json] validate MANIFEST.yaml [FILE.wasm] | inspect FILE.wasm   (offline)
  *   wasmctl --version
  *   wasmctl help | --help | -h
@@ -31,8 +34,9 @@
  *   1    the daemon failed the request (internal error, malformed request)
  *   2    wrong command line
  *   3    the daemon cannot be reached (no socket, not running)
- *   4    no module of that name
- *   5    not possible in the module's state (start a running module, stop a stopped one)
+ *   4    no module of that name (sim: no such simulated chip, line or device)
+ *   5    not possible in the module's state (start a running module, stop a stopped one);
+ *        sim: the daemon's hardware of that kind is not simulated
  *   6    the daemon refused this user (not root, not in its socket group)
  *   7    protocol error: unreadable response or another protocol version
  *   8    invalid: a manifest or module did not pass validation (validate,
@@ -108,12 +112,25 @@ static const char usage_text[] =
     "                        is a plain file name, under which FILE.wasm is stored)\n"
     "  remove NAME           stop a module, delete its manifest (and its module file\n"
     "                        if it is in the modules directory) and forget it\n"
+    "  sim gpio set CHIP LINE VALUE\n"
+    "                        drive a simulated input line's wire to 0 or 1, as a\n"
+    "                        switch would\n"
+    "  sim gpio get CHIP LINE\n"
+    "                        show a simulated line: physical level, held or not,\n"
+    "                        direction\n"
+    "  sim i2c temperature BUS ADDR CELSIUS\n"
+    "                        set what a simulated TMP102 measures (30.5, -10...)\n"
+    "  sim i2c get BUS ADDR REG\n"
+    "  sim i2c set BUS ADDR REG VALUE\n"
+    "                        read or write a simulated I2C device's register\n"
+    "                        (sim needs the daemon's simulated backends; numbers are\n"
+    "                        decimal or 0x-hex, ADDR a 7-bit address 0x03..0x77)\n"
     "  version               print the versions of wasmctl and of the daemon\n"
     "  validate MANIFEST.yaml [FILE.wasm]\n"
     "                        offline: check the manifest, load the module (FILE.wasm,\n"
     "                        else the manifest's) and check every import is provided\n"
     "  inspect FILE.wasm     offline: imports, exports with their types, memories,\n"
-    "                        tables, and the capabilities the module needs"
+    "                        tables, and the capabilities the module needs\n"
     "  help                  print this help\n"
     "\n"
     "Options of the daemon commands (anywhere before NAME):\n"
@@ -154,8 +171,8 @@ static const char usage_text[] =
     "  1     the daemon failed the request\n"
     "  2     wrong command line\n"
     "  3     the daemon cannot be reached\n"
-    "  4     no module of that name\n"
-    "  5     not possible in the module's state\n"
+    "  4     no module of that name (sim: no such simulated chip, line or device)\n"
+    "  5     not possible in the module's state (sim: not simulated hardware)\n"
     "  6     the daemon refused this user\n"
     "  7     protocol error\n"
     "  8     invalid manifest or module (validate, deploy), or a reload that\n"
@@ -560,6 +577,8 @@ out:
 #define MAX_RESPONSE (16u << 20)
 /* How long to wait for a response before giving up (not for `logs -f`). */
 #define RESPONSE_TIMEOUT_S 30
+/* The most arguments a verb takes (sim i2c set BUS ADDR REG VALUE). */
+#define CTL_MAX_ARGS 6
 
 typedef struct ctl_opts {
     const char *socket;
@@ -569,7 +588,9 @@ typedef struct ctl_opts {
     const char *verb;
     const char *name;
     const char *arg2;          /* deploy: MANIFEST.yaml; validate: FILE.wasm */
+    const char *args[CTL_MAX_ARGS]; /* every argument after the verb */
     int nargs;
+    cJSON *fields;             /* sim: the request's fields after the verb */
 } ctl_opts;
 
 typedef struct ctl_conn {
@@ -750,6 +771,25 @@ static void print_status(const cJSON *in) {
     }
 }
 
+/*
+ * A sim response: a GPIO line as "gpiochip0 27: level 1, held as input", a
+ * register as "0x6010 (24592)"; nothing when it has neither (temperature).
+ */
+static void print_sim(const ctl_opts *o, const cJSON *r) {
+    if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, WD_F_LEVEL))) {
+        const char *chip = json_str(r, WD_F_CHIP)[0] ? json_str(r, WD_F_CHIP) : o->args[2];
+        const char *dir = json_str(r, WD_F_DIRECTION);
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, WD_F_HELD)))
+            printf("%s %.0f: level %.0f, held%s%s\n", chip, json_num(r, WD_F_GPIO_LINE), json_num(r, WD_F_LEVEL),
+                   dir[0] ? " as " : "", dir);
+        else
+            printf("%s %.0f: level %.0f, not held\n", chip, json_num(r, WD_F_GPIO_LINE), json_num(r, WD_F_LEVEL));
+    } else if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, WD_F_VALUE))) {
+        unsigned value = (unsigned)json_num(r, WD_F_VALUE);
+        printf("0x%04x (%u)\n", value, value);
+    }
+}
+
 static void print_json(const cJSON *msg) {
     char *text = cJSON_PrintUnformatted(msg);
     if (text) {
@@ -784,6 +824,8 @@ static void print_human(const ctl_opts *o, const cJSON *r) {
         }
     } else if (strcmp(o->verb, WD_VERB_REMOVE) == 0) {
         printf("%s: removed\n", json_str(r, WD_F_NAME));
+    } else if (strcmp(o->verb, WD_VERB_SIM) == 0) {
+        print_sim(o, r);
     } else {
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
         printf("%s: %s\n", json_str(in, WD_F_NAME), json_str(in, WD_F_STATE));
@@ -807,6 +849,9 @@ static int ctl_request(const ctl_opts *o) {
         cJSON_AddNumberToObject(req, WD_F_LINES, (double)o->lines);
     if (o->follow)
         cJSON_AddBoolToObject(req, WD_F_FOLLOW, true);
+    const cJSON *field;
+    cJSON_ArrayForEach(field, o->fields)
+        cJSON_AddItemToObject(req, field->string, cJSON_Duplicate(field, true));
     uint8_t *body = NULL;
     size_t body_len = 0;
     if (strcmp(o->verb, WD_VERB_DEPLOY) == 0) {
@@ -1153,6 +1198,194 @@ static int cmd_inspect(const ctl_opts *o) {
     return status;
 }
 
+/* ---- sim: the request of the simulated hardware ---------------------- */
+
+/* Devices and operations of sim (the values of WD_F_DEVICE and WD_F_OP). */
+#define SIM_GPIO        "gpio"
+#define SIM_I2C         "i2c"
+#define SIM_SET         "set"
+#define SIM_GET         "get"
+#define SIM_TEMPERATURE "temperature"
+
+/* 7-bit I2C addresses outside the reserved ones. */
+#define I2C_ADDR_MIN 0x03
+#define I2C_ADDR_MAX 0x77
+/* What a TMP102 can measure, in thousandths of a degree Celsius (as hal/i2c_sim.c checks). */
+#define TMP102_MIN_MC (-55000)
+#define TMP102_MAX_MC 150000
+
+/* The operations of sim, and the arguments after DEVICE OP that each takes. */
+static const struct {
+    const char *device, *op;
+    int nargs;
+    const char *args;          /* for the usage message */
+} sim_ops[] = {
+    { SIM_GPIO, SIM_SET,         3, "CHIP LINE VALUE" },
+    { SIM_GPIO, SIM_GET,         2, "CHIP LINE" },
+    { SIM_I2C,  SIM_TEMPERATURE, 3, "BUS ADDR CELSIUS" },
+    { SIM_I2C,  SIM_GET,         3, "BUS ADDR REG" },
+    { SIM_I2C,  SIM_SET,         4, "BUS ADDR REG VALUE" },
+};
+
+/* A number of the command line, decimal or 0x-hex, at most max. */
+static bool parse_uint(const char *text, unsigned long long max, unsigned long long *ret) {
+    int base = 10;
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+        base = 16;
+        text += 2;
+    }
+    /* strtoull would take a sign or spaces: the first character must be a digit. */
+    bool digit = base == 16 ? (text[0] >= '0' && text[0] <= '9') || (text[0] >= 'a' && text[0] <= 'f') ||
+                                  (text[0] >= 'A' && text[0] <= 'F')
+                            : text[0] >= '0' && text[0] <= '9';
+    if (!digit)
+        return false;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, base);
+    if (*end != '\0' || errno == ERANGE || v > max)
+        return false;
+    *ret = v;
+    return true;
+}
+
+/*
+ * Degrees Celsius ("30.5", "-10", "25.0625") to thousandths, rounded to the
+ * nearest (halves away from zero); false if not a decimal number or beyond
+ * a million degrees.
+ */
+static bool parse_celsius(const char *text, long *ret) {
+    const char *p = text;
+    bool negative = *p == '-';
+    if (negative)
+        p++;
+    if (*p < '0' || *p > '9')
+        return false;
+    long mc = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        mc = mc * 10 + (*p - '0');
+        if (mc > 1000000)
+            return false;
+    }
+    mc *= 1000;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        static const long scale[] = { 100, 10, 1 };
+        for (size_t place = 0; *p >= '0' && *p <= '9'; p++, place++) {
+            if (place < 3)
+                mc += scale[place] * (*p - '0');
+            else if (place == 3 && *p >= '5')
+                mc++;                  /* the fourth decimal rounds the third; later ones cannot matter */
+        }
+    }
+    if (*p != '\0')
+        return false;
+    *ret = negative ? -mc : mc;
+    return true;
+}
+
+/*
+ * Checks `sim DEVICE OP ARGS...` and makes the request's fields (after the
+ * verb) in o->fields; returns EXIT_USAGE (after a message naming the bad
+ * argument) for a wrong command line.
+ */
+static int sim_parse(ctl_opts *o) {
+    const char *device = o->args[0], *op = o->args[1];
+    int row = -1;
+    bool known_device = false;
+    for (size_t i = 0; i < sizeof sim_ops / sizeof sim_ops[0]; i++) {
+        if (strcmp(device, sim_ops[i].device) != 0)
+            continue;
+        known_device = true;
+        if (strcmp(op, sim_ops[i].op) == 0)
+            row = (int)i;
+    }
+    if (!known_device) {
+        fprintf(stderr, "wasmctl: sim: unknown device \"%s\" (expected " SIM_GPIO " or " SIM_I2C ")\n", device);
+        return EXIT_USAGE;
+    }
+    if (row < 0) {
+        fprintf(stderr, "wasmctl: sim %s: unknown operation \"%s\" (expected %s)\n", device, op,
+                strcmp(device, SIM_GPIO) == 0 ? SIM_SET " or " SIM_GET
+                                              : SIM_TEMPERATURE ", " SIM_GET " or " SIM_SET);
+        return EXIT_USAGE;
+    }
+    int nargs = o->nargs - 2;
+    if (nargs < sim_ops[row].nargs) {
+        fprintf(stderr, "wasmctl: sim %s %s needs %s\n", device, op, sim_ops[row].args);
+        return EXIT_USAGE;
+    }
+    if (nargs > sim_ops[row].nargs) {
+        fprintf(stderr, "wasmctl: sim %s %s: unexpected argument \"%s\"\n", device, op,
+                o->args[2 + sim_ops[row].nargs]);
+        return EXIT_USAGE;
+    }
+
+    /* Each argument with its field, limit and what the message says is expected. */
+    const char *const *a = o->args + 2;
+    cJSON *f = cJSON_CreateObject();
+    if (!f) {
+        fprintf(stderr, "wasmctl: out of memory\n");
+        return EXIT_FAILED;
+    }
+    cJSON_AddStringToObject(f, WD_F_DEVICE, device);
+    cJSON_AddStringToObject(f, WD_F_OP, op);
+    const char *bad = NULL, *what = NULL, *expected = NULL;
+    unsigned long long n;
+    if (strcmp(device, SIM_GPIO) == 0) {
+        if (!a[0][0]) {
+            bad = a[0], what = "CHIP", expected = "a chip's name or index";
+        } else if (!parse_uint(a[1], UINT32_MAX, &n)) {
+            bad = a[1], what = "LINE", expected = "a line offset (decimal or 0x-hex)";
+        } else {
+            cJSON_AddStringToObject(f, WD_F_CHIP, a[0]);
+            cJSON_AddNumberToObject(f, WD_F_GPIO_LINE, (double)n);
+            if (strcmp(op, SIM_SET) == 0) {
+                if (!parse_uint(a[2], 1, &n))
+                    bad = a[2], what = "VALUE", expected = "0 or 1";
+                else
+                    cJSON_AddNumberToObject(f, WD_F_VALUE, (double)n);
+            }
+        }
+    } else {
+        unsigned long long bus, addr;
+        if (!parse_uint(a[0], UINT32_MAX, &bus)) {
+            bad = a[0], what = "BUS", expected = "a bus number (decimal or 0x-hex)";
+        } else if (!parse_uint(a[1], I2C_ADDR_MAX, &addr) || addr < I2C_ADDR_MIN) {
+            bad = a[1], what = "ADDR", expected = "a 7-bit address from 0x03 to 0x77";
+        } else {
+            cJSON_AddNumberToObject(f, WD_F_BUS, (double)bus);
+            cJSON_AddNumberToObject(f, WD_F_ADDRESS, (double)addr);
+            long mc;
+            if (strcmp(op, SIM_TEMPERATURE) == 0) {
+                if (!parse_celsius(a[2], &mc) || mc < TMP102_MIN_MC || mc > TMP102_MAX_MC)
+                    bad = a[2], what = "CELSIUS", expected = "degrees Celsius from -55 to 150 (30.5, -10...)";
+                else
+                    cJSON_AddNumberToObject(f, WD_F_MILLICELSIUS, (double)mc);
+            } else if (!parse_uint(a[2], 0xff, &n)) {
+                bad = a[2], what = "REG", expected = "a register from 0 to 0xff";
+            } else {
+                cJSON_AddNumberToObject(f, WD_F_REGISTER, (double)n);
+                if (strcmp(op, SIM_SET) == 0) {
+                    if (!parse_uint(a[3], 0xffff, &n))
+                        bad = a[3], what = "VALUE", expected = "a value from 0 to 0xffff";
+                    else
+                        cJSON_AddNumberToObject(f, WD_F_VALUE, (double)n);
+                }
+            }
+        }
+    }
+    if (bad) {
+        fprintf(stderr, "wasmctl: sim %s %s: %s \"%s\": expected %s\n", device, op, what, bad, expected);
+        cJSON_Delete(f);
+        return EXIT_USAGE;
+    }
+    o->fields = f;
+    return EXIT_OK;
+}
+
 /* The verbs after the options: how many arguments they take, and whether they need no daemon. */
 static const struct {
     const char *verb;
@@ -1170,6 +1403,7 @@ static const struct {
     { WD_VERB_RELOAD,  0, 0, false, "" },
     { WD_VERB_REMOVE,  1, 1, false, "a module name" },
     { WD_VERB_DEPLOY,  2, 2, false, "FILE.wasm MANIFEST.yaml" },
+    { WD_VERB_SIM,     2, CTL_MAX_ARGS, false, "a device (" SIM_GPIO " or " SIM_I2C ") and an operation" },
     { VERB_VALIDATE,   1, 2, true,  "MANIFEST.yaml [FILE.wasm]" },
     { VERB_INSPECT,    1, 1, true,  "FILE.wasm" },
 };
@@ -1217,7 +1451,9 @@ static int cmd_ctl(int argc, char **argv) {
                 return EXIT_USAGE;
             }
             o.lines = n;
-        } else if (a[0] == '-' && a[1]) {
+        } else if (a[0] == '-' && a[1] && !(row >= 0 && strcmp(o.verb, WD_VERB_SIM) == 0 && a[1] >= '0' &&
+                                            a[1] <= '9')) {
+            /* (sim takes negative temperatures) */
             fprintf(stderr, "wasmctl: unknown option %s\n\n", a);
             usage(stderr);
             return EXIT_USAGE;
@@ -1229,10 +1465,7 @@ static int cmd_ctl(int argc, char **argv) {
                 return EXIT_USAGE;
             }
         } else if (o.nargs < ctl_verbs[row].max_args) {
-            if (o.nargs++ == 0)
-                o.name = a;
-            else
-                o.arg2 = a;
+            o.args[o.nargs++] = a;
         } else {
             fprintf(stderr, "wasmctl: %s: unexpected argument \"%s\"\n", o.verb, a);
             return EXIT_USAGE;
@@ -1250,6 +1483,15 @@ static int cmd_ctl(int argc, char **argv) {
         fprintf(stderr, "wasmctl: -n and -f are options of logs only\n");
         return EXIT_USAGE;
     }
+    if (strcmp(o.verb, WD_VERB_SIM) == 0) {
+        int status = sim_parse(&o);
+        if (status == EXIT_OK)
+            status = ctl_request(&o);
+        cJSON_Delete(o.fields);
+        return status;
+    }
+    o.name = o.args[0];
+    o.arg2 = o.args[1];
     if (strcmp(o.verb, VERB_VALIDATE) == 0)
         return cmd_validate(&o);
     if (strcmp(o.verb, VERB_INSPECT) == 0)

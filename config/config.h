@@ -38,6 +38,13 @@
 #define CFG_MAX_ENV          256u    /* entries of env */
 #define CFG_MAX_DIRS         64u     /* entries of dirs */
 #define CFG_MAX_MANIFESTS    4096u   /* *.yaml files in the modules directory */
+#define CFG_MAX_GPIO_GRANTS  64u     /* entries of capabilities.gpio */
+#define CFG_MAX_I2C_GRANTS   16u     /* entries of capabilities.i2c */
+#define CFG_MAX_I2C_ADDRS    112u    /* addresses of one i2c entry (all of 0x03..0x77 and more) */
+#define CFG_MAX_LABEL        32u     /* bytes of a GPIO label */
+#define CFG_MAX_SIM_CHIPS    16u     /* hardware.gpio.chips */
+#define CFG_MAX_SIM_DEVICES  128u    /* hardware.i2c.devices */
+#define CFG_MAX_MIC_ALIASES  32u     /* hardware.microphones */
 
 /* ---- Errors ------------------------------------------------------------ */
 
@@ -99,9 +106,8 @@ int cfg_error_set(cfg_error *err, cfg_status status, const char *file, unsigned 
 /* ---- Raw YAML nodes ---------------------------------------------------- */
 
 /*
- * A YAML node as written, with where it was written.  The config layer
- * keeps a manifest's `capabilities` this way, for the hardware layer to
- * check against its own schema and report errors with file:line:column.
+ * A YAML node as written, with where it was written: what the config
+ * layer reads a file into before checking it against its schema.
  * Aliases are refused when parsing, so this is always a tree.
  */
 typedef enum cfg_node_kind {
@@ -146,6 +152,50 @@ typedef struct cfg_env {
     char *value;
 } cfg_env;
 
+/* Where something was written in its file (line and column from 1), for later messages. */
+typedef struct cfg_pos {
+    unsigned line, column;
+} cfg_pos;
+
+/*
+ * Hardware capabilities a manifest grants (deny by default).  Enum fields
+ * hold the hardware layer's values (hal_gpio_direction, hal_gpio_bias,
+ * hal_gpio_edge in hal/hal.h), whose spellings come from the same tables.
+ */
+typedef struct cfg_gpio_grant {
+    char *label;               /* what the module asks for: [a-z0-9_-]{1,32}, unique in the manifest */
+    char *chip;                /* "gpiochip0", "0", a device path or a simulated chip's name */
+    uint32_t line;             /* offset on the chip */
+    int direction;             /* input | output (required) */
+    int bias;                  /* as-is (default) | disable | pull-up | pull-down */
+    int edge;                  /* none (default) | rising | falling | both; inputs only */
+    bool active_low;           /* default false */
+    uint32_t safe_value;       /* outputs: 0 (default) or 1, driven at start and on release */
+    cfg_pos pos;               /* of the list entry */
+} cfg_gpio_grant;
+
+typedef struct cfg_i2c_grant {
+    uint32_t bus;              /* N of /dev/i2c-N, 0..255; one entry per bus */
+    uint32_t *addresses;       /* 7-bit addresses 0x03..0x77, decimal or 0x hex; at least one */
+    size_t naddresses;
+    bool read_only;            /* default false */
+    cfg_pos pos;
+} cfg_i2c_grant;
+
+/* The microphone grant; granted when device is not NULL. */
+typedef struct cfg_mic_grant {
+    char *device;              /* an alias from the daemon config's hardware.microphones, or an ALSA PCM name */
+    uint32_t rate;             /* 8000..192000, default 16000 */
+    uint32_t channels;         /* 1..8, default 1 */
+    int format;                /* CFG_SAMPLE_S16_LE, the only one (default) */
+    uint32_t period_frames;    /* 16..65536, default 320 */
+    cfg_pos pos;
+} cfg_mic_grant;
+
+typedef enum cfg_sample_format {
+    CFG_SAMPLE_S16_LE,
+} cfg_sample_format;
+
 typedef struct cfg_dir {
     char *host;   /* host path, made absolute against the manifest's directory */
     char *guest;  /* guest path; defaults to host (the absolute path) */
@@ -164,7 +214,9 @@ typedef struct cfg_dir {
  *   restart_backoff_ms: initial backoff (default 100), doubling, capped at 30000
  *   crash_loop_limit: failures within crash_loop_window_s that mark it crash-looping (default 5 in 60 s)
  *   stop_timeout_ms: graceful-stop timeout (default 2000)
- *   capabilities: a mapping kept as a raw YAML node for the hardware layer
+ *   capabilities: {gpio: [{label, chip, line, direction, bias, edge,
+ *                  active_low, safe_value}], i2c: [{bus, addresses, read_only}],
+ *                  microphone: {device, rate, channels, format, period_frames}}
  */
 typedef struct cfg_manifest {
     char *path;           /* the manifest file, as given */
@@ -185,8 +237,11 @@ typedef struct cfg_manifest {
     uint32_t crash_loop_limit;
     uint32_t crash_loop_window_s;
     uint32_t stop_timeout_ms;
-    bool has_capabilities;     /* capabilities are parsed by the hardware layer (later issue) */
-    cfg_node *capabilities;    /* the `capabilities` mapping as written, or NULL; owned */
+    cfg_gpio_grant *gpio;      /* capabilities.gpio */
+    size_t ngpio;
+    cfg_i2c_grant *i2c;        /* capabilities.i2c */
+    size_t ni2c;
+    cfg_mic_grant mic;         /* capabilities.microphone: granted when mic.device != NULL */
 } cfg_manifest;
 
 /* Parses one manifest file.  Returns NULL and fills err on any error. */
@@ -194,8 +249,8 @@ cfg_manifest *cfg_manifest_load(const char *path, cfg_error *err);
 void cfg_manifest_free(cfg_manifest *m);
 
 /*
- * True if two manifests ask for the same thing (every field except path,
- * capabilities compared as trees, positions ignored): what reload uses to
+ * True if two manifests ask for the same thing (every field except path;
+ * the cfg_pos positions are ignored): what reload uses to
  * leave an unchanged module running.
  */
 bool cfg_manifest_equal(const cfg_manifest *a, const cfg_manifest *b);
@@ -221,6 +276,39 @@ void cfg_manifest_set_clear(cfg_manifest_set *set);
 
 /* ---- The daemon config ------------------------------------------------- */
 
+/* Hardware backends: real devices, or simulated ones declared in the config. */
+typedef enum cfg_gpio_backend { CFG_GPIO_GPIOD, CFG_GPIO_SIM } cfg_gpio_backend;   /* "gpiod", "sim" */
+typedef enum cfg_i2c_backend { CFG_I2C_DEV, CFG_I2C_SIM } cfg_i2c_backend;         /* "dev", "sim" */
+
+/* hardware.gpio.chips: a simulated chip. */
+typedef struct cfg_sim_chip {
+    char *name;                /* "gpiochip0" (required) */
+    char *label;               /* default "sim" */
+    uint32_t lines;            /* 1..512, default 32 */
+} cfg_sim_chip;
+
+/* hardware.i2c.devices: a simulated device (a hal_i2c_sim_device). */
+typedef struct cfg_sim_i2c_device {
+    uint32_t bus;              /* 0..255 */
+    uint32_t address;          /* 0x03..0x77 */
+    int model;                 /* hal_i2c_sim_model: regmap | tmp102 (required) */
+    uint32_t registers;        /* regmap: 1..256, default 256 */
+    uint32_t width;            /* regmap: 1 or 2 bytes, default 1 */
+    uint32_t *values;          /* regmap: initial values, at most `registers`; the rest are 0 */
+    size_t nvalues;
+    cfg_pos pos;
+} cfg_sim_i2c_device;
+
+/* hardware.microphones: a name manifests use for a capture device. */
+typedef struct cfg_mic_alias {
+    char *name;                /* [a-z0-9_-]{1,64} */
+    char *pcm;                 /* the ALSA PCM it stands for (required) */
+    char *alsa_conf;           /* a file of ALSA configuration defining pcm, or NULL: the system's */
+    bool realtime;             /* default false; true: delivered no faster than the sample rate, for a
+                                  device that produces samples as fast as they are read (a file) */
+    cfg_pos pos;
+} cfg_mic_alias;
+
 typedef struct cfg_daemon {
     char *path;                /* the file read, or NULL when only defaults apply */
     char *modules_dir;         /* default /etc/wasmd/modules.d */
@@ -231,6 +319,15 @@ typedef struct cfg_daemon {
     uint32_t memory_pages;     /* default per-module memory limit, default 256 (16 MiB) */
     uint32_t stack_slots;      /* default 65536 */
     uint32_t call_depth;       /* default 2000 */
+    /* hardware: {gpio: {backend, chips}, i2c: {backend, devices}, microphones: [...]} */
+    cfg_gpio_backend gpio_backend;   /* default gpiod */
+    cfg_sim_chip *sim_chips;   /* sim: default one chip, gpiochip0 with 32 lines */
+    size_t nsim_chips;
+    cfg_i2c_backend i2c_backend;     /* default dev */
+    cfg_sim_i2c_device *sim_i2c;
+    size_t nsim_i2c;
+    cfg_mic_alias *mics;
+    size_t nmics;
 } cfg_daemon;
 
 /*

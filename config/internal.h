@@ -20,14 +20,14 @@ typedef enum cfg__type {
     CFG__STRING,       /* char *: any scalar, at most max bytes */
     CFG__NAME,         /* char *: a module name, [a-z0-9_-]{1,CFG_MAX_NAME} */
     CFG__PATH,         /* char *: a non-empty path, made absolute against the file's directory */
-    CFG__UINT,         /* uint32_t or uint64_t (width): decimal, min..max */
+    CFG__UINT,         /* uint32_t or uint64_t (width): decimal or 0x hex, min..max */
     CFG__BOOL,         /* bool: true or false */
     CFG__ENUM,         /* int-sized enum: one of the names of enums */
-    CFG__STRING_LIST,  /* char **, count at count_offset: at most max strings */
-    CFG__STRING_MAP,   /* cfg_env *, count at count_offset: {NAME: value}, at most max */
+    CFG__STRING_LIST,  /* char **, count at count_offset */
+    CFG__UINT_LIST,    /* uint32_t *, count at count_offset: each a UINT, min..max */
+    CFG__STRING_MAP,   /* cfg_env *, count at count_offset: {NAME: value} */
     CFG__OBJECT,       /* a mapping whose keys (sub) fill fields of the same struct */
     CFG__OBJECT_LIST,  /* an array of structs (sub, elem_size), count at count_offset */
-    CFG__RAW_MAP,      /* cfg_node *: a mapping kept as written */
 } cfg__type;
 
 /* One spelling of an enum.  Tables end with a NULL name. */
@@ -42,23 +42,47 @@ typedef struct cfg__key {
     const char *name;
     cfg__type type;
     size_t offset;              /* of the field in the struct being filled */
-    size_t width;               /* UINT: sizeof the field (4 or 8) */
+    size_t width;               /* UINT: sizeof the field (4 or 8); UINT_LIST elements are 4 */
     size_t count_offset;        /* lists and maps: of the size_t count */
     bool required;
     bool nullable;              /* STRING: `~` leaves the field NULL */
-    uint64_t min, max;          /* UINT: inclusive bounds; STRING and lists: max length */
+    uint64_t min, max;          /* UINT, UINT_LIST elements: inclusive bounds (max at most
+                                   UINT32_MAX for a list); STRING, PATH: length in bytes
+                                   (max 0: CFG_MAX_STRING, or CFG_MAX_PATH for a path) */
+    size_t min_items, max_items;  /* lists and maps: bounds of the number of entries; a
+                                   list given as `~` has none, so min_items > 0 refuses it */
     uint64_t def;               /* UINT, BOOL, ENUM: the default */
     const char *def_str;        /* STRING, PATH: the default (NULL: none), never resolved */
     const cfg__enum_name *enums;  /* ENUM */
+    /* STRING: a further check of the text, or NULL; returns NULL if s is good, else
+     * what was expected, for the message "KEY: 'S' is not EXPECTED" */
+    const char *(*check)(const char *s);
     const cfg__schema *sub;     /* OBJECT, OBJECT_LIST */
     size_t elem_size;           /* OBJECT_LIST */
 } cfg__key;
 
+/*
+ * A table of keys.  When has_pos is set, the struct has a cfg_pos at
+ * pos_offset where the engine stores where the mapping was written: for
+ * the element schema of an OBJECT_LIST, the position of the list entry
+ * (pos_offset in the element); for the sub-schema of an OBJECT, the
+ * position of its key (pos_offset in the struct the OBJECT fills).
+ * Positions are for later messages only: cfg__equal ignores them.
+ */
 struct cfg__schema {
     const char *what;           /* "manifest", "daemon config": for messages */
     const cfg__key *keys;
     size_t nkeys;
+    bool has_pos;
+    size_t pos_offset;
 };
+
+/* A schema from an array of keys: CFG__SCHEMA("a dirs entry", dir_keys). */
+#define CFG__SCHEMA(what_, keys_) \
+    { .what = (what_), .keys = (keys_), .nkeys = sizeof(keys_) / sizeof((keys_)[0]) }
+#define CFG__SCHEMA_POS(what_, keys_, type_, field_)                                    \
+    { .what = (what_), .keys = (keys_), .nkeys = sizeof(keys_) / sizeof((keys_)[0]),    \
+      .has_pos = true, .pos_offset = offsetof(type_, field_) }
 
 /* Table-building helpers: the field's offset and width come from the struct. */
 #define CFG__FIELD(type, field) offsetof(type, field)
@@ -115,9 +139,21 @@ char *cfg__base_dir(const char *path);
 /* True for a valid module name. */
 bool cfg__valid_name(const char *s);
 
+/*
+ * The i-th entry of the list at path (keys separated by '.') below map,
+ * e.g. cfg__node_find(root, "capabilities.gpio", 2); NULL if there is none.
+ * i SIZE_MAX: the node at path itself.  For messages about a value the
+ * schema already accepted, so the tree has the shape the schema describes.
+ */
+const cfg_node *cfg__node_find(const cfg_node *map, const char *path, size_t i);
+
 /* The tables, for the unit test that checks the man page against them. */
 extern const cfg__schema cfg__manifest_schema;
 extern const cfg__schema cfg__daemon_schema;
 extern const cfg__enum_name cfg__restart_names[];
+extern const cfg__enum_name cfg__gpio_direction_names[];
+extern const cfg__enum_name cfg__gpio_bias_names[];
+extern const cfg__enum_name cfg__gpio_edge_names[];
+extern const cfg__enum_name cfg__i2c_model_names[];
 
 #endif /* WASMD_CONFIG_INTERNAL_H */

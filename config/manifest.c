@@ -8,11 +8,14 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/internal.h"
+/* For the GPIO enums' values and spellings only: config does not link the hal library. */
+#include "hal/hal.h"
 
 /* ---- The restart policy enum ------------------------------------------- */
 
@@ -43,6 +46,31 @@ bool cfg_restart_parse(const char *s, cfg_restart *ret) {
     return false;
 }
 
+/* ---- The hardware enums ------------------------------------------------ */
+
+/* The spellings are the hardware layer's, from its X-macro tables. */
+#define ENUM_ROW_DIR(name, str) { str, HAL_GPIO_##name },
+#define ENUM_ROW_BIAS(name, str) { str, HAL_GPIO_BIAS_##name },
+#define ENUM_ROW_EDGE(name, str) { str, HAL_GPIO_EDGE_##name },
+
+const cfg__enum_name cfg__gpio_direction_names[] = {
+    HAL_GPIO_DIRECTION_MAP(ENUM_ROW_DIR)
+    { NULL, 0 },
+};
+const cfg__enum_name cfg__gpio_bias_names[] = {
+    HAL_GPIO_BIAS_MAP(ENUM_ROW_BIAS)
+    { NULL, 0 },
+};
+const cfg__enum_name cfg__gpio_edge_names[] = {
+    HAL_GPIO_EDGE_MAP(ENUM_ROW_EDGE)
+    { NULL, 0 },
+};
+
+static const cfg__enum_name sample_format_names[] = {
+    { "S16_LE", CFG_SAMPLE_S16_LE },
+    { NULL, 0 },
+};
+
 /* ---- The schema -------------------------------------------------------- */
 
 static const cfg__key dir_keys[] = {
@@ -51,8 +79,7 @@ static const cfg__key dir_keys[] = {
       .min = 1, .max = CFG_MAX_PATH },
     { .name = "readonly", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_dir, readonly), .def = 0 },
 };
-static const cfg__schema dir_schema = { "a dirs entry", dir_keys,
-                                        sizeof dir_keys / sizeof dir_keys[0] };
+static const cfg__schema dir_schema = CFG__SCHEMA("a dirs entry", dir_keys);
 
 /* Absent limits stay 0, which tells the daemon to use its own default. */
 #define LIMIT_KEY(field, lo, hi)                                                        \
@@ -65,8 +92,81 @@ static const cfg__key limit_keys[] = {
     LIMIT_KEY(stack_slots, CFG__MIN_STACK_SLOTS, CFG__MAX_STACK_SLOTS),
     LIMIT_KEY(call_depth, CFG__MIN_CALL_DEPTH, CFG__MAX_CALL_DEPTH),
 };
-static const cfg__schema limit_schema = { "limits", limit_keys,
-                                          sizeof limit_keys / sizeof limit_keys[0] };
+static const cfg__schema limit_schema = CFG__SCHEMA("limits", limit_keys);
+
+/* A GPIO label: what the module names the line by. */
+static const char *check_label(const char *s) {
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+            return "a valid label (a-z, 0-9, '_' and '-' only)";
+    return NULL;
+}
+
+/* capabilities.gpio entries. */
+static const cfg__key gpio_keys[] = {
+    { .name = "label", .type = CFG__STRING, .offset = CFG__FIELD(cfg_gpio_grant, label),
+      .required = true, .min = 1, .max = CFG_MAX_LABEL, .check = check_label },
+    { .name = "chip", .type = CFG__STRING, .offset = CFG__FIELD(cfg_gpio_grant, chip),
+      .required = true, .min = 1, .max = CFG_MAX_PATH },
+    { .name = "line", .type = CFG__UINT, .offset = CFG__FIELD(cfg_gpio_grant, line),
+      .width = CFG__WIDTH(cfg_gpio_grant, line), .required = true, .min = 0,
+      .max = HAL_GPIO_SIM_MAX_LINES - 1 },
+    { .name = "direction", .type = CFG__ENUM, .offset = CFG__FIELD(cfg_gpio_grant, direction),
+      .enums = cfg__gpio_direction_names, .required = true },
+    { .name = "bias", .type = CFG__ENUM, .offset = CFG__FIELD(cfg_gpio_grant, bias),
+      .enums = cfg__gpio_bias_names, .def = HAL_GPIO_BIAS_AS_IS },
+    { .name = "edge", .type = CFG__ENUM, .offset = CFG__FIELD(cfg_gpio_grant, edge),
+      .enums = cfg__gpio_edge_names, .def = HAL_GPIO_EDGE_NONE },
+    { .name = "active_low", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_gpio_grant, active_low),
+      .def = 0 },
+    { .name = "safe_value", .type = CFG__UINT, .offset = CFG__FIELD(cfg_gpio_grant, safe_value),
+      .width = CFG__WIDTH(cfg_gpio_grant, safe_value), .min = 0, .max = 1, .def = 0 },
+};
+static const cfg__schema gpio_schema =
+    CFG__SCHEMA_POS("a capabilities.gpio entry", gpio_keys, cfg_gpio_grant, pos);
+
+/* capabilities.i2c entries. */
+#define I2C_ADDR_MIN 0x03u
+#define I2C_ADDR_MAX 0x77u
+static const cfg__key i2c_keys[] = {
+    { .name = "bus", .type = CFG__UINT, .offset = CFG__FIELD(cfg_i2c_grant, bus),
+      .width = CFG__WIDTH(cfg_i2c_grant, bus), .required = true, .min = 0,
+      .max = HAL_I2C_MAX_BUS },
+    { .name = "addresses", .type = CFG__UINT_LIST, .offset = CFG__FIELD(cfg_i2c_grant, addresses),
+      .count_offset = CFG__FIELD(cfg_i2c_grant, naddresses), .required = true,
+      .min = I2C_ADDR_MIN, .max = I2C_ADDR_MAX, .min_items = 1, .max_items = CFG_MAX_I2C_ADDRS },
+    { .name = "read_only", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_i2c_grant, read_only),
+      .def = 0 },
+};
+static const cfg__schema i2c_schema =
+    CFG__SCHEMA_POS("a capabilities.i2c entry", i2c_keys, cfg_i2c_grant, pos);
+
+/* capabilities.microphone: fills cfg_manifest.mic. */
+#define MIC_UINT_KEY(field, lo, hi, dflt)                                               \
+    { .name = #field, .type = CFG__UINT, .offset = CFG__FIELD(cfg_manifest, mic.field),  \
+      .width = CFG__WIDTH(cfg_manifest, mic.field), .min = (lo), .max = (hi), .def = (dflt) }
+static const cfg__key mic_keys[] = {
+    { .name = "device", .type = CFG__STRING, .offset = CFG__FIELD(cfg_manifest, mic.device),
+      .required = true, .min = 1, .max = 255 },
+    MIC_UINT_KEY(rate, HAL_MIC_MIN_RATE, HAL_MIC_MAX_RATE, 16000),
+    MIC_UINT_KEY(channels, 1, HAL_MIC_MAX_CHANNELS, 1),
+    { .name = "format", .type = CFG__ENUM, .offset = CFG__FIELD(cfg_manifest, mic.format),
+      .enums = sample_format_names, .def = CFG_SAMPLE_S16_LE },
+    MIC_UINT_KEY(period_frames, 16, HAL_MIC_MAX_PERIOD, 320),
+};
+static const cfg__schema mic_schema =
+    CFG__SCHEMA_POS("capabilities.microphone", mic_keys, cfg_manifest, mic.pos);
+
+static const cfg__key capability_keys[] = {
+    { .name = "gpio", .type = CFG__OBJECT_LIST, .offset = CFG__FIELD(cfg_manifest, gpio),
+      .count_offset = CFG__FIELD(cfg_manifest, ngpio), .max_items = CFG_MAX_GPIO_GRANTS,
+      .sub = &gpio_schema, .elem_size = sizeof(cfg_gpio_grant) },
+    { .name = "i2c", .type = CFG__OBJECT_LIST, .offset = CFG__FIELD(cfg_manifest, i2c),
+      .count_offset = CFG__FIELD(cfg_manifest, ni2c), .max_items = CFG_MAX_I2C_GRANTS,
+      .sub = &i2c_schema, .elem_size = sizeof(cfg_i2c_grant) },
+    { .name = "microphone", .type = CFG__OBJECT, .sub = &mic_schema },
+};
+static const cfg__schema capability_schema = CFG__SCHEMA("capabilities", capability_keys);
 
 #define UINT_KEY(field, lo, hi, dflt)                                                   \
     { .name = #field, .type = CFG__UINT, .offset = CFG__FIELD(cfg_manifest, field),      \
@@ -78,11 +178,11 @@ static const cfg__key manifest_keys[] = {
     { .name = "module", .type = CFG__PATH, .offset = CFG__FIELD(cfg_manifest, module),
       .required = true },
     { .name = "args", .type = CFG__STRING_LIST, .offset = CFG__FIELD(cfg_manifest, args),
-      .count_offset = CFG__FIELD(cfg_manifest, nargs), .max = CFG_MAX_ARGS },
+      .count_offset = CFG__FIELD(cfg_manifest, nargs), .max_items = CFG_MAX_ARGS },
     { .name = "env", .type = CFG__STRING_MAP, .offset = CFG__FIELD(cfg_manifest, env),
-      .count_offset = CFG__FIELD(cfg_manifest, nenv), .max = CFG_MAX_ENV },
+      .count_offset = CFG__FIELD(cfg_manifest, nenv), .max_items = CFG_MAX_ENV },
     { .name = "dirs", .type = CFG__OBJECT_LIST, .offset = CFG__FIELD(cfg_manifest, dirs),
-      .count_offset = CFG__FIELD(cfg_manifest, ndirs), .max = CFG_MAX_DIRS,
+      .count_offset = CFG__FIELD(cfg_manifest, ndirs), .max_items = CFG_MAX_DIRS,
       .sub = &dir_schema, .elem_size = sizeof(cfg_dir) },
     { .name = "limits", .type = CFG__OBJECT, .sub = &limit_schema },
     { .name = "restart", .type = CFG__ENUM, .offset = CFG__FIELD(cfg_manifest, restart),
@@ -91,12 +191,85 @@ static const cfg__key manifest_keys[] = {
     UINT_KEY(crash_loop_limit, 1, 1000, 5),
     UINT_KEY(crash_loop_window_s, 1, 86400, 60),
     UINT_KEY(stop_timeout_ms, 0, 300000, 2000),
-    { .name = "capabilities", .type = CFG__RAW_MAP,
-      .offset = CFG__FIELD(cfg_manifest, capabilities) },
+    { .name = "capabilities", .type = CFG__OBJECT, .sub = &capability_schema },
 };
 
-const cfg__schema cfg__manifest_schema = { "manifest", manifest_keys,
-                                           sizeof manifest_keys / sizeof manifest_keys[0] };
+const cfg__schema cfg__manifest_schema = CFG__SCHEMA("manifest", manifest_keys);
+
+/* ---- Checks across entries --------------------------------------------- */
+
+/*
+ * The chip a GPIO grant names, for comparing grants: "0", "gpiochip0" and
+ * "/dev/gpiochip0" are the same chip.  Writes into buf (or returns chip).
+ */
+static const char *chip_key(const char *chip, char *buf, size_t size) {
+    if (strncmp(chip, "/dev/", 5) == 0)
+        chip += 5;
+    if (chip[0] && strspn(chip, "0123456789") == strlen(chip)) {
+        snprintf(buf, size, "gpiochip%s", chip);
+        return buf;
+    }
+    return chip;
+}
+
+/* What the schema cannot say: uniqueness across entries, and edges on outputs. */
+static int check_capabilities(const cfg_manifest *m, const cfg_node *root, const cfg__ctx *ctx) {
+    for (size_t i = 0; i < m->ngpio; i++) {
+        const cfg_gpio_grant *g = &m->gpio[i];
+        char bi[CFG_MAX_PATH + 16], bj[CFG_MAX_PATH + 16];
+        for (size_t j = 0; j < i; j++) {
+            const cfg_gpio_grant *h = &m->gpio[j];
+            if (strcmp(g->label, h->label) == 0)
+                return cfg_error_set(ctx->err, CFG_ERR_VALUE, ctx->file, g->pos.line,
+                                     g->pos.column,
+                                     "capabilities.gpio[%zu].label: '%s' is already granted at "
+                                     "line %u",
+                                     i, g->label, h->pos.line);
+            if (g->line == h->line && strcmp(chip_key(g->chip, bi, sizeof bi),
+                                             chip_key(h->chip, bj, sizeof bj)) == 0)
+                return cfg_error_set(ctx->err, CFG_ERR_VALUE, ctx->file, g->pos.line,
+                                     g->pos.column,
+                                     "capabilities.gpio[%zu]: line %" PRIu32 " of chip '%s' is "
+                                     "already granted at line %u (label '%s')",
+                                     i, g->line, g->chip, h->pos.line, h->label);
+        }
+        if (g->direction == HAL_GPIO_OUTPUT && g->edge != HAL_GPIO_EDGE_NONE)
+            return cfg_error_set(ctx->err, CFG_ERR_VALUE, ctx->file, g->pos.line, g->pos.column,
+                                 "capabilities.gpio[%zu].edge: edge detection is for inputs "
+                                 "only, and '%s' is an output",
+                                 i, g->label);
+        if (g->direction == HAL_GPIO_INPUT && g->safe_value != 0)
+            return cfg_error_set(ctx->err, CFG_ERR_VALUE, ctx->file, g->pos.line, g->pos.column,
+                                 "capabilities.gpio[%zu].safe_value: a safe value is for outputs "
+                                 "only, and '%s' is an input",
+                                 i, g->label);
+    }
+    for (size_t i = 0; i < m->ni2c; i++) {
+        const cfg_i2c_grant *g = &m->i2c[i];
+        for (size_t j = 0; j < i; j++)
+            if (m->i2c[j].bus == g->bus)
+                return cfg_error_set(ctx->err, CFG_ERR_VALUE, ctx->file, g->pos.line,
+                                     g->pos.column,
+                                     "capabilities.i2c[%zu].bus: bus %" PRIu32 " is already "
+                                     "listed at line %u (one entry per bus)",
+                                     i, g->bus, m->i2c[j].pos.line);
+        for (size_t a = 0; a < g->naddresses; a++) {
+            for (size_t b = 0; b < a; b++) {
+                if (g->addresses[a] != g->addresses[b])
+                    continue;
+                /* At the repeated address itself when the tree has it. */
+                const cfg_node *entry = cfg__node_find(root, "capabilities.i2c", i);
+                const cfg_node *n = cfg__node_find(entry, "addresses", a);
+                return cfg_error_set(ctx->err, CFG_ERR_VALUE, ctx->file,
+                                     n ? n->line : g->pos.line, n ? n->column : g->pos.column,
+                                     "capabilities.i2c[%zu].addresses[%zu]: address 0x%02" PRIx32
+                                     " is listed twice",
+                                     i, a, g->addresses[a]);
+            }
+        }
+    }
+    return 0;
+}
 
 /* ---- One manifest ------------------------------------------------------ */
 
@@ -177,7 +350,8 @@ static cfg_manifest *manifest_load(const char *path, cfg_error *err, unsigned *r
             goto out_free_manifest;
         }
     }
-    m->has_capabilities = m->capabilities != NULL;
+    if (check_capabilities(m, root, &ctx) < 0)
+        goto out_free_manifest;
 
     if (ret_name_line)
         *ret_name_line = name_line;

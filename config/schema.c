@@ -7,8 +7,8 @@
  * rather than walked as a yaml_document_t: that way aliases can be refused
  * (a document API tree shares aliased nodes, and walking it can blow up
  * exponentially), every count and size is bounded while parsing, duplicate
- * keys are caught in any mapping, and the `capabilities` subtree can be
- * handed to the hardware layer on its own.
+ * keys are caught in any mapping, and every value keeps its line and
+ * column for the messages of checks made after the schema's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -139,47 +139,29 @@ const char *cfg_node_kind_name(const cfg_node *n) {
     return "?";
 }
 
+const cfg_node *cfg__node_find(const cfg_node *map, const char *path, size_t i) {
+    const cfg_node *n = map;
+    const char *p = path;
+    while (n && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        const cfg_node *next = NULL;
+        if (n->kind == CFG_NODE_MAP)
+            for (size_t j = 0; j < n->count && !next; j++)
+                if (strlen(n->items[j].key) == len && memcmp(n->items[j].key, p, len) == 0)
+                    next = &n->items[j];
+        n = next;
+        p += len + (dot ? 1 : 0);
+    }
+    if (!n || i == SIZE_MAX)
+        return n;
+    return n->kind == CFG_NODE_LIST && i < n->count ? &n->items[i] : NULL;
+}
+
 static bool str_equal(const char *a, const char *b) {
     if (!a || !b)
         return a == b;
     return strcmp(a, b) == 0;
-}
-
-bool cfg__node_equal(const cfg_node *a, const cfg_node *b) {
-    if (!a || !b)
-        return a == b;
-    if (a->kind != b->kind || a->count != b->count || !str_equal(a->key, b->key))
-        return false;
-    if (a->kind == CFG_NODE_SCALAR)
-        return a->plain == b->plain && str_equal(a->value, b->value);
-    for (size_t i = 0; i < a->count; i++)
-        if (!cfg__node_equal(&a->items[i], &b->items[i]))
-            return false;
-    return true;
-}
-
-/* Deep copy into dst (zeroed by the caller); -1 on no memory, dst then freeable. */
-static int node_copy(cfg_node *dst, const cfg_node *src) {
-    *dst = *src;
-    dst->key = NULL;
-    dst->value = NULL;
-    dst->items = NULL;
-    dst->count = 0;
-    if (src->key && !(dst->key = strdup(src->key)))
-        return -1;
-    if (src->value && !(dst->value = strdup(src->value)))
-        return -1;
-    if (src->count) {
-        dst->items = calloc(src->count, sizeof *dst->items);
-        if (!dst->items)
-            return -1;
-        for (size_t i = 0; i < src->count; i++) {
-            dst->count++;
-            if (node_copy(&dst->items[i], &src->items[i]) < 0)
-                return -1;
-        }
-    }
-    return 0;
 }
 
 /* ---- YAML text to tree ------------------------------------------------- */
@@ -656,36 +638,70 @@ static uint64_t load_uint(const cfg__key *k, const void *obj) {
     return v;
 }
 
-static int set_uint(const cfg__key *k, const cfg_node *v, void *obj, const cfg__ctx *ctx,
-                    const char *key) {
+/*
+ * An unsigned integer: decimal digits (a leading 0 is just a digit: 010 is
+ * ten, not octal) or 0x and hexadecimal digits; no sign, no spaces, no
+ * separators.  A quoted "5" is a string in YAML; taking it as a number
+ * would hide a typo.  A '-' before digits is reported as out of range,
+ * which is what the writer needs to hear; any other text as the wrong type.
+ */
+static int get_uint(const cfg__ctx *ctx, const cfg_node *v, const char *key, uint64_t min,
+                    uint64_t max, uint64_t *ret) {
     char expected[96];
-    snprintf(expected, sizeof expected, "an integer from %" PRIu64 " to %" PRIu64, k->min,
-             k->max);
-    /* A quoted "5" is a string in YAML; taking it as a number would hide a typo. */
+    snprintf(expected, sizeof expected, "an integer from %" PRIu64 " to %" PRIu64, min, max);
     if (v->kind != CFG_NODE_SCALAR || !v->plain || cfg_node_is_null(v))
         return type_error(ctx, v, key, expected);
 
     const char *s = v->value;
     bool negative = s[0] == '-';
-    if (negative || s[0] == '+')
+    unsigned base = 10;
+    if (negative)
         s++;
+    else if (s[0] == '0' && s[1] == 'x')
+        s += 2, base = 16;
     if (*s == '\0')
         return type_error(ctx, v, key, expected);
     uint64_t value = 0;
     bool overflow = false;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9')
+        unsigned d;
+        if (*s >= '0' && *s <= '9')
+            d = (unsigned)(*s - '0');
+        else if (base == 16 && *s >= 'a' && *s <= 'f')
+            d = (unsigned)(*s - 'a' + 10);
+        else if (base == 16 && *s >= 'A' && *s <= 'F')
+            d = (unsigned)(*s - 'A' + 10);
+        else
             return type_error(ctx, v, key, expected);
-        unsigned d = (unsigned)(*s - '0');
-        if (value > (UINT64_MAX - d) / 10)
+        if (value > (UINT64_MAX - d) / base)
             overflow = true;
         else
-            value = value * 10 + d;
+            value = value * base + d;
     }
-    if (overflow || (negative && value != 0) || value < k->min || value > k->max)
+    if (overflow || negative || value < min || value > max)
         return err_at(ctx, v, CFG_ERR_RANGE, "%s: %s is out of range (expected %s)", key,
                       v->value, expected);
+    *ret = value;
+    return 0;
+}
+
+static int set_uint(const cfg__key *k, const cfg_node *v, void *obj, const cfg__ctx *ctx,
+                    const char *key) {
+    uint64_t value;
+    if (get_uint(ctx, v, key, k->min, k->max, &value) < 0)
+        return -1;
     store_uint(k, obj, value);
+    return 0;
+}
+
+/* The length of a list or mapping against min_items..max_items (max_items 0: no bound). */
+static int check_items(const cfg__key *k, const cfg_node *v, size_t n, const cfg__ctx *ctx,
+                       const char *key) {
+    if (k->max_items && n > k->max_items)
+        return err_at(ctx, v, CFG_ERR_LIMIT, "%s: more than %zu entries", key, k->max_items);
+    if (n < k->min_items)
+        return err_at(ctx, v, CFG_ERR_RANGE, "%s: expected at least %zu entr%s", key,
+                      k->min_items, k->min_items == 1 ? "y" : "ies");
     return 0;
 }
 
@@ -725,12 +741,12 @@ static int set_string_list(const cfg__key *k, const cfg_node *v, void *obj, cons
     char **list = NULL;
     size_t n = 0;
 
-    if (!cfg_node_is_null(v)) {
-        if (v->kind != CFG_NODE_LIST)
-            return type_error(ctx, v, key, "a list of strings");
-        if (v->count > k->max)
-            return err_at(ctx, v, CFG_ERR_LIMIT, "%s: more than %" PRIu64 " entries", key, k->max);
-        list = calloc(v->count ? v->count : 1, sizeof *list);
+    if (!cfg_node_is_null(v) && v->kind != CFG_NODE_LIST)
+        return type_error(ctx, v, key, "a list of strings");
+    if (check_items(k, v, cfg_node_is_null(v) ? 0 : v->count, ctx, key) < 0)
+        return -1;
+    if (!cfg_node_is_null(v) && v->count) {
+        list = calloc(v->count, sizeof *list);
         if (!list)
             return no_memory(ctx);
         for (; n < v->count; n++) {
@@ -770,12 +786,12 @@ static int set_string_map(const cfg__key *k, const cfg_node *v, void *obj, const
     cfg_env *env = NULL;
     size_t n = 0;
 
-    if (!cfg_node_is_null(v)) {
-        if (v->kind != CFG_NODE_MAP)
-            return type_error(ctx, v, key, "a mapping of names to strings");
-        if (v->count > k->max)
-            return err_at(ctx, v, CFG_ERR_LIMIT, "%s: more than %" PRIu64 " entries", key, k->max);
-        env = calloc(v->count ? v->count : 1, sizeof *env);
+    if (!cfg_node_is_null(v) && v->kind != CFG_NODE_MAP)
+        return type_error(ctx, v, key, "a mapping of names to strings");
+    if (check_items(k, v, cfg_node_is_null(v) ? 0 : v->count, ctx, key) < 0)
+        return -1;
+    if (!cfg_node_is_null(v) && v->count) {
+        env = calloc(v->count, sizeof *env);
         if (!env)
             return no_memory(ctx);
         for (; n < v->count; n++) {
@@ -811,6 +827,49 @@ out_free_env:
     return -1;
 }
 
+static int set_uint_list(const cfg__key *k, const cfg_node *v, void *obj, const cfg__ctx *ctx,
+                         const char *key) {
+    uint32_t **field = (uint32_t **)FIELD(obj, k);
+    size_t *count = COUNT(obj, k);
+    uint32_t *list = NULL;
+    size_t n = 0;
+
+    if (!cfg_node_is_null(v) && v->kind != CFG_NODE_LIST) {
+        char expected[96];
+        snprintf(expected, sizeof expected, "a list of integers from %" PRIu64 " to %" PRIu64,
+                 k->min, k->max);
+        return type_error(ctx, v, key, expected);
+    }
+    if (check_items(k, v, cfg_node_is_null(v) ? 0 : v->count, ctx, key) < 0)
+        return -1;
+    if (!cfg_node_is_null(v) && v->count) {
+        list = calloc(v->count, sizeof *list);
+        if (!list)
+            return no_memory(ctx);
+        for (; n < v->count; n++) {
+            char item_key[KEY_NAME_MAX];
+            uint64_t value;
+            key_name(item_key, sizeof item_key, "%s[%zu]", key, n);
+            if (get_uint(ctx, &v->items[n], item_key, k->min, k->max, &value) < 0) {
+                free(list);
+                return -1;
+            }
+            list[n] = (uint32_t)value;   /* max is at most UINT32_MAX for a list */
+        }
+    }
+    free(*field);
+    *field = list;
+    *count = n;
+    return 0;
+}
+
+static void store_pos(const cfg__schema *schema, void *obj, unsigned line, unsigned column) {
+    if (schema->has_pos) {
+        cfg_pos pos = { .line = line, .column = column };
+        memcpy((char *)obj + schema->pos_offset, &pos, sizeof pos);
+    }
+}
+
 static int apply_map(const cfg__schema *schema, const cfg_node *map, void *obj,
                      const cfg__ctx *ctx, const char *prefix);
 
@@ -821,12 +880,12 @@ static int set_object_list(const cfg__key *k, const cfg_node *v, void *obj, cons
     char *array = NULL;
     size_t n = 0;
 
-    if (!cfg_node_is_null(v)) {
-        if (v->kind != CFG_NODE_LIST)
-            return type_error(ctx, v, key, "a list of mappings");
-        if (v->count > k->max)
-            return err_at(ctx, v, CFG_ERR_LIMIT, "%s: more than %" PRIu64 " entries", key, k->max);
-        array = calloc(v->count ? v->count : 1, k->elem_size);
+    if (!cfg_node_is_null(v) && v->kind != CFG_NODE_LIST)
+        return type_error(ctx, v, key, "a list of mappings");
+    if (check_items(k, v, cfg_node_is_null(v) ? 0 : v->count, ctx, key) < 0)
+        return -1;
+    if (!cfg_node_is_null(v) && v->count) {
+        array = calloc(v->count, k->elem_size);
         if (!array)
             return no_memory(ctx);
         for (; n < v->count; n++) {
@@ -843,6 +902,7 @@ static int set_object_list(const cfg__key *k, const cfg_node *v, void *obj, cons
                 n++;             /* release what the element got so far */
                 goto out_free_array;
             }
+            store_pos(k->sub, elem, item->line, item->column);
         }
     }
     for (size_t i = 0; i < *count; i++)
@@ -859,27 +919,6 @@ out_free_array:
     return -1;
 }
 
-static int set_raw_map(const cfg__key *k, const cfg_node *v, void *obj, const cfg__ctx *ctx,
-                       const char *key) {
-    cfg_node **field = (cfg_node **)FIELD(obj, k);
-    cfg_node *copy = NULL;
-
-    if (!cfg_node_is_null(v)) {
-        if (v->kind != CFG_NODE_MAP)
-            return type_error(ctx, v, key, "a mapping");
-        copy = calloc(1, sizeof *copy);
-        if (!copy)
-            return no_memory(ctx);
-        if (node_copy(copy, v) < 0) {
-            cfg__node_free(copy);
-            return no_memory(ctx);
-        }
-    }
-    cfg__node_free(*field);
-    *field = copy;
-    return 0;
-}
-
 static int apply_key(const cfg__key *k, const cfg_node *v, void *obj, const cfg__ctx *ctx,
                      const char *key) {
     const char *s;
@@ -892,6 +931,11 @@ static int apply_key(const cfg__key *k, const cfg_node *v, void *obj, const cfg_
         }
         if (get_string(ctx, v, key, k->min, k->max, &s) < 0)
             return -1;
+        if (k->check) {
+            const char *expected = k->check(s);
+            if (expected)
+                return err_at(ctx, v, CFG_ERR_VALUE, "%s: '%s' is not %s", key, s, expected);
+        }
         goto dup_string;
     case CFG__NAME:
         if (get_string(ctx, v, key, 0, 0, &s) < 0)
@@ -916,6 +960,8 @@ static int apply_key(const cfg__key *k, const cfg_node *v, void *obj, const cfg_
         return set_enum(k, v, obj, ctx, key);
     case CFG__STRING_LIST:
         return set_string_list(k, v, obj, ctx, key);
+    case CFG__UINT_LIST:
+        return set_uint_list(k, v, obj, ctx, key);
     case CFG__STRING_MAP:
         return set_string_map(k, v, obj, ctx, key);
     case CFG__OBJECT:
@@ -923,11 +969,12 @@ static int apply_key(const cfg__key *k, const cfg_node *v, void *obj, const cfg_
             return 0;
         if (v->kind != CFG_NODE_MAP)
             return type_error(ctx, v, key, "a mapping");
-        return apply_map(k->sub, v, obj, ctx, key);
+        if (apply_map(k->sub, v, obj, ctx, key) < 0)
+            return -1;
+        store_pos(k->sub, obj, v->key_line, v->key_column);
+        return 0;
     case CFG__OBJECT_LIST:
         return set_object_list(k, v, obj, ctx, key);
-    case CFG__RAW_MAP:
-        return set_raw_map(k, v, obj, ctx, key);
     }
     return err_at(ctx, v, CFG_ERR_VALUE, "%s: unsupported key type", key);
 
@@ -1010,9 +1057,9 @@ int cfg__set_defaults(const cfg__schema *schema, void *obj, const cfg__ctx *ctx)
                 return -1;
             break;
         case CFG__STRING_LIST:
+        case CFG__UINT_LIST:
         case CFG__STRING_MAP:
         case CFG__OBJECT_LIST:
-        case CFG__RAW_MAP:
             break;              /* empty: the struct starts zeroed */
         }
     }
@@ -1050,9 +1097,10 @@ void cfg__release(const cfg__schema *schema, void *obj) {
             *COUNT(obj, k) = 0;
             break;
         }
-        case CFG__RAW_MAP:
-            cfg__node_free(*(cfg_node **)FIELD(obj, k));
-            *(cfg_node **)FIELD(obj, k) = NULL;
+        case CFG__UINT_LIST:
+            free(*(uint32_t **)FIELD(obj, k));
+            *(uint32_t **)FIELD(obj, k) = NULL;
+            *COUNT(obj, k) = 0;
             break;
         case CFG__UINT:
         case CFG__BOOL:
@@ -1118,10 +1166,15 @@ bool cfg__equal(const cfg__schema *schema, const void *a, const void *b) {
                     return false;
             break;
         }
-        case CFG__RAW_MAP:
-            if (!cfg__node_equal(*(cfg_node *const *)fa, *(cfg_node *const *)fb))
+        case CFG__UINT_LIST: {
+            size_t n = *(const size_t *)((const char *)a + k->count_offset);
+            if (n != *(const size_t *)((const char *)b + k->count_offset))
+                return false;
+            if (n && memcmp(*(uint32_t *const *)fa, *(uint32_t *const *)fb,
+                            n * sizeof(uint32_t)) != 0)
                 return false;
             break;
+        }
         }
     }
     return true;

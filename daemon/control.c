@@ -328,6 +328,22 @@ static void verb_remove(wd_client *c, const cJSON *req) {
     send_json(c, r);
 }
 
+static void verb_sim(wd_client *c, const cJSON *req) {
+    char why[WD_REASON_MAX];
+    cJSON *r = reply_new(WD_PROTO_OK);
+    if (!r) {
+        send_error(c, WD_PROTO_INTERNAL, "out of memory");
+        return;
+    }
+    wd_proto_status s = wd_hw_sim(c->daemon, req, r, why);
+    if (s != WD_PROTO_OK) {
+        cJSON_Delete(r);
+        send_error(c, s, "%s", why);
+        return;
+    }
+    send_json(c, r);
+}
+
 /* The deploy request line: checks it, then waits for the module's bytes (deploy_body). */
 static void verb_deploy(wd_client *c, const cJSON *req) {
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE);
@@ -399,6 +415,7 @@ static const struct {
     { WD_VERB_RELOAD,  verb_reload },
     { WD_VERB_DEPLOY,  verb_deploy },
     { WD_VERB_REMOVE,  verb_remove },
+    { WD_VERB_SIM,     verb_sim },
 };
 
 static void handle_request(wd_client *c, const char *line, size_t len) {

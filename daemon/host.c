@@ -1,6 +1,7 @@
 /*
  * host.c - the "wasmd" imports: the host side of the module ABI in
- * sdk/wasmd.h (timers and logging).
+ * sdk/wasmd.h (timers and logging here; the hardware imports in hw.c),
+ * and linking a module's imports to them.
  *
  * Each import becomes a host function of the run's store whose env is the
  * instance, so the functions live exactly as long as the run.  Guest
@@ -10,7 +11,7 @@
  *
  * Timers are uv timers, one wd_timer each, freed in their close callback.
  * An expiry does not call the guest: it queues an event for the instance
- * (wd_instance_post_timer), which the scheduler delivers as a call of
+ * (wd_instance_post), which the scheduler delivers as a call of
  * wasmd_on_timer when the instance is idle.
  */
 #include <stdio.h>
@@ -68,7 +69,7 @@ static void on_timer(uv_timer_t *h) {
     } else {
         timer_remove(in, t);
     }
-    wd_instance_post_timer(in, id);
+    wd_instance_post(in, &(wd_event){ .kind = WD_EVENT_TIMER, .id = id });
 }
 
 void wd_host_timers_close(wd_instance *in) {
@@ -97,7 +98,7 @@ static wasmd_error timer_start(wd_instance *in, uint32_t id, uint32_t interval_m
         in->ntimers++;
         in->open_handles++;
     }
-    (void)wd_instance_drop_timer(in, id);
+    (void)wd_instance_drop_event(in, WD_EVENT_TIMER, id);
     t->interval_ms = interval_ms;
     t->repeat = repeat;
     /* The loop's clock lags while slices run; read it afresh. */
@@ -107,16 +108,16 @@ static wasmd_error timer_start(wd_instance *in, uint32_t id, uint32_t interval_m
     return WASMD_OK;
 }
 
-static wr_status host_timer_start(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
+wr_status wd_host_timer_start(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     results[0] = (uint32_t)timer_start(env, (uint32_t)args[0], (uint32_t)args[1], (int32_t)args[2] != 0);
     return WR_OK;
 }
 
-static wr_status host_timer_stop(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
+wr_status wd_host_timer_stop(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     wd_instance *in = env;
     uint32_t id = (uint32_t)args[0];
     wd_timer *t = timer_find(in, id);
-    bool had_event = wd_instance_drop_timer(in, id);
+    bool had_event = wd_instance_drop_event(in, WD_EVENT_TIMER, id);
     if (t)
         timer_remove(in, t);
     results[0] = (uint32_t)(t || had_event ? WASMD_OK : WASMD_ENOENT);
@@ -157,12 +158,12 @@ static wasmd_error log_text(wd_instance *in, wr_exec *exec, int32_t level, uint3
     return WASMD_OK;
 }
 
-static wr_status host_log(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
+wr_status wd_host_log(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     results[0] = (uint32_t)log_text(env, exec, (int32_t)args[0], (uint32_t)args[1], (uint32_t)args[2]);
     return WR_OK;
 }
 
-/* The imports: the rows of WD_HOST_IMPORT_MAP (daemon/validate.h), each linked to host_NAME. */
+/* The imports: the rows of WD_HOST_IMPORT_MAP (daemon/validate.h), each linked to wd_host_NAME. */
 typedef struct host_import {
     const char *name;
     const char *params, *results; /* type letters, as in the map */
@@ -170,7 +171,7 @@ typedef struct host_import {
 } host_import;
 
 static const host_import host_imports[] = {
-#define WD__HOST_ROW(nm, par, res, cap) { #nm, par, res, host_##nm },
+#define WD__HOST_ROW(nm, par, res, cap) { #nm, par, res, wd_host_##nm },
     WD_HOST_IMPORT_MAP(WD__HOST_ROW)
 #undef WD__HOST_ROW
 };

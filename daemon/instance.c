@@ -77,9 +77,7 @@ static bool is_active(const wd_instance *in) {
            in->state == WD_STATE_STOPPING;
 }
 
-/* Logs a line of the daemon's own about this instance ("wasmd: ..."). */
-static void event(wd_instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void event(wd_instance *in, const char *fmt, ...) {
+void wd_instance_event(wd_instance *in, const char *fmt, ...) {
     char text[WD_LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -217,13 +215,15 @@ static void run_destroy(wd_instance *in) {
     wd_sched_remove(in->daemon, in);
     wait_stop(in);
     wd_host_timers_close(in);
+    wd_hw_release(in);          /* outputs to their safe values, whatever ended the run */
+    in->host_parked = false;
     in->ev_head = in->ev_count = 0;
     in->ev_dropped = 0;
     in->call = WD_CALL_NONE;
     in->call_nargs = 0;
     in->nboot = in->boot_next = 0;
     in->reactor = in->initialized = in->shutdown_called = false;
-    in->on_timer = in->on_shutdown = NULL;
+    in->on_timer = in->on_shutdown = in->on_gpio_edge = in->on_mic_period = NULL;
     if (in->exec && in->in_call)
         wr_exec_reset(in->exec);
     in->in_call = false;
@@ -281,17 +281,20 @@ static int read_file(const char *path, uint8_t **ret_bytes, size_t *ret_len) {
     return r ? r : -ENOMEM;
 }
 
-/* Export `name` as a function of type `params` -> `results` (NULL: any), or NULL when absent. */
-static wr_func *export_func(wr_instance *inst, const char *name, bool *ret_bad_type, uint32_t nparams,
-                            uint32_t nresults_min, uint32_t nresults_max) {
+/*
+ * Export `name` as a function, or NULL when absent.  Its parameters must be
+ * `params` and its results `results` (type letters, as in
+ * WD_HOST_IMPORT_MAP) or, when given, `results_alt`; otherwise NULL with
+ * *ret_bad_type set.
+ */
+static wr_func *export_func(wr_instance *inst, const char *name, bool *ret_bad_type, const char *params,
+                            const char *results, const char *results_alt) {
     wr_extern e;
     if (!wr_instance_export(inst, name, &e))
         return NULL;
     const wr_functype *t = e.kind == WR_EXTERN_FUNC ? wr_func_type(e.of.func) : NULL;
-    bool ok = t && t->nparams == nparams && t->nresults >= nresults_min && t->nresults <= nresults_max;
-    for (uint32_t i = 0; ok && i < t->nparams + t->nresults; i++)
-        ok = t->types[i] == WR_I32;
-    if (!ok) {
+    if (!t || !(wd_functype_matches(t, params, results) ||
+                (results_alt && wd_functype_matches(t, params, results_alt)))) {
         *ret_bad_type = true;
         return NULL;
     }
@@ -314,7 +317,7 @@ static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
     bool bad = false;
     in->nboot = in->boot_next = 0;
     plan(in, WD_CALL_START_SECTION, wr_instance_start_func(inst));
-    wr_func *main_fn = export_func(inst, "_start", &bad, 0, 0, 0);
+    wr_func *main_fn = export_func(inst, "_start", &bad, "", "", NULL);
     if (bad) {
         snprintf(why, WD_REASON_MAX, "%s: _start must be a function () -> ()", path);
         return false;
@@ -326,17 +329,20 @@ static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
     }
     static const struct {
         const char *name, *type;
-        uint32_t nparams, nresults_min, nresults_max;
+        const char *params, *results, *results_alt;
     } handlers[] = {
-        { "_initialize",         "() -> ()",             0, 0, 0 },
-        { WASMD_EXPORT_INIT,     "() -> () or () -> i32", 0, 0, 1 },
-        { WASMD_EXPORT_ON_TIMER, "(i32) -> ()",          1, 0, 0 },
-        { WASMD_EXPORT_SHUTDOWN, "() -> ()",             0, 0, 0 },
+        { "_initialize",              "() -> ()",                 "",    "", NULL },
+        { WASMD_EXPORT_INIT,          "() -> () or () -> i32",    "",    "", "i" },
+        { WASMD_EXPORT_ON_TIMER,      "(i32) -> ()",              "i",   "", NULL },
+        { WASMD_EXPORT_SHUTDOWN,      "() -> ()",                 "",    "", NULL },
+        { WASMD_EXPORT_ON_GPIO_EDGE,  "(i32, i32, i64) -> ()",    "iiI", "", NULL },
+        { WASMD_EXPORT_ON_MIC_PERIOD, "(i32, i32) -> ()",         "ii",  "", NULL },
     };
-    wr_func *fns[4];
-    for (size_t i = 0; i < 4; i++) {
-        fns[i] = export_func(inst, handlers[i].name, &bad, handlers[i].nparams, handlers[i].nresults_min,
-                             handlers[i].nresults_max);
+    enum { NHANDLERS = sizeof handlers / sizeof handlers[0] };
+    wr_func *fns[NHANDLERS];
+    for (size_t i = 0; i < NHANDLERS; i++) {
+        fns[i] = export_func(inst, handlers[i].name, &bad, handlers[i].params, handlers[i].results,
+                             handlers[i].results_alt);
         if (bad) {
             snprintf(why, WD_REASON_MAX, "%s: %s must be a function %s", path, handlers[i].name, handlers[i].type);
             return false;
@@ -352,6 +358,8 @@ static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
     plan(in, WD_CALL_INIT, fns[1]);
     in->on_timer = fns[2];
     in->on_shutdown = fns[3];
+    in->on_gpio_edge = fns[4];
+    in->on_mic_period = fns[5];
     return true;
 }
 
@@ -430,7 +438,7 @@ static bool run_create(wd_instance *in, char *why) {
         snprintf(why, WD_REASON_MAX, "%s: %s: %s", m->module, wr_status_message(err.status), err.detail);
         goto out;
     }
-    if (!wd_host_link(in, in->module, imports, why))
+    if (!wd_host_link(in, in->module, imports, why) || !wd_hw_acquire(in, in->module, why))
         goto out;
     /* The start function runs later, in slices, as the run's first call. */
     wr_instance *inst;
@@ -593,6 +601,8 @@ static const char *call_name(wd_call c) {
     case WD_CALL_INITIALIZE:    return "_initialize";
     case WD_CALL_INIT:          return WASMD_EXPORT_INIT;
     case WD_CALL_TIMER:         return WASMD_EXPORT_ON_TIMER;
+    case WD_CALL_GPIO_EDGE:     return WASMD_EXPORT_ON_GPIO_EDGE;
+    case WD_CALL_MIC_PERIOD:    return WASMD_EXPORT_ON_MIC_PERIOD;
     case WD_CALL_SHUTDOWN:      return WASMD_EXPORT_SHUTDOWN;
     case WD_CALL_NONE:          break;
     }
@@ -611,27 +621,52 @@ static void trap_reason(wd_instance *in, wr_status s, char *buf) {
              where ? ")" : "", call ? " during " : "", call ? call : "");
 }
 
-/* Makes `f` the call under way and queues the instance for its first slice. */
-static void call_begin(wd_instance *in, wd_call kind, wr_func *f, const wr_val *arg) {
+/* Makes `f` the call under way, with `nargs` arguments, and queues the instance for its first slice. */
+static void call_begin(wd_instance *in, wd_call kind, wr_func *f, const wr_val *args, uint32_t nargs) {
     in->call = kind;
     in->entry = f;
     in->in_call = false;
     in->have_host_results = false;
-    in->call_nargs = arg ? 1 : 0;
-    if (arg)
-        in->call_arg = *arg;
+    in->call_nargs = nargs;
+    for (uint32_t i = 0; i < nargs; i++)
+        in->call_args[i] = args[i];
     set_state(in, WD_STATE_RUNNING);
     wd_sched_enqueue(in->daemon, in);
 }
 
-/* Pops the oldest queued timer id; false when none. */
-static bool event_pop(wd_instance *in, uint32_t *ret_id) {
+/* Pops the oldest queued event; false when none. */
+static bool event_pop(wd_instance *in, wd_event *ret) {
     if (in->ev_count == 0)
         return false;
-    *ret_id = in->events[in->ev_head];
+    *ret = in->events[in->ev_head];
     in->ev_head = (in->ev_head + 1) % WD_EVENT_QUEUE_MAX;
     in->ev_count--;
     return true;
+}
+
+/* Begins the handler call for an event; false when the event no longer wants one. */
+static bool event_deliver(wd_instance *in, const wd_event *ev) {
+    wr_val args[WD_MAX_CALL_ARGS];
+    args[0] = wr_val_i32((int32_t)ev->id);
+    switch (ev->kind) {
+    case WD_EVENT_TIMER:
+        call_begin(in, WD_CALL_TIMER, in->on_timer, args, 1);
+        return true;
+    case WD_EVENT_GPIO_EDGE:
+        args[1] = wr_val_i32((int32_t)ev->edge);
+        args[2] = wr_val_i64((int64_t)ev->timestamp_ns);
+        call_begin(in, WD_CALL_GPIO_EDGE, in->on_gpio_edge, args, 3);
+        return true;
+    case WD_EVENT_MIC_PERIOD: {
+        uint32_t frames = wd_hw_mic_available(in);
+        if (frames == 0)
+            return false; /* read already, by a handler that ran since */
+        args[1] = wr_val_i32((int32_t)frames);
+        call_begin(in, WD_CALL_MIC_PERIOD, in->on_mic_period, args, 2);
+        return true;
+    }
+    }
+    return false;
 }
 
 /* The previous call is over: begins the next one the run owes, or waits for an event. */
@@ -641,7 +676,7 @@ static void dispatch(wd_instance *in) {
     if (in->stopping) {
         if (in->on_shutdown && !in->shutdown_called) {
             in->shutdown_called = true;
-            call_begin(in, WD_CALL_SHUTDOWN, in->on_shutdown, NULL);
+            call_begin(in, WD_CALL_SHUTDOWN, in->on_shutdown, NULL, 0);
         } else {
             finish_run(in, WD_STATE_STOPPED, in->stop_reason);
         }
@@ -649,52 +684,64 @@ static void dispatch(wd_instance *in) {
     }
     if (in->boot_next < in->nboot) {
         uint32_t i = in->boot_next++;
-        call_begin(in, in->boot_kind[i], in->boot[i], NULL);
+        call_begin(in, in->boot_kind[i], in->boot[i], NULL, 0);
         return;
     }
     if (!in->reactor) {
         finish_run(in, WD_STATE_FAILED, "internal error: a command without _start");
         return;
     }
-    uint32_t id;
-    if (in->initialized && event_pop(in, &id)) {
-        wr_val arg = wr_val_i32((int32_t)id);
-        call_begin(in, WD_CALL_TIMER, in->on_timer, &arg);
-        return;
-    }
+    wd_event ev;
+    while (in->initialized && event_pop(in, &ev))
+        if (event_deliver(in, &ev))
+            return;
     set_state(in, WD_STATE_WAITING);
 }
 
-void wd_instance_post_timer(wd_instance *in, uint32_t id) {
+void wd_instance_post(wd_instance *in, const wd_event *ev) {
     if (!in->exec || in->stopping)
         return;
-    /* One pending expiry per timer: a later one while it waits is skipped. */
-    for (uint32_t i = 0; i < in->ev_count; i++)
-        if (in->events[(in->ev_head + i) % WD_EVENT_QUEUE_MAX] == id)
-            return;
+    /* One pending timer expiry or microphone notice per id: a later one while it waits is skipped. */
+    if (ev->kind != WD_EVENT_GPIO_EDGE) {
+        for (uint32_t i = 0; i < in->ev_count; i++) {
+            const wd_event *q = &in->events[(in->ev_head + i) % WD_EVENT_QUEUE_MAX];
+            if (q->kind == ev->kind && q->id == ev->id)
+                return;
+        }
+    }
     if (in->ev_count == WD_EVENT_QUEUE_MAX) {
         if (in->ev_dropped++ == 0)
-            event(in, "event queue full (%u events): dropping timer expiries", WD_EVENT_QUEUE_MAX);
+            wd_instance_event(in, "event queue full (%u events): dropping events", WD_EVENT_QUEUE_MAX);
         return;
     }
-    in->events[(in->ev_head + in->ev_count) % WD_EVENT_QUEUE_MAX] = id;
+    in->events[(in->ev_head + in->ev_count) % WD_EVENT_QUEUE_MAX] = *ev;
     in->ev_count++;
     if (in->initialized && !in->entry)
         dispatch(in);
 }
 
-bool wd_instance_drop_timer(wd_instance *in, uint32_t id) {
+bool wd_instance_drop_event(wd_instance *in, wd_event_kind kind, uint32_t id) {
     uint32_t kept = 0;
     bool dropped = false;
     for (uint32_t i = 0; i < in->ev_count; i++) {
-        uint32_t e = in->events[(in->ev_head + i) % WD_EVENT_QUEUE_MAX];
-        if (e == id)
+        wd_event e = in->events[(in->ev_head + i) % WD_EVENT_QUEUE_MAX];
+        if (e.kind == kind && e.id == id)
             dropped = true;
         else
             in->events[(in->ev_head + kept++) % WD_EVENT_QUEUE_MAX] = e;
     }
     in->ev_count = kept;
     return dropped;
+}
+
+void wd_instance_host_complete(wd_instance *in, uint32_t result) {
+    if (!in->host_parked)
+        return;
+    in->host_parked = false;
+    in->host_results[0] = result;
+    in->have_host_results = true;
+    set_state(in, WD_STATE_RUNNING);
+    wd_sched_enqueue(in->daemon, in);
 }
 
 /* The call under way returned normally. */
@@ -731,7 +778,7 @@ void wd_instance_run_slice(wd_instance *in) {
     wr_status s;
     if (!in->in_call) {
         in->in_call = true;
-        s = wr_call(in->exec, in->entry, in->call_nargs ? &in->call_arg : NULL, in->call_nargs, results, nresults);
+        s = wr_call(in->exec, in->entry, in->call_nargs ? in->call_args : NULL, in->call_nargs, results, nresults);
     } else if (in->have_host_results) {
         in->have_host_results = false;
         s = wr_resume(in->exec, in->host_results, results, nresults);
@@ -747,7 +794,10 @@ void wd_instance_run_slice(wd_instance *in) {
         wd_sched_enqueue(in->daemon, in);
         return;
     case WR_SUSPENDED:
-        wait_arm(in);
+        if (in->host_parked)
+            set_state(in, WD_STATE_WAITING); /* hw.c completes it (wd_instance_host_complete) */
+        else
+            wait_arm(in);
         return;
     case WR_OK:
         in->in_call = false;
@@ -759,7 +809,7 @@ void wd_instance_run_slice(wd_instance *in) {
             in->exit_code = (int)code;
             snprintf(reason, sizeof reason, "exited with code %u", code);
             if (in->stopping) {
-                event(in, "%s %s", call_name(in->call), reason);
+                wd_instance_event(in, "%s %s", call_name(in->call), reason);
                 finish_run(in, WD_STATE_STOPPED, in->stop_reason);
             } else {
                 finish_run(in, code == 0 ? WD_STATE_STOPPED : WD_STATE_FAILED, reason);
@@ -772,7 +822,7 @@ void wd_instance_run_slice(wd_instance *in) {
             snprintf(reason, sizeof reason, "engine error: %s", wr_status_message(s));
         if (in->stopping) {
             /* The user asked for a stop: a trap on the way out is worth a line, not a failure. */
-            event(in, "%s", reason);
+            wd_instance_event(in, "%s", reason);
             finish_run(in, WD_STATE_STOPPED, in->stop_reason);
         } else {
             finish_run(in, WD_STATE_FAILED, reason);
@@ -795,7 +845,7 @@ static void run_start(wd_instance *in) {
         finish_run(in, WD_STATE_FAILED, why);
         return;
     }
-    event(in, "started (%s)", in->reactor ? "reactor" : "command");
+    wd_instance_event(in, "started (%s)", in->reactor ? "reactor" : "command");
     dispatch(in);
 }
 
@@ -854,7 +904,7 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     output_drain(in);
     snprintf(in->reason, sizeof in->reason, "%s", text);
     set_state(in, state);
-    event(in, "%s: %s", wd_state_name(state), text);
+    wd_instance_event(in, "%s: %s", wd_state_name(state), text);
     if (after != WD_AFTER_NOTHING) {
         after_stop(in, after);
         return;
@@ -870,7 +920,7 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
         set_state(in, WD_STATE_CRASH_LOOPING);
         snprintf(in->reason, sizeof in->reason, "%u failures within %u s; last: %.180s",
                  in->manifest->crash_loop_limit, in->manifest->crash_loop_window_s, text);
-        event(in, "crash-looping: not restarting until started by hand");
+        wd_instance_event(in, "crash-looping: not restarting until started by hand");
         return;
     }
     if (ran_ms >= WD_BACKOFF_RESET_MS || in->backoff_ms == 0)
@@ -882,14 +932,14 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     in->restart_pending = true;
     in->restart_at_ns = now + (uint64_t)delay * NS_PER_MS;
     uv_timer_start(&in->restart_timer, on_restart_timer, delay, 0);
-    event(in, "restarting in %u ms", delay);
+    wd_instance_event(in, "restarting in %u ms", delay);
 }
 
 static void on_stop_timer(uv_timer_t *t) {
     wd_instance *in = wd_container_of(t, wd_instance, stop_timer);
     if (!in->stopping)
         return;
-    event(in, "%s did not return within %u ms: terminated", WASMD_EXPORT_SHUTDOWN, in->manifest->stop_timeout_ms);
+    wd_instance_event(in, "%s did not return within %u ms: terminated", WASMD_EXPORT_SHUTDOWN, in->manifest->stop_timeout_ms);
     finish_run(in, WD_STATE_STOPPED, in->stop_reason);
 }
 
@@ -917,7 +967,7 @@ static void stop_run(wd_instance *in, const char *reason, wd_after_stop after) {
     in->ev_head = in->ev_count = 0;
     wd_sched_drain_begin(in->daemon);
     uv_timer_start(&in->stop_timer, on_stop_timer, timeout, 0);
-    event(in, "stopping: calling %s (at most %u ms)", WASMD_EXPORT_SHUTDOWN, timeout);
+    wd_instance_event(in, "stopping: calling %s (at most %u ms)", WASMD_EXPORT_SHUTDOWN, timeout);
     set_state(in, in->state);
     /* A handler under way finishes first (within the same time limit). */
     if (!in->entry)

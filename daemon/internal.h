@@ -25,6 +25,8 @@
 
 #include "config/config.h"
 #include "daemon/proto.h"
+#include "daemon/validate.h"
+#include "hal/hal.h"
 #include "wasi/wasi.h"
 #include "wr.h"
 
@@ -46,10 +48,13 @@
 #define WD_FOLLOW_MAX_QUEUE  (1u << 20)  /* a follower this far behind is dropped */
 #define WD_REASON_MAX        256u
 #define WD_EVENT_QUEUE_MAX   128u        /* events queued for a reactor's handlers; more are dropped */
+#define WD_GPIO_EDGE_QUEUE   64u         /* edges kept per input line for gpio_wait_edge; older ones are dropped */
+#define WD_MIC_MAX_FDS       8u          /* ALSA poll descriptors of one capture stream */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;
 typedef struct wd_client wd_client;
+typedef struct wd_hw_run wd_hw_run;
 
 /* ---- log.c: a bounded ring of lines ------------------------------------ */
 
@@ -106,6 +111,8 @@ typedef enum wd_call {
     WD_CALL_INITIALIZE,          /* a reactor's WASI _initialize */
     WD_CALL_INIT,                /* wasmd_init */
     WD_CALL_TIMER,               /* wasmd_on_timer */
+    WD_CALL_GPIO_EDGE,           /* wasmd_on_gpio_edge */
+    WD_CALL_MIC_PERIOD,          /* wasmd_on_mic_period */
     WD_CALL_SHUTDOWN,            /* wasmd_shutdown */
 } wd_call;
 
@@ -117,6 +124,21 @@ typedef enum wd_after_stop {
 } wd_after_stop;
 
 #define WD_MAX_BOOT_CALLS 3u     /* start section, then _start, or _initialize and wasmd_init */
+#define WD_MAX_CALL_ARGS  3u     /* parameters of the handlers (wasmd_on_gpio_edge has 3) */
+
+/* An event queued for a reactor's handler. */
+typedef enum wd_event_kind {
+    WD_EVENT_TIMER,              /* id: the timer; one pending per id */
+    WD_EVENT_GPIO_EDGE,          /* id: the handle; edge and timestamp_ns */
+    WD_EVENT_MIC_PERIOD,         /* id: the handle; frames (set on delivery); one pending per handle */
+} wd_event_kind;
+
+typedef struct wd_event {
+    wd_event_kind kind;
+    uint32_t id;
+    uint32_t edge;
+    uint64_t timestamp_ns;
+} wd_event;
 
 struct wd_instance {
     wd_daemon *daemon;
@@ -170,22 +192,28 @@ struct wd_instance {
 
     /* The calls of a run (instance.c): `entry` is the one under way, NULL when idle. */
     wd_call call;
-    wr_val call_arg;
+    wr_val call_args[WD_MAX_CALL_ARGS];
     uint32_t call_nargs;
     wr_func *boot[WD_MAX_BOOT_CALLS];  /* start-up calls still to make, in order */
     wd_call boot_kind[WD_MAX_BOOT_CALLS];
     uint32_t nboot, boot_next;
 
-    /* Reactors: handlers and their queued events (timer ids). */
+    /* Reactors: handlers and their queued events. */
     bool reactor;                /* the module exports no _start */
     bool initialized;            /* wasmd_init returned: events may be delivered */
     wr_func *on_timer;           /* wasmd_on_timer, or NULL */
     wr_func *on_shutdown;        /* wasmd_shutdown, or NULL */
-    uint32_t events[WD_EVENT_QUEUE_MAX];
+    wr_func *on_gpio_edge;       /* wasmd_on_gpio_edge, or NULL */
+    wr_func *on_mic_period;      /* wasmd_on_mic_period, or NULL */
+    wd_event events[WD_EVENT_QUEUE_MAX];
     uint32_t ev_head, ev_count;
     uint64_t ev_dropped;
     wd_timer *timers;            /* armed timers (host.c) */
     uint32_t ntimers;
+
+    /* Hardware the run holds (hw.c), or NULL.  Owned. */
+    wd_hw_run *hw;
+    bool host_parked;            /* a hardware import suspended the call (not WASI) */
 
     /* Graceful stop: wasmd_shutdown runs within manifest->stop_timeout_ms. */
     bool stopping;
@@ -216,14 +244,32 @@ void wd_instance_run_slice(wd_instance *in);
 /* Appends a line to its log, to followers and to the daemon's stderr. */
 void wd_instance_log(wd_instance *in, const char *stream, const char *line);
 
-/* A handle counted in open_handles has closed (host.c's timers). */
+/* Logs a line of the daemon's own about this instance, tagged "wasmd". */
+void wd_instance_event(wd_instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A handle counted in open_handles has closed (host.c's timers, hw.c's polls). */
 void wd_instance_handle_closed(wd_instance *in);
-/* Queues a timer expiry for wasmd_on_timer (one pending per id); runs it when idle. */
-void wd_instance_post_timer(wd_instance *in, uint32_t id);
-/* Drops a queued expiry of timer `id`; true when there was one. */
-bool wd_instance_drop_timer(wd_instance *in, uint32_t id);
+/*
+ * Queues an event for its handler and runs it when the instance is idle.
+ * A timer expiry or a microphone period already queued for the same id is
+ * not queued twice.
+ */
+void wd_instance_post(wd_instance *in, const wd_event *ev);
+/* Drops a queued event of that kind and id; true when there was one. */
+bool wd_instance_drop_event(wd_instance *in, wd_event_kind kind, uint32_t id);
+/*
+ * A hardware import that returned WR_SUSPEND (with in->host_parked set)
+ * has its result: the call resumes with it in the next slice.
+ */
+void wd_instance_host_complete(wd_instance *in, uint32_t result);
 
 /* ---- host.c: the "wasmd" imports (sdk/wasmd.h) ------------------------- */
+
+/* One host function per row of WD_HOST_IMPORT_MAP: wd_host_NAME (host.c and hw.c). */
+#define WD__HOST_DECL(nm, par, res, cap) \
+    wr_status wd_host_##nm(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results);
+WD_HOST_IMPORT_MAP(WD__HOST_DECL)
+#undef WD__HOST_DECL
 
 /*
  * Fills imports[i] for every import of `m` from the "wasmd" module with a
@@ -234,6 +280,25 @@ bool wd_instance_drop_timer(wd_instance *in, uint32_t id);
 bool wd_host_link(wd_instance *in, const wr_module *m, wr_extern *imports, char *why);
 /* Disarms and closes every timer of the run. */
 void wd_host_timers_close(wd_instance *in);
+
+/* ---- hw.c: hardware backends and what each run holds ------------------- */
+
+/* Opens the backends the daemon config chooses; 0, or -1 with the reason in `why`. */
+int wd_hw_open(wd_daemon *d, char *why);
+void wd_hw_close(wd_daemon *d);
+/*
+ * At start: refuses a module importing functions of a capability its
+ * manifest does not grant, then claims every granted line (outputs at
+ * their safe values) and the microphone.  False with the reason in `why`
+ * (size WD_REASON_MAX), holding nothing.
+ */
+bool wd_hw_acquire(wd_instance *in, const wr_module *m, char *why);
+/* Outputs to their safe values, every handle released, a parked call dropped.  Accepts in->hw NULL. */
+void wd_hw_release(wd_instance *in);
+/* Frames of captured audio waiting for the run's wasmd_mic_read (0 when none or no microphone is open). */
+uint32_t wd_hw_mic_available(wd_instance *in);
+/* The `sim` control verb: `req` and `resp` are cJSON objects (void * keeps cJSON out of this header). */
+wd_proto_status wd_hw_sim(wd_daemon *d, const void *req, void *resp, char *why);
 
 /* ---- sched.c: the run queue -------------------------------------------- */
 
@@ -292,6 +357,11 @@ struct wd_daemon {
     uv_check_t status_check;     /* after each loop turn: STATUS= when the counts changed */
     char last_status[128];
     bool socket_activated;       /* control.c: the listening socket came from systemd */
+
+    /* hw.c: the backends (NULL when not opened) */
+    hal_gpio *gpio;
+    hal_i2c *i2c;
+    hal_mic *mic;
 
     /* sched.c: instances still running a shutdown handler keep the scheduler open. */
     unsigned draining;

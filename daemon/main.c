@@ -617,6 +617,13 @@ int main(int argc, char **argv) {
         return EXIT_SETUP;
     }
     const char *sock = d.cfg->socket_path ? d.cfg->socket_path : WD_PROTO_DEFAULT_SOCKET;
+    char why[WD_REASON_MAX];
+    if (wd_hw_open(&d, why) < 0) {
+        fprintf(stderr, "wasmd: %s\n", why);
+        wd_hw_close(&d);
+        cfg_daemon_free(d.cfg);
+        return EXIT_SETUP;
+    }
 
     /* A client that goes away must not kill us when we write to it. */
     signal(SIGPIPE, SIG_IGN);
@@ -664,6 +671,7 @@ int main(int argc, char **argv) {
     if (uv_loop_close(&loop) != 0)
         fprintf(stderr, "wasmd: handles still open at exit\n");
     free(d.modules_dir_real);
+    wd_hw_close(&d);   /* after the loop: every instance has released its lines */
     cfg_daemon_free(d.cfg);
     return status;
 }

@@ -35,6 +35,21 @@
  *            -> {"status":"ok","instance":{..}} or
  *               {"status":"invalid","error":"..","errors":[..]} (nothing written)
  *   remove:  {"v":1,"verb":"remove","name":"ticker"} -> {"status":"ok","name":"ticker"}
+ *
+ * `sim` drives the simulated hardware (status "conflict" when the daemon
+ * config does not choose the simulated backend of that kind):
+ *   {"v":1,"verb":"sim","device":"gpio","op":"set","chip":"gpiochip0","line":27,"value":1}
+ *   {"v":1,"verb":"sim","device":"gpio","op":"get","chip":"gpiochip0","line":27}
+ *            -> {"status":"ok","chip":"gpiochip0","line":27,"level":1,"held":true,
+ *                "direction":"input","changed_ns":123456789}
+ *            (set drives an input's wire to a physical level, as a switch
+ *            would; level is the wire's physical level; changed_ns is when
+ *            it last changed, on CLOCK_MONOTONIC, 0 if never)
+ *   {"v":1,"verb":"sim","device":"i2c","op":"temperature","bus":1,"address":72,"millicelsius":30500}
+ *   {"v":1,"verb":"sim","device":"i2c","op":"get","bus":1,"address":72,"register":1}
+ *   {"v":1,"verb":"sim","device":"i2c","op":"set","bus":1,"address":72,"register":1,"value":24736}
+ *            -> {"status":"ok","bus":1,"address":72,"register":1,"value":24736}
+ *            (temperature sets what a TMP102 measures; it answers without register or value)
  */
 #ifndef WASMD_PROTO_H
 #define WASMD_PROTO_H
@@ -58,6 +73,7 @@
 #define WD_VERB_RELOAD  "reload"
 #define WD_VERB_DEPLOY  "deploy"
 #define WD_VERB_REMOVE  "remove"
+#define WD_VERB_SIM     "sim"
 
 /* Field names of requests and responses. */
 #define WD_F_VERSION   "v"         /* number: protocol version, in every message */
@@ -79,6 +95,21 @@
 #define WD_F_FILE      "file"      /* string: request (deploy): the manifest's file name, for messages */
 #define WD_F_MANIFEST  "manifest"  /* string: request (deploy): the manifest's YAML text */
 #define WD_F_MODULE_SIZE "module_size" /* number: request (deploy): bytes of .wasm after the line */
+
+/* Fields of sim requests and responses. */
+#define WD_F_DEVICE    "device"    /* string: "gpio" or "i2c" */
+#define WD_F_OP        "op"        /* string: gpio: set | get; i2c: temperature | get | set */
+#define WD_F_CHIP      "chip"      /* string: a simulated chip's name or index */
+#define WD_F_GPIO_LINE "line"      /* number: line offset (same name as WD_F_LINE, in other messages) */
+#define WD_F_VALUE     "value"     /* number: gpio set: 0 or 1; i2c: a register's value */
+#define WD_F_LEVEL     "level"     /* number: a line's physical level */
+#define WD_F_HELD      "held"      /* bool: a module holds the line */
+#define WD_F_DIRECTION "direction" /* string: input | output (when held) */
+#define WD_F_CHANGED_NS "changed_ns" /* number: when the level last changed (CLOCK_MONOTONIC ns) */
+#define WD_F_BUS       "bus"       /* number: I2C bus */
+#define WD_F_ADDRESS   "address"   /* number: 7-bit I2C address */
+#define WD_F_REGISTER  "register"  /* number: register of a simulated I2C device */
+#define WD_F_MILLICELSIUS "millicelsius" /* number: a TMP102's temperature */
 
 /* Fields of an instance object. */
 #define WD_F_STATE     "state"     /* string: see WD_STATE_MAP */

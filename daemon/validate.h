@@ -16,6 +16,10 @@
 
 /* The capability every WASI import needs (granted to every module). */
 #define WD_CAP_WASI "wasi"
+/* Capabilities a manifest grants under `capabilities:` (deny by default). */
+#define WD_CAP_GPIO "gpio"
+#define WD_CAP_I2C  "i2c"
+#define WD_CAP_MIC  "microphone"
 
 /*
  * The daemon's own host functions, imported from module WASMD_IMPORT_MODULE
@@ -25,10 +29,27 @@
  * daemon/host.c links row NAME to its function host_NAME, and validate,
  * inspect and deploy check modules against the same rows.
  */
-#define WD_HOST_IMPORT_MAP(X)                        \
-    X(timer_start, "iii", "i", "wasmd timers")       \
-    X(timer_stop,  "i",   "i", "wasmd timers")       \
-    X(log,         "iii", "i", "wasmd log")
+#define WD_HOST_IMPORT_MAP(X)                                   \
+    X(timer_start,         "iii",    "i", "wasmd timers")       \
+    X(timer_stop,          "i",      "i", "wasmd timers")       \
+    X(log,                 "iii",    "i", "wasmd log")          \
+    X(gpio_request,        "iiii",   "i", WD_CAP_GPIO)          \
+    X(gpio_set,            "ii",     "i", WD_CAP_GPIO)          \
+    X(gpio_get,            "ii",     "i", WD_CAP_GPIO)          \
+    X(gpio_wait_edge,      "iii",    "i", WD_CAP_GPIO)          \
+    X(gpio_release,        "i",      "i", WD_CAP_GPIO)          \
+    X(i2c_open,            "ii",     "i", WD_CAP_I2C)           \
+    X(i2c_write,           "iiii",   "i", WD_CAP_I2C)           \
+    X(i2c_read,            "iiii",   "i", WD_CAP_I2C)           \
+    X(i2c_write_read,      "iiiiii", "i", WD_CAP_I2C)           \
+    X(i2c_read_byte_data,  "iiii",   "i", WD_CAP_I2C)           \
+    X(i2c_write_byte_data, "iiii",   "i", WD_CAP_I2C)           \
+    X(i2c_read_word_data,  "iiii",   "i", WD_CAP_I2C)           \
+    X(i2c_write_word_data, "iiii",   "i", WD_CAP_I2C)           \
+    X(i2c_close,           "i",      "i", WD_CAP_I2C)           \
+    X(mic_open,            "ii",     "i", WD_CAP_MIC)           \
+    X(mic_read,            "iiii",   "i", WD_CAP_MIC)           \
+    X(mic_close,           "i",      "i", WD_CAP_MIC)
 
 /* Whether function type `t` has exactly these parameter and result letters. */
 bool wd_functype_matches(const wr_functype *t, const char *params, const char *results);

@@ -23,6 +23,7 @@ typedef struct sim_chip {
     char       label[32];
     unsigned   num_lines;
     uint8_t   *levels;      /* physical level of each line's wire */
+    uint64_t  *changed_ns;  /* when each level last changed (CLOCK_MONOTONIC), 0: never */
     sim_line **held;        /* the request holding each line, or NULL */
 } sim_chip;
 
@@ -39,6 +40,14 @@ struct sim_line {
 };
 
 static const hal_gpio_ops sim_ops;
+
+/* Sets the physical level of a wire, noting when it changed. */
+static void sim_drive(sim_chip *c, unsigned offset, int level) {
+    if (c->levels[offset] != level) {
+        c->levels[offset] = (uint8_t)level;
+        c->changed_ns[offset] = hal__now_ns();
+    }
+}
 
 static sim_chip *sim_find_chip(sim_gpio *g, const char *name) {
     for (size_t i = 0; i < g->nchips; i++)
@@ -57,6 +66,7 @@ static void sim_close(hal_gpio *base) {
     sim_gpio *g = (sim_gpio *)base;
     for (size_t i = 0; i < g->nchips; i++) {
         free(g->chips[i].levels);
+        free(g->chips[i].changed_ns);
         free(g->chips[i].held);
     }
     free(g);
@@ -94,7 +104,7 @@ static hal_status sim_request(hal_gpio *base, const char *chip, unsigned offset,
         return st;
     }
     if (cfg->direction == HAL_GPIO_OUTPUT)
-        c->levels[offset] = (uint8_t)(cfg->initial_value ^ cfg->active_low);
+        sim_drive(c, offset, cfg->initial_value ^ cfg->active_low);
     c->held[offset] = l;
     *ret = &l->base;
     return HAL_OK;
@@ -102,7 +112,7 @@ static hal_status sim_request(hal_gpio *base, const char *chip, unsigned offset,
 
 static hal_status sim_set(hal_gpio_line *base, int value) {
     sim_line *l = (sim_line *)base;
-    l->chip->levels[base->offset] = (uint8_t)(value ^ base->cfg.active_low);
+    sim_drive(l->chip, base->offset, value ^ base->cfg.active_low);
     return HAL_OK;
 }
 
@@ -169,9 +179,10 @@ hal_status hal_gpio_open_sim(const hal_gpio_sim_chip *chips, size_t n, hal_gpio 
         strcpy(c->label, chips[i].label ? chips[i].label : "sim");
         c->num_lines = chips[i].num_lines;
         c->levels = calloc(c->num_lines, sizeof c->levels[0]);
+        c->changed_ns = calloc(c->num_lines, sizeof c->changed_ns[0]);
         c->held = calloc(c->num_lines, sizeof c->held[0]);
         g->nchips = i + 1;
-        if (!c->levels || !c->held) {
+        if (!c->levels || !c->changed_ns || !c->held) {
             sim_close(&g->base);
             return HAL_ERR_NOMEM;
         }
@@ -205,7 +216,7 @@ hal_status hal_gpio_sim_set_input(hal_gpio *base, const char *chip, unsigned off
     if (l && l->base.cfg.direction == HAL_GPIO_OUTPUT)
         return HAL_ERR_DIRECTION;
     int old = c->levels[offset];
-    c->levels[offset] = (uint8_t)level;
+    sim_drive(c, offset, level);
     if (!l || old == level || l->pipe[1] < 0)
         return HAL_OK;
 
@@ -216,7 +227,7 @@ hal_status hal_gpio_sim_set_input(hal_gpio *base, const char *chip, unsigned off
         return HAL_OK;
     hal_gpio_event ev;
     memset(&ev, 0, sizeof ev);   /* no uninitialised padding goes into the pipe */
-    ev.timestamp_ns = hal__now_ns();
+    ev.timestamp_ns = c->changed_ns[offset];
     ev.type = value ? HAL_GPIO_RISING_EDGE : HAL_GPIO_FALLING_EDGE;
     if (write(l->pipe[1], &ev, sizeof ev) < 0 && errno != EAGAIN)
         return hal__from_errno(errno);
@@ -231,5 +242,22 @@ hal_status hal_gpio_sim_get_level(hal_gpio *base, const char *chip, unsigned off
     if (!ret)
         return HAL_ERR_INVALID;
     *ret = c->levels[offset];
+    return HAL_OK;
+}
+
+hal_status hal_gpio_sim_get_line(hal_gpio *base, const char *chip, unsigned offset, hal_gpio_sim_line *ret) {
+    sim_chip *c;
+    hal_status st = sim_find_line(base, chip, offset, &c);
+    if (st != HAL_OK)
+        return st;
+    if (!ret)
+        return HAL_ERR_INVALID;
+    memset(ret, 0, sizeof *ret);
+    ret->level = c->levels[offset];
+    ret->changed_ns = c->changed_ns[offset];
+    sim_line *l = c->held[offset];
+    ret->held = l != NULL;
+    if (l)
+        ret->direction = l->base.cfg.direction;
     return HAL_OK;
 }

@@ -207,6 +207,15 @@ hal_status hal_gpio_open_sim(const hal_gpio_sim_chip *chips, size_t n, hal_gpio 
 hal_status hal_gpio_sim_set_input(hal_gpio *g, const char *chip, unsigned offset, int level);
 hal_status hal_gpio_sim_get_level(hal_gpio *g, const char *chip, unsigned offset, int *ret);
 
+/* Everything about one simulated line (for wasmctl sim gpio get and the latency benchmark). */
+typedef struct hal_gpio_sim_line {
+    int                level;       /* physical level of the wire */
+    uint64_t           changed_ns;  /* when it last changed (CLOCK_MONOTONIC), 0: never */
+    bool               held;        /* requested by someone */
+    hal_gpio_direction direction;   /* when held */
+} hal_gpio_sim_line;
+hal_status hal_gpio_sim_get_line(hal_gpio *g, const char *chip, unsigned offset, hal_gpio_sim_line *ret);
+
 /* Closes the backend; every line must have been released.  Accepts NULL. */
 void hal_gpio_close(hal_gpio *g);
 
