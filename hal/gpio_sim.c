@@ -24,6 +24,7 @@ typedef struct sim_chip {
     unsigned   num_lines;
     uint8_t   *levels;      /* physical level of each line's wire */
     uint64_t  *changed_ns;  /* when each level last changed (CLOCK_MONOTONIC), 0: never */
+    uint8_t   *driven;      /* set_input has driven the wire (a switch is attached) */
     sim_line **held;        /* the request holding each line, or NULL */
 } sim_chip;
 
@@ -67,6 +68,7 @@ static void sim_close(hal_gpio *base) {
     for (size_t i = 0; i < g->nchips; i++) {
         free(g->chips[i].levels);
         free(g->chips[i].changed_ns);
+        free(g->chips[i].driven);
         free(g->chips[i].held);
     }
     free(g);
@@ -105,6 +107,9 @@ static hal_status sim_request(hal_gpio *base, const char *chip, unsigned offset,
     }
     if (cfg->direction == HAL_GPIO_OUTPUT)
         sim_drive(c, offset, cfg->initial_value ^ cfg->active_low);
+    /* A wire nothing drives follows the input's pull-up or pull-down, as on a real board. */
+    else if (!c->driven[offset] && (cfg->bias == HAL_GPIO_BIAS_PULL_UP || cfg->bias == HAL_GPIO_BIAS_PULL_DOWN))
+        sim_drive(c, offset, cfg->bias == HAL_GPIO_BIAS_PULL_UP);
     c->held[offset] = l;
     *ret = &l->base;
     return HAL_OK;
@@ -180,9 +185,10 @@ hal_status hal_gpio_open_sim(const hal_gpio_sim_chip *chips, size_t n, hal_gpio 
         c->num_lines = chips[i].num_lines;
         c->levels = calloc(c->num_lines, sizeof c->levels[0]);
         c->changed_ns = calloc(c->num_lines, sizeof c->changed_ns[0]);
+        c->driven = calloc(c->num_lines, sizeof c->driven[0]);
         c->held = calloc(c->num_lines, sizeof c->held[0]);
         g->nchips = i + 1;
-        if (!c->levels || !c->changed_ns || !c->held) {
+        if (!c->levels || !c->changed_ns || !c->driven || !c->held) {
             sim_close(&g->base);
             return HAL_ERR_NOMEM;
         }
@@ -216,6 +222,7 @@ hal_status hal_gpio_sim_set_input(hal_gpio *base, const char *chip, unsigned off
     if (l && l->base.cfg.direction == HAL_GPIO_OUTPUT)
         return HAL_ERR_DIRECTION;
     int old = c->levels[offset];
+    c->driven[offset] = 1;
     sim_drive(c, offset, level);
     if (!l || old == level || l->pipe[1] < 0)
         return HAL_OK;

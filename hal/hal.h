@@ -197,6 +197,8 @@ hal_status hal_gpio_open_sim(const hal_gpio_sim_chip *chips, size_t n, hal_gpio 
 
 /*
  * Simulator controls (HAL_ERR_NOT_SUPPORTED on another backend).
+ * Until set_input first drives it, an input requested with pull-up or
+ * pull-down bias reads as the bias pulls it (1 or 0).
  * set_input drives the wire of a line to a physical level, as a switch
  * would; if the line is requested as an input with edge detection, the
  * edges it causes (in logical terms, after active-low) are queued on the

@@ -158,35 +158,37 @@ static void test_edges_through_poll(void **state) {
     hal_gpio_event ev;
     assert_int_equal(hal_gpio_read_event(button, &ev), HAL_ERR_AGAIN);
 
+    /* The pull-up holds the undriven wire high: a switch to ground makes the first edge. */
+    assert_int_equal(level(g, "gpiochip0", 22), 1);
     uint64_t before = now_ns();
-    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 1), HAL_OK);
-    uint64_t between = now_ns();
     assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 0), HAL_OK);
+    uint64_t between = now_ns();
+    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 1), HAL_OK);
     uint64_t after = now_ns();
     /* Driving the same level again is no edge. */
-    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 0), HAL_OK);
+    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 1), HAL_OK);
 
     assert_true(edge_ready(button, 1000));
     assert_int_equal(hal_gpio_read_event(button, &ev), HAL_OK);
-    assert_int_equal(ev.type, HAL_GPIO_RISING_EDGE);
+    assert_int_equal(ev.type, HAL_GPIO_FALLING_EDGE);
     assert_true(ev.timestamp_ns >= before && ev.timestamp_ns <= between);
     uint64_t first = ev.timestamp_ns;
     assert_true(edge_ready(button, 1000));
     assert_int_equal(hal_gpio_read_event(button, &ev), HAL_OK);
-    assert_int_equal(ev.type, HAL_GPIO_FALLING_EDGE);
+    assert_int_equal(ev.type, HAL_GPIO_RISING_EDGE);
     assert_true(ev.timestamp_ns >= first && ev.timestamp_ns <= after);
     assert_false(edge_ready(button, 0));
     assert_int_equal(hal_gpio_read_event(button, &ev), HAL_ERR_AGAIN);
 
     int v = -1;
     assert_int_equal(hal_gpio_get(button, &v), HAL_OK);
-    assert_int_equal(v, 0);
+    assert_int_equal(v, 1);
     assert_int_equal(hal_gpio_set(button, 1), HAL_ERR_DIRECTION);
     hal_gpio_release(button);
 
     /* Edges after the release go nowhere, and the level is still followed. */
-    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 1), HAL_OK);
-    assert_int_equal(level(g, "gpiochip0", 22), 1);
+    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 22, 0), HAL_OK);
+    assert_int_equal(level(g, "gpiochip0", 22), 0);
 }
 
 static void test_edge_filters_and_active_low(void **state) {
@@ -242,6 +244,41 @@ static void test_edge_burst_does_not_block(void **state) {
         n++;
     assert_true(n > 0 && n < 20000);
     hal_gpio_release(button);
+}
+
+/* An undriven input follows its bias; once a switch drives it, the switch wins; the state records when it changed. */
+static void test_sim_bias_and_line_state(void **state) {
+    hal_gpio *g = *state;
+    hal_gpio_sim_line st;
+    assert_int_equal(hal_gpio_sim_get_line(g, "gpiochip0", 27, &st), HAL_OK);
+    assert_int_equal(st.level, 0);
+    assert_false(st.held);
+    assert_int_equal(st.changed_ns, 0);
+
+    uint64_t before = now_ns();
+    hal_gpio_line *button = NULL;
+    assert_int_equal(hal_gpio_request(g, "gpiochip0", 27, &button_cfg, &button), HAL_OK);
+    assert_int_equal(hal_gpio_sim_get_line(g, "gpiochip0", 27, &st), HAL_OK);
+    assert_int_equal(st.level, 1);  /* pulled up */
+    assert_true(st.held);
+    assert_int_equal(st.direction, HAL_GPIO_INPUT);
+    assert_true(st.changed_ns >= before && st.changed_ns <= now_ns());
+    assert_false(edge_ready(button, 0)); /* the pull is no edge */
+
+    /* A switch pulls it low; then a new request with pull-down leaves the driven wire alone. */
+    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 27, 0), HAL_OK);
+    hal_gpio_release(button);
+    hal_gpio_config down = button_cfg;
+    down.bias = HAL_GPIO_BIAS_PULL_DOWN;
+    assert_int_equal(hal_gpio_request(g, "gpiochip0", 27, &down, &button), HAL_OK);
+    assert_int_equal(level(g, "gpiochip0", 27), 0);
+    assert_int_equal(hal_gpio_sim_set_input(g, "gpiochip0", 27, 1), HAL_OK);
+    hal_gpio_release(button);
+    down.bias = HAL_GPIO_BIAS_PULL_UP;
+    assert_int_equal(hal_gpio_request(g, "gpiochip1", 3, &down, &button), HAL_OK);
+    assert_int_equal(level(g, "gpiochip1", 3), 1);
+    hal_gpio_release(button);
+    assert_int_equal(hal_gpio_sim_get_line(g, "gpiochip0", 99, &st), HAL_ERR_NO_LINE);
 }
 
 static void test_bad_requests(void **state) {
@@ -310,6 +347,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_edges_through_poll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_filters_and_active_low, setup, teardown),
         cmocka_unit_test_setup_teardown(test_edge_burst_does_not_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sim_bias_and_line_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test(test_enum_strings),
         cmocka_unit_test(test_gpiod_missing_chip),
