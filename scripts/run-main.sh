@@ -5,7 +5,9 @@
 # environment and a sandboxed directory, exported functions called with
 # --invoke, fuel, and a trap with its backtrace.  Then the daemon: wasmd
 # runs examples/modules.d (a clock, a module that computes forever, hello,
-# and a reactor called on timer events) on one event loop, driven with wasmctl.
+# a reactor called on timer events, and the hardware examples: blinky,
+# button-to-LED, a TMP102 reader and a voice-activity detector) on one event
+# loop with simulated hardware, driven with wasmctl.
 set -eu
 build=${1:-build}
 ex=$build/examples
@@ -29,22 +31,36 @@ step "wasmctl run --fuel 100000 --invoke fib primes.wasm 40   (stops when its fu
 step "wasmctl run --invoke crash values.wasm   (a trap: kind, backtrace, exit status 134)"
 "$ctl" run --invoke crash "$build/tests/wasi/values.wasm" || echo "(exit status $?)"
 
-# ---- The daemon: three modules side by side on one event loop ----------
+# ---- The daemon: all the examples side by side on one event loop -------
+# examples/wasmd.yaml simulates the hardware: a GPIO chip, a TMP102 on I2C
+# bus 1, and a microphone that is ALSA's `file` plugin reading speech made
+# here with espeak-ng and sox (a real ALSA capture device on any machine).
 run=$build/examples/run
 rm -rf "$run" && mkdir -p "$run"
-cp -r "$here/examples/modules.d" "$here/examples/data" "$run/"
-for m in clock busy hello heartbeat; do cp "$ex/$m.wasm" "$run/"; done
+cp -r "$here/examples/modules.d" "$here/examples/data" "$here/examples/wasmd.yaml" "$run/"
+for m in clock busy hello heartbeat blinky button_led temperature vad; do cp "$ex/$m.wasm" "$run/"; done
+espeak-ng -w "$run/speech.wav" "Hello. This gateway is listening. Lights on while I speak." 2>/dev/null
+sox "$run/speech.wav" -r 16000 -c 1 -b 16 -e signed-integer -t raw "$run/speech.raw" pad 1.0 1.5
+cat >"$run/speech.conf" <<EOF
+pcm.wasmd_speech {
+    type file
+    slave.pcm { type null }
+    file "/dev/null"
+    infile "$(cd "$run" && pwd)/speech.raw"
+    format raw
+}
+EOF
 sock=$run/wasmd.sock
 export WASMD_SOCKET=$sock
 
-step "wasmd --modules-dir examples/modules.d --socket $sock &"
-"$build/wasmd" --modules-dir "$run/modules.d" --socket "$sock" 2>"$run/wasmd.stderr" &
+step "wasmd --config examples/wasmd.yaml --socket $sock &   (modules from examples/modules.d)"
+"$build/wasmd" --config "$run/wasmd.yaml" --socket "$sock" 2>"$run/wasmd.stderr" &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 
-sleep 3
-step "wasmctl list   (busy computes forever; clock still ticks every second)"
+sleep 2
+step "wasmctl list   (busy computes forever; the others still get their turns)"
 "$ctl" list
 step wasmctl status clock
 "$ctl" status clock
@@ -54,11 +70,33 @@ step wasmctl logs hello
 "$ctl" logs hello
 step "wasmctl logs -n 3 heartbeat   (a reactor: wasmd calls its timer handler)"
 "$ctl" logs -n 3 heartbeat
+
+step "blinky toggles its LED (gpiochip0 line 17) every 500 ms:"
+for _ in 1 2 3; do "$ctl" sim gpio get gpiochip0 17; sleep 0.3; done
+step "wasmctl sim gpio set gpiochip0 27 0   (press the button: the wire goes low; button_led lights line 22)"
+"$ctl" sim gpio set gpiochip0 27 0
+sleep 0.2
+"$ctl" sim gpio get gpiochip0 22
+step "wasmctl sim gpio set gpiochip0 27 1   (release it)"
+"$ctl" sim gpio set gpiochip0 27 1
+sleep 0.2
+"$ctl" sim gpio get gpiochip0 22
+"$ctl" logs -n 2 button_led
+step "wasmctl sim i2c temperature 1 0x48 31.5   (warm the simulated TMP102)"
+"$ctl" sim i2c temperature 1 0x48 31.5
+sleep 2.2
+"$ctl" logs -n 3 temperature
+step "vad hears the speech file through ALSA and lights line 23 while it lasts:"
+sleep 2
+"$ctl" logs vad
+step "wasmctl stop blinky   (its LED goes to its safe value, 0)"
+"$ctl" stop blinky
+"$ctl" sim gpio get gpiochip0 17
 step wasmctl stop busy
 "$ctl" stop busy
 "$ctl" list
 kill "$daemon"
 wait "$daemon" 2>/dev/null || true
 trap - EXIT
-step "wasmd stopped; its own log:"
-cat "$run/wasmd.stderr" | head -20
+step "wasmd stopped; the start of its own log:"
+head -12 "$run/wasmd.stderr"
