@@ -165,7 +165,7 @@ fuzz:
 	cp $$(find build-fuzz/spec-json -name '*.wasm' ! -path '*/simd_*') build-fuzz/corpus/
 	build-fuzz/fuzz_module -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build-fuzz/corpus
 
-integration: $(WASMCTL) $(WASMD) $(WASI_WASM) $(WAT_WASM) $(DAEMON_WASM)
+integration: $(WASMCTL) $(WASMD) $(WASI_WASM) $(WAT_WASM) $(DAEMON_WASM) $(EXAMPLE_WASM)
 	tests/integration/run.sh $(BUILD)
 
 # The sanitizer pass rebuilds everything in build-asan/ and runs the same suites.

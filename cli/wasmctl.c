@@ -994,6 +994,8 @@ static int cmd_validate(const ctl_opts *o) {
     int status = load_module_file(file, &bytes, &len, &mod);
     if (status == EXIT_OK) {
         int problems = wd_validate_imports(mod, print_problem, (void *)file);
+        if (problems >= 0)
+            problems += wd_validate_capabilities(mod, m, print_problem, (void *)o->name);
         if (problems != 0)
             status = problems < 0 ? EXIT_FAILED : EXIT_INVALID;
     }

@@ -300,30 +300,11 @@ static wd_instance *gpio_holder(wd_instance *self, const char *chip, uint32_t li
     return NULL;
 }
 
-/* Refuses imports of a capability the manifest does not grant. */
-static bool check_imports(wd_instance *in, const wr_module *m, char *why) {
-    const cfg_manifest *mf = in->manifest;
-    uint32_t n = wr_module_import_count(m);
-    for (uint32_t i = 0; i < n; i++) {
-        const char *cap = wd_import_capability(m, i);
-        if (!cap)
-            continue;
-        bool granted = strcmp(cap, WD_CAP_GPIO) == 0  ? mf->ngpio > 0
-                       : strcmp(cap, WD_CAP_I2C) == 0 ? mf->ni2c > 0
-                       : strcmp(cap, WD_CAP_MIC) == 0 ? mf->mic.device != NULL
-                                                      : true;
-        if (!granted) {
-            wr_import_desc d;
-            wr_module_import(m, i, &d);
-            snprintf(why, WD_REASON_MAX,
-                     "capability %s not granted: the module imports %.*s.%.*s, and its manifest %s has no "
-                     "capabilities.%s",
-                     cap, (int)(d.module_len > 32 ? 32 : d.module_len), d.module,
-                     (int)(d.name_len > 64 ? 64 : d.name_len), d.name, mf->path, cap);
-            return false;
-        }
-    }
-    return true;
+/* The first capability problem becomes the reason a start is refused. */
+static void first_problem(void *ud, const char *msg) {
+    char *why = ud;
+    if (!why[0])
+        snprintf(why, WD_REASON_MAX, "%s", msg);
 }
 
 static bool claim_gpio(wd_instance *in, char *why) {
@@ -398,7 +379,8 @@ static bool claim_mic(wd_instance *in, char *why) {
 
 bool wd_hw_acquire(wd_instance *in, const wr_module *m, char *why) {
     const cfg_manifest *mf = in->manifest;
-    if (!check_imports(in, m, why))
+    why[0] = '\0';
+    if (wd_validate_capabilities(m, mf, first_problem, why) > 0)
         return false;
     if (!mf->ngpio && !mf->ni2c && !mf->mic.device)
         return true;

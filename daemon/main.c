@@ -385,8 +385,8 @@ wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *man
     }
     import_note in_note = { note, ud, "module" };
     int problems = wd_validate_imports(mod, note_import_problem, &in_note);
-    wr_module_free(mod);
     if (problems != 0) {
+        wr_module_free(mod);
         snprintf(why, WD_REASON_MAX, problems < 0 ? "out of memory" : "module: %d import%s not satisfied", problems,
                  problems == 1 ? "" : "s");
         return problems < 0 ? WD_PROTO_INTERNAL : WD_PROTO_INVALID;
@@ -419,6 +419,10 @@ wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *man
         if (note)
             note(ud, WD_F_ERRORS, buf);
         snprintf(why, WD_REASON_MAX, "%.250s", buf);
+        goto out;
+    }
+    if (wd_validate_capabilities(mod, m, note_import_problem, &in_note) > 0) {
+        snprintf(why, WD_REASON_MAX, "%s: the manifest does not grant a capability the module needs", file);
         goto out;
     }
     const char *slash = strrchr(m->module, '/');
@@ -494,6 +498,7 @@ wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *man
     *ret_instance = in;
     status = WD_PROTO_OK;
 out:
+    wr_module_free(mod);
     cfg_manifest_free(m);
     if (have_tmp_module)
         (void)unlink(tmp_module);

@@ -123,3 +123,25 @@ out:
     free(imports);
     return r;
 }
+
+int wd_validate_capabilities(const wr_module *m, const cfg_manifest *mf, wd_report_fn report, void *ud) {
+    uint32_t n = wr_module_import_count(m);
+    int problems = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *cap = wd_import_capability(m, i);
+        if (!cap)
+            continue;
+        bool granted = strcmp(cap, WD_CAP_GPIO) == 0  ? mf->ngpio > 0
+                       : strcmp(cap, WD_CAP_I2C) == 0 ? mf->ni2c > 0
+                       : strcmp(cap, WD_CAP_MIC) == 0 ? mf->mic.device != NULL
+                                                      : true;
+        if (granted)
+            continue;
+        wr_import_desc d;
+        wr_module_import(m, i, &d);
+        reportf(report, ud, "capability %s not granted: the module imports %.*s.%.*s, and the manifest has no "
+                "capabilities.%s", cap, (int)d.module_len, d.module, (int)d.name_len, d.name, cap);
+        problems++;
+    }
+    return problems;
+}

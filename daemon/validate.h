@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "sdk/wasmd.h"
 #include "wr.h"
 
@@ -64,6 +65,13 @@ typedef void (*wd_report_fn)(void *ud, const char *msg);
  * negative errno when the check itself could not be made.
  */
 int wd_validate_imports(const wr_module *m, wd_report_fn report, void *ud);
+
+/*
+ * Checks that the manifest grants every hardware capability the module's
+ * imports need (deny by default); reports each import that needs one it
+ * does not.  Returns the number of problems.
+ */
+int wd_validate_capabilities(const wr_module *m, const cfg_manifest *mf, wd_report_fn report, void *ud);
 
 /* The capability import `i` of `m` needs, or NULL when wasmd provides nothing of that name. */
 const char *wd_import_capability(const wr_module *m, uint32_t i);

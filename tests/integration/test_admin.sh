@@ -143,6 +143,12 @@ check_err deploy-bad-manifest 8 "badman.yaml:2:10: .*sometimes" -- "$WASMCTL" de
 printf 'module: needs.wasm\n' > "$SRC/needs.yaml"
 check_err deploy-unsatisfied-import 8 "env.frobnicate (func): not provided" -- "$WASMCTL" deploy "$SRC/needs.wasm" "$SRC/needs.yaml"
 printf 'module: sub/x.wasm\n' > "$SRC/subdir.yaml"
+# A module using GPIO with a manifest that grants none: refused, naming the capability and the import.
+printf 'module: blinky.wasm\n' >"$SRC/nogpio.yaml"
+check_err deploy-ungranted-capability 8 "capability gpio not granted: the module imports wasmd.gpio_request" -- \
+    "$WASMCTL" deploy "$BUILD/examples/blinky.wasm" "$SRC/nogpio.yaml"
+check_err validate-ungranted-capability 8 "capability gpio not granted: the module imports wasmd.gpio_set" -- \
+    "$WASMCTL" validate "$SRC/nogpio.yaml" "$BUILD/examples/blinky.wasm"
 check_err deploy-module-path 8 "plain file name" -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/subdir.yaml"
 verdict deploy-refused-writes-nothing "$([ "$(ls -A "$MODS")" = "$before" ] && echo 1)" "before: $before; after: $(ls -A "$MODS")"
 check_err deploy-usage 2 "needs FILE.wasm MANIFEST.yaml" -- "$WASMCTL" deploy "$SRC/ticker.wasm"
