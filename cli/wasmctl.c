@@ -769,6 +769,14 @@ static void print_status(const cJSON *in) {
         format_ms(json_num(in, WD_F_RESTART_IN_MS), buf, sizeof buf);
         printf("restart in %s\n", buf);
     }
+    const cJSON *hw = cJSON_GetObjectItemCaseSensitive(in, WD_F_HARDWARE), *item;
+    bool first = true;
+    cJSON_ArrayForEach(item, hw) {
+        if (cJSON_IsString(item)) {
+            printf("%s%s\n", first ? "hardware:  " : "           ", item->valuestring);
+            first = false;
+        }
+    }
 }
 
 /*

@@ -174,6 +174,9 @@ static cJSON *instance_json(const wd_instance *in) {
     if (in->restart_pending)
         restart_in = in->restart_at_ns > now ? (double)((in->restart_at_ns - now) / 1000000) : 0;
     cJSON_AddNumberToObject(o, WD_F_RESTART_IN_MS, restart_in);
+    cJSON *hw = cJSON_AddArrayToObject(o, WD_F_HARDWARE);
+    if (hw)
+        wd_hw_describe(in, hw);
     return o;
 }
 

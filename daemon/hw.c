@@ -826,6 +826,7 @@ static void mic_deliver(wd_instance *in) {
 static hal_status mic_pump(wd_instance *in, uint64_t max_periods) {
     mic_state *mic = &in->hw->mic;
     size_t period_samples = (size_t)mic->stream->period_frames * mic->stream->channels;
+    uint64_t overruns = hal_mic_get_stats(mic->stream).overruns;
     hal_status st = HAL_OK;
     for (uint64_t n = 0; n < max_periods; n++) {
         if (mic->count == WASMD_MIC_QUEUE_PERIODS) {
@@ -843,6 +844,10 @@ static hal_status mic_pump(wd_instance *in, uint64_t max_periods) {
         mic->count++;
         mic->frames_in += got;
     }
+    uint64_t now_overruns = hal_mic_get_stats(mic->stream).overruns;
+    if (now_overruns > overruns)
+        wd_instance_event(in, "microphone: overrun, some audio lost and capture restarted (%llu so far)",
+                          (unsigned long long)now_overruns);
     mic_deliver(in);
     return st;
 }
@@ -1006,6 +1011,49 @@ wr_status wd_host_mic_close(wr_exec *exec, void *env, const uint64_t *args, uint
     mic_close(in);
     results[0] = WASMD_OK;
     return WR_OK;
+}
+
+/* ---- Status ------------------------------------------------------------- */
+
+void wd_hw_describe(const wd_instance *in, void *array) {
+    const wd_hw_run *hw = in->hw;
+    char line[256];
+    for (size_t i = 0; hw && i < hw->ngpio; i++) {
+        const gpio_slot *s = &hw->gpio[i];
+        const cfg_gpio_grant *g = s->grant;
+        int n = snprintf(line, sizeof line, "gpio %s: %s line %u, %s", g->label, g->chip, g->line,
+                         hal_gpio_direction_string((hal_gpio_direction)g->direction));
+        if (g->edge != HAL_GPIO_EDGE_NONE)
+            n += snprintf(line + n, sizeof line - (size_t)n, ", %s edges, %u queued, %llu dropped",
+                          hal_gpio_edge_string((hal_gpio_edge)g->edge), s->count, (unsigned long long)s->dropped);
+        snprintf(line + n, sizeof line - (size_t)n, ", %s", s->open ? "open" : "not opened by the module");
+        cJSON_AddItemToArray(array, cJSON_CreateString(line));
+    }
+    for (size_t i = 0; hw && i < hw->nbus; i++) {
+        const cfg_i2c_grant *g = &in->manifest->i2c[i];
+        int n = snprintf(line, sizeof line, "i2c bus %u: address%s", g->bus, g->naddresses > 1 ? "es" : "");
+        for (size_t k = 0; k < g->naddresses && n < (int)sizeof line - 8; k++)
+            n += snprintf(line + n, sizeof line - (size_t)n, "%s0x%02x", k ? ", " : " ", g->addresses[k]);
+        snprintf(line + n, sizeof line - (size_t)n, "%s, %s", g->read_only ? ", read-only" : "",
+                 hw->bus[i] ? "open" : "not opened by the module");
+        cJSON_AddItemToArray(array, cJSON_CreateString(line));
+    }
+    if (hw && hw->mic.claimed) {
+        const mic_state *mic = &hw->mic;
+        const cfg_mic_grant *g = &in->manifest->mic;
+        if (mic->stream) {
+            hal_mic_stats st = hal_mic_get_stats(mic->stream);
+            snprintf(line, sizeof line,
+                     "microphone %s (%s): open, %u Hz, %u channel%s, %u-frame periods; %llu frames captured, "
+                     "%llu overruns, %llu periods dropped",
+                     g->device, mic->pcm, mic->stream->rate, mic->stream->channels, mic->stream->channels > 1 ? "s" : "",
+                     mic->stream->period_frames, (unsigned long long)st.frames, (unsigned long long)st.overruns,
+                     (unsigned long long)mic->dropped);
+        } else {
+            snprintf(line, sizeof line, "microphone %s (%s): not opened by the module", g->device, mic->pcm);
+        }
+        cJSON_AddItemToArray(array, cJSON_CreateString(line));
+    }
 }
 
 /* ---- The `sim` control verb --------------------------------------------- */

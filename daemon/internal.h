@@ -297,6 +297,8 @@ bool wd_hw_acquire(wd_instance *in, const wr_module *m, char *why);
 void wd_hw_release(wd_instance *in);
 /* Frames of captured audio waiting for the run's wasmd_mic_read (0 when none or no microphone is open). */
 uint32_t wd_hw_mic_available(wd_instance *in);
+/* Adds one line per thing the run holds ("gpio led: gpiochip0 line 17, output, open") to a cJSON array. */
+void wd_hw_describe(const wd_instance *in, void *array);
 /* The `sim` control verb: `req` and `resp` are cJSON objects (void * keeps cJSON out of this header). */
 wd_proto_status wd_hw_sim(wd_daemon *d, const void *req, void *resp, char *why);
 

@@ -121,6 +121,7 @@
 #define WD_F_UPTIME_MS "uptime_ms" /* number: since the current run started; 0 when not running */
 #define WD_F_SLICES    "slices"    /* number: time slices run in the current run */
 #define WD_F_RESTART_IN_MS "restart_in_ms" /* number: a restart is scheduled in that many ms, or -1 */
+#define WD_F_HARDWARE  "hardware"  /* array of strings: what the current run holds, one line each */
 
 /*
  * Response statuses: the wire name and a message.  wasmctl maps them to its
