@@ -3,7 +3,7 @@
  * every 500 ms.  It demonstrates requesting an output line by its label
  * (wasmd_gpio_request), driving it (wasmd_gpio_set) and a repeating timer.
  *
- * Manifest: examples/hw/modules.d/blinky.yaml grants the output `led`
+ * Manifest: examples/modules.d/blinky.yaml grants the output `led`
  * (gpiochip0 line 17, safe value 0).  The module never names the chip or
  * the line itself: only the manifest does.
  *

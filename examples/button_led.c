@@ -4,7 +4,7 @@
  * edge of an input granted with edge detection, time-stamped by the kernel,
  * so the module needs no polling loop and costs nothing between presses.
  *
- * Manifest: examples/hw/modules.d/button_led.yaml grants `button` (line 27,
+ * Manifest: examples/modules.d/button_led.yaml grants `button` (line 27,
  * input, pull-up, active_low, edge both) and `led` (line 22, output).  The
  * button shorts the line to ground; with active_low the daemon hands us
  * logical values, so pressed reads 1 and a press is a RISING edge.

@@ -5,7 +5,7 @@
  * word read (wasmd_i2c_read_word_data) and its byte order, and decoding a
  * sensor's two's complement value with integer math only.
  *
- * Manifest: examples/hw/modules.d/temperature.yaml grants bus 1, address
+ * Manifest: examples/modules.d/temperature.yaml grants bus 1, address
  * 0x48 only, read only: selecting a register by writing its number is
  * still allowed, since wasmd_i2c_write_read's write only picks what to read.
  *

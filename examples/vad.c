@@ -10,7 +10,7 @@
  * It runs until the daemon stops it, or, with VAD_SECONDS=N in its
  * environment, for N seconds of audio, then prints a summary and exits 0.
  *
- * Manifest: examples/hw/modules.d/vad.yaml grants the output `led` and the
+ * Manifest: examples/modules.d/vad.yaml grants the output `led` and the
  * microphone `speech` (16 kHz, mono, S16_LE, periods of 320 frames).
  * Build: clang --target=wasm32-wasi -O2 vad.c -o vad.wasm
  */

@@ -52,7 +52,7 @@
     X(OK,      0, "success")                                                      \
     X(EINVAL,  1, "invalid argument")                                             \
     X(EFAULT,  2, "pointer or length outside the module's memory")                \
-    X(ENOENT,  3, "no such timer, label or handle")                               \
+    X(ENOENT,  3, "no such timer or open handle")                                 \
     X(ELIMIT,  4, "too many timers")                                              \
     X(ENOTSUP, 5, "not supported here (a handler it needs is not exported)")      \
     X(ESTATE,  6, "not allowed in this state")                                    \
