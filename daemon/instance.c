@@ -511,7 +511,7 @@ static void wake(wd_instance *in) {
     in->host_results[0] = res[0];
     in->have_host_results = true;
     set_state(in, WD_STATE_RUNNING);
-    wd_sched_enqueue(in->daemon, in);
+    wd_sched_wake(in->daemon, in);
 }
 
 static void on_wait_timer(uv_timer_t *t) {
@@ -631,7 +631,7 @@ static void call_begin(wd_instance *in, wd_call kind, wr_func *f, const wr_val *
     for (uint32_t i = 0; i < nargs; i++)
         in->call_args[i] = args[i];
     set_state(in, WD_STATE_RUNNING);
-    wd_sched_enqueue(in->daemon, in);
+    wd_sched_wake(in->daemon, in);
 }
 
 /* Pops the oldest queued event; false when none. */
@@ -741,7 +741,7 @@ void wd_instance_host_complete(wd_instance *in, uint32_t result) {
     in->host_results[0] = result;
     in->have_host_results = true;
     set_state(in, WD_STATE_RUNNING);
-    wd_sched_enqueue(in->daemon, in);
+    wd_sched_wake(in->daemon, in);
 }
 
 /* The call under way returned normally. */

@@ -50,6 +50,7 @@
 #define WD_EVENT_QUEUE_MAX   128u        /* events queued for a reactor's handlers; more are dropped */
 #define WD_GPIO_EDGE_QUEUE   64u         /* edges kept per input line for gpio_wait_edge; older ones are dropped */
 #define WD_MIC_MAX_FDS       8u          /* ALSA poll descriptors of one capture stream */
+#define WD_SCHED_POLL_NS     1000000u    /* the scheduler returns to the loop for I/O at least this often */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;
@@ -306,8 +307,10 @@ wd_proto_status wd_hw_sim(wd_daemon *d, const void *req, void *resp, char *why);
 
 void wd_sched_init(wd_daemon *d);
 void wd_sched_close(wd_daemon *d);
-/* Appends to the back of the queue (no-op when already queued). */
+/* Appends to the back of the queue (no-op when already queued): an instance whose slice ran out. */
 void wd_sched_enqueue(wd_daemon *d, wd_instance *in);
+/* Queues an instance woken by an event ahead of those computing (no-op when already queued). */
+void wd_sched_wake(wd_daemon *d, wd_instance *in);
 void wd_sched_remove(wd_daemon *d, wd_instance *in);
 /*
  * An instance runs its shutdown handler: wd_sched_close waits for the
@@ -336,6 +339,8 @@ struct wd_daemon {
     /* sched.c */
     uv_idle_t idle;
     wd_instance *rq_head, *rq_tail;
+    wd_instance *rq_woken;       /* the last of the woken instances at the front of the queue, or NULL */
+    size_t turn_left;            /* slices left in the turn under way */
 
     /* control.c */
     uv_pipe_t server;

@@ -3,12 +3,21 @@
  *
  * Runnable instances wait in a FIFO run queue.  While the queue is not
  * empty a uv_idle handle is active, which makes the loop poll for I/O
- * without blocking; its callback gives each instance that was queued at the
- * start of the turn one slice (fuel_per_slice units of fuel), then returns
- * to the loop so that timers, parked instances and control clients are
- * served between turns.  An instance that used up its slice goes to the back
- * of the queue (instance.c re-enqueues it).  When the queue is empty the idle
- * handle is stopped, so a daemon whose instances all wait uses no CPU.
+ * without blocking.  A turn gives each instance that was queued when it
+ * began one slice (fuel_per_slice units of fuel).  An instance that used up
+ * its slice goes to the back of the queue (instance.c re-enqueues it).
+ * When the queue is empty the idle handle is stopped, so a daemon whose
+ * instances all wait uses no CPU.
+ *
+ * Responsiveness: the idle callback returns to the loop once it has run
+ * for WD_SCHED_POLL_NS, even in the middle of a turn (the turn goes on in
+ * the next callback), so timers, descriptors and control clients are served
+ * that often however many instances compute.  An instance woken by an event
+ * (a parked call completed, a handler to run) joins the current turn at the
+ * front of the queue, in the order woken: it reacts within about one poll
+ * interval and one slice instead of waiting behind every busy instance.  It
+ * gets one slice ahead of them; if it uses all of it, it goes to the back
+ * like any other.
  *
  * At shutdown the scheduler stays open while any instance still runs its
  * shutdown handler (wd_sched_drain_begin/end): the handler runs in slices
@@ -18,29 +27,43 @@
 
 #include "daemon/internal.h"
 
+/* Takes the instance at the head of the queue. */
+static wd_instance *pop(wd_daemon *d) {
+    wd_instance *in = d->rq_head;
+    d->rq_head = in->rq_next;
+    if (!d->rq_head)
+        d->rq_tail = NULL;
+    if (d->rq_woken == in)
+        d->rq_woken = NULL;
+    in->rq_next = NULL;
+    in->queued = false;
+    return in;
+}
+
 static void on_idle(uv_idle_t *h) {
     wd_daemon *d = wd_container_of(h, wd_daemon, idle);
 
-    /* One turn: those queued now; an instance re-queued during the turn waits for the next. */
-    size_t n = 0;
-    for (wd_instance *p = d->rq_head; p; p = p->rq_next)
-        n++;
-    while (n-- > 0 && d->rq_head) {
-        wd_instance *in = d->rq_head;
-        d->rq_head = in->rq_next;
-        if (!d->rq_head)
-            d->rq_tail = NULL;
-        in->rq_next = NULL;
-        in->queued = false;
-        wd_instance_run_slice(in);
+    /* A new turn: those queued now; an instance re-queued during the turn waits for the next. */
+    if (d->turn_left == 0)
+        for (wd_instance *p = d->rq_head; p; p = p->rq_next)
+            d->turn_left++;
+    uint64_t start = uv_hrtime();
+    while (d->turn_left > 0 && d->rq_head) {
+        d->turn_left--;
+        wd_instance_run_slice(pop(d));
+        if (uv_hrtime() - start >= WD_SCHED_POLL_NS)
+            break; /* back to the loop for I/O; the turn goes on in the next callback */
     }
-    if (!d->rq_head)
+    if (!d->rq_head) {
+        d->turn_left = 0;
         uv_idle_stop(&d->idle);
+    }
 }
 
 void wd_sched_init(wd_daemon *d) {
     uv_idle_init(d->loop, &d->idle);
-    d->rq_head = d->rq_tail = NULL;
+    d->rq_head = d->rq_tail = d->rq_woken = NULL;
+    d->turn_left = 0;
 }
 
 static void sched_close_now(wd_daemon *d) {
@@ -66,6 +89,11 @@ void wd_sched_drain_end(wd_daemon *d) {
         sched_close_now(d);
 }
 
+static void start_idle(wd_daemon *d) {
+    if (!d->sched_closed && !uv_is_active((uv_handle_t *)&d->idle))
+        uv_idle_start(&d->idle, on_idle);
+}
+
 void wd_sched_enqueue(wd_daemon *d, wd_instance *in) {
     if (in->queued)
         return;
@@ -76,8 +104,23 @@ void wd_sched_enqueue(wd_daemon *d, wd_instance *in) {
     else
         d->rq_head = in;
     d->rq_tail = in;
-    if (!d->sched_closed && !uv_is_active((uv_handle_t *)&d->idle))
-        uv_idle_start(&d->idle, on_idle);
+    start_idle(d);
+}
+
+void wd_sched_wake(wd_daemon *d, wd_instance *in) {
+    if (in->queued)
+        return;
+    in->queued = true;
+    /* After the instances woken before it, ahead of the others. */
+    wd_instance **link = d->rq_woken ? &d->rq_woken->rq_next : &d->rq_head;
+    in->rq_next = *link;
+    *link = in;
+    if (!in->rq_next)
+        d->rq_tail = in;
+    d->rq_woken = in;
+    if (d->turn_left > 0)
+        d->turn_left++; /* it joins the turn under way */
+    start_idle(d);
 }
 
 void wd_sched_remove(wd_daemon *d, wd_instance *in) {
@@ -93,6 +136,8 @@ void wd_sched_remove(wd_daemon *d, wd_instance *in) {
             d->rq_head = p->rq_next;
         if (d->rq_tail == p)
             d->rq_tail = prev;
+        if (d->rq_woken == p)
+            d->rq_woken = prev; /* the woken instances are a prefix of the queue */
         break;
     }
     in->queued = false;
