@@ -122,7 +122,7 @@ $(BUILD)/examples/button_led.wasm: WASM_MODEL := -mexec-model=reactor
 $(BUILD)/examples/temperature.wasm: WASM_MODEL := -mexec-model=reactor
 $(BUILD)/tests/daemon/%.wasm: tests/daemon/%.c
 	@mkdir -p $(dir $@)
-	$(WASM_CC) --target=wasm32-wasi -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
+	$(WASM_CC) --target=wasm32-wasi $(WASM_MODEL) -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
 
 $(BUILD)/tests/daemon/%.wasm: tests/daemon/%.wat
 	@mkdir -p $(dir $@)

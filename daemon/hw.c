@@ -18,7 +18,8 @@
  * Nothing waits in a thread.  Edge descriptors and ALSA's poll descriptors
  * are uv_poll handles of the loop; a microphone alias marked `realtime` (a
  * file, which is always ready) is read on a timer at the sample rate
- * instead.  I2C transfers are short ioctls made in the call.
+ * instead, and a device whose descriptors cannot be polled (none, or
+ * refused by epoll) on a timer once per period.  I2C transfers are short ioctls made in the call.
  *
  * A call that waits (gpio_wait_edge, mic_read) returns WR_SUSPEND with
  * in->host_parked set; the edge, the audio or the timeout completes it
@@ -215,8 +216,9 @@ static wr_status park(wd_instance *in, hw_wait what, uint32_t handle, int32_t ti
             results[0] = WASMD_EIO;
             return WR_OK;
         }
+        /* The loop's clock counts whole milliseconds: one more, so the wait is never short. */
         uv_update_time(in->daemon->loop);
-        uv_timer_start(&hw->wait_timer->u.timer, on_wait_timeout, (uint64_t)timeout_ms, 0);
+        uv_timer_start(&hw->wait_timer->u.timer, on_wait_timeout, (uint64_t)timeout_ms + 1, 0);
     }
     hw->wait = what;
     hw->wait_handle = handle;
@@ -871,17 +873,29 @@ static void on_mic_poll(uv_poll_t *p, int status, int events) {
         mic->pfds[h->index].revents = (short)((events & UV_READABLE ? POLLIN : 0) | (events & UV_WRITABLE ? POLLOUT : 0));
     unsigned short rev = 0;
     hal_status st = hal_mic_poll_revents(mic->stream, mic->pfds, mic->npolls, &rev);
+    /* At most a queue's worth per wake-up: a source that is always ready must not hold the loop. */
     if (st == HAL_OK && (rev & (POLLIN | POLLERR)))
-        st = mic_pump(in, UINT64_MAX);
+        st = mic_pump(in, WASMD_MIC_QUEUE_PERIODS);
     if (st != HAL_OK && st != HAL_ERR_AGAIN)
         mic_failed(in, st);
 }
 
-/* realtime: reads what the sample rate says has been captured since the stream opened. */
+/*
+ * The timer of a stream not driven by poll descriptors, once per period:
+ * realtime reads what the sample rate says has been captured since the
+ * stream opened; a device without descriptors, what it has (at most a
+ * queue's worth).
+ */
 static void on_mic_pace(uv_timer_t *t) {
     hw_handle *h = wd_container_of(t, hw_handle, u.timer);
     wd_instance *in = h->in;
     mic_state *mic = &in->hw->mic;
+    if (!mic->realtime) {
+        hal_status st = mic_pump(in, WASMD_MIC_QUEUE_PERIODS);
+        if (st != HAL_OK && st != HAL_ERR_AGAIN)
+            mic_failed(in, st);
+        return;
+    }
     uint64_t due = (wd_now_ns() - mic->started_ns) * mic->stream->rate / 1000000000ull;
     if (due <= mic->frames_in)
         return;
@@ -891,6 +905,32 @@ static void on_mic_pace(uv_timer_t *t) {
     hal_status st = periods ? mic_pump(in, periods) : HAL_OK;
     if (st != HAL_OK && st != HAL_ERR_AGAIN)
         mic_failed(in, st);
+}
+
+/*
+ * Polls the stream's descriptors in the loop; false (nothing left behind)
+ * when there are none or epoll refuses one (ALSA's null plugin offers
+ * /dev/full): the stream is then read on a timer.
+ */
+static bool mic_watch(wd_instance *in) {
+    mic_state *mic = &in->hw->mic;
+    int n = hal_mic_poll_descriptors(mic->stream, mic->pfds, WD_MIC_MAX_FDS);
+    bool ok = n > 0;
+    for (int i = 0; ok && i < n; i++) {
+        short want = mic->pfds[i].events;
+        int ev = (want & POLLIN ? UV_READABLE : 0) | (want & POLLOUT ? UV_WRITABLE : 0);
+        ok = (mic->polls[i] = hw_poll_new(in, mic->pfds[i].fd, (unsigned)i)) != NULL;
+        if (ok) {
+            mic->npolls = (unsigned)i + 1;
+            ok = uv_poll_start(&mic->polls[i]->u.poll, ev ? ev : UV_READABLE, on_mic_poll) == 0;
+        }
+    }
+    if (!ok) {
+        for (unsigned i = 0; i < mic->npolls; i++)
+            hw_handle_close(&mic->polls[i]);
+        mic->npolls = 0;
+    }
+    return ok;
 }
 
 /* Reads an ALSA configuration file (at most HAL_MIC_MAX_CONF bytes); NULL with errno set. */
@@ -939,22 +979,14 @@ static wasmd_error mic_open(wd_instance *in, wr_exec *exec, uint32_t handle_ptr,
     mic->started_ns = wd_now_ns();
     mic->frames_in = 0;
     bool ok = mic->ring != NULL;
-    if (ok && mic->realtime) {
+    bool polled = false;
+    if (ok && !mic->realtime)
+        polled = mic_watch(in);
+    if (ok && !polled) {
         uint64_t ms = (uint64_t)mic->stream->period_frames * 1000 / mic->stream->rate;
         ok = (mic->pace = hw_timer_new(in)) != NULL;
         if (ok)
             uv_timer_start(&mic->pace->u.timer, on_mic_pace, ms ? ms : 1, ms ? ms : 1);
-    } else if (ok) {
-        int n = hal_mic_poll_descriptors(mic->stream, mic->pfds, WD_MIC_MAX_FDS);
-        ok = n > 0;
-        for (int i = 0; ok && i < n; i++) {
-            int ev = (mic->pfds[i].events & POLLIN ? UV_READABLE : 0) | (mic->pfds[i].events & POLLOUT ? UV_WRITABLE : 0);
-            ok = (mic->polls[i] = hw_poll_new(in, mic->pfds[i].fd, (unsigned)i)) != NULL;
-            if (ok) {
-                mic->npolls = (unsigned)i + 1;
-                ok = uv_poll_start(&mic->polls[i]->u.poll, ev ? ev : UV_READABLE, on_mic_poll) == 0;
-            }
-        }
     }
     if (!ok) {
         wd_instance_event(in, "microphone %s: cannot watch the capture stream", g->device);
