@@ -5,8 +5,10 @@
 # wasm32-wasi (clang -O2), runs both, checks that their checksum lines agree,
 # and prints the best-of-N wall-clock time of each, the ratio wasmd/native and
 # the geometric mean of the ratios; then the start-up time and peak memory of
-# a "hello world" command, and the size of the engine's code.  `make bench`
-# runs it after building everything; see bench/README.md for how to read it.
+# a "hello world" command, the size of the engine's code, and the latency from
+# a simulated GPIO edge to a module's output, alone and among 50 busy
+# instances (bench/latency.py).  `make bench` runs it after building
+# everything; see bench/README.md for how to read it.
 #
 # Exit status: 0 if every workload built, ran and agreed; 1 if any did not
 # (the table is still printed); 2 for a usage error.
@@ -14,13 +16,17 @@
 # Environment:
 #   BENCH_RUNS         runs of each measurement, the best one counts (default 3)
 #   BENCH_ONLY         comma-separated workloads to run (default: all); "hello"
-#                      selects the start-up/memory section, which otherwise
-#                      runs only when BENCH_ONLY is unset
+#                      selects the start-up/memory section and "latency" the
+#                      latency one, which otherwise run only when BENCH_ONLY
+#                      is unset
 #   BENCH_HELLO_RUNS   runs averaged for the start-up time (default 20)
 #   BENCH_TIMEOUT      seconds after which one run is killed (default 600)
 #   BENCH_ARG_<name>   argument for workload <name> instead of its default
 #                      size, for both native and wasm (e.g. BENCH_ARG_fib=35)
 #   CC_NATIVE, CC_WASM compilers (default gcc; clang, else clang-14)
+#   BENCH_LATENCY_SAMPLES, BENCH_LATENCY_BUSY
+#                      samples per configuration (default 200) and the numbers
+#                      of busy instances (default 0,50) of bench/latency.py
 set -eu
 
 WORKLOADS="fib sha256 nbody qsort mandel mix"
@@ -63,18 +69,24 @@ yardstick() {
 
 selected=$WORKLOADS
 run_hello=1
+run_latency=1
 if [ -n "$ONLY" ]; then
     selected=
     run_hello=0
+    run_latency=0
     for w in $(echo "$ONLY" | tr ',' ' '); do
-        case " $WORKLOADS hello " in
+        case " $WORKLOADS hello latency " in
         *" $w "*) ;;
         *)
-            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello)" >&2
+            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency)" >&2
             exit 2
             ;;
         esac
-        if [ "$w" = hello ]; then run_hello=1; else selected="$selected $w"; fi
+        case $w in
+        hello) run_hello=1 ;;
+        latency) run_latency=1 ;;
+        *) selected="$selected $w" ;;
+        esac
     done
 fi
 
@@ -274,6 +286,25 @@ for layer in runtime wasi; do
     fi
     bytes=
 done
+
+# ---- Latency --------------------------------------------------------------
+
+# From a simulated input edge to a reactor's output change, with the reactor
+# alone and among busy instances: needs the daemon and the examples.
+if [ $run_latency = 1 ]; then
+    echo
+    if [ ! -x "$BUILD/wasmd" ] || [ ! -f "$BUILD/examples/button_led.wasm" ] ||
+        [ ! -f "$BUILD/examples/busy.wasm" ]; then
+        echo "latency: $BUILD/wasmd or examples/{button_led,busy}.wasm not found" \
+            "(run make all first)"
+        status=1
+    elif ! command -v python3 >/dev/null 2>&1; then
+        echo "latency: python3 not found (scripts/deps.sh installs it)"
+        status=1
+    elif ! python3 "$HERE/latency.py" "$BUILD"; then
+        status=1
+    fi
+fi
 
 if [ $status != 0 ]; then
     echo
