@@ -10,8 +10,6 @@
  * Build (see sdk/GUIDE.md):
  *   clang --target=wasm32-wasi -mexec-model=reactor -O2 blinky.c -o blinky.wasm
  */
-#include <stdarg.h>
-#include <stdio.h>
 
 #include "../sdk/wasmd.h"
 
@@ -21,33 +19,20 @@
 static uint32_t led;  /* the handle of the `led` line */
 static int led_on;    /* what we last drove it to */
 
-/* printf-style wasmd_log. */
-static void log_msg(int32_t level, const char *fmt, ...) {
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof msg - 1)
-        n = sizeof msg - 1;
-    if (n > 0)
-        wasmd_log(level, msg, (size_t)n);
-}
-
 WASMD_EXPORT(WASMD_EXPORT_INIT)
 int32_t wasmd_init(void) {
     /* The label must match the manifest; the direction must be the granted one. */
     int32_t e = wasmd_gpio_request("led", 3, WASMD_GPIO_OUTPUT, &led);
     if (e != WASMD_OK) {
-        log_msg(WASMD_LOG_ERROR, "cannot open the led: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_ERROR, "cannot open the led: %s", wasmd_strerror(e));
         return 1; /* the daemon marks the module failed */
     }
     e = wasmd_timer_start(BLINK_TIMER, BLINK_MS, 1);
     if (e != WASMD_OK) {
-        log_msg(WASMD_LOG_ERROR, "cannot start the timer: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_ERROR, "cannot start the timer: %s", wasmd_strerror(e));
         return 1;
     }
-    log_msg(WASMD_LOG_INFO, "blinking every %d ms", BLINK_MS);
+    wasmd_logf(WASMD_LOG_INFO, "blinking every %d ms", BLINK_MS);
     return 0;
 }
 
@@ -57,11 +42,11 @@ void wasmd_on_timer(uint32_t id) {
         return;
     int32_t e = wasmd_gpio_set(led, !led_on);
     if (e != WASMD_OK) {
-        log_msg(WASMD_LOG_WARN, "cannot set the led: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_WARN, "cannot set the led: %s", wasmd_strerror(e));
         return; /* try again on the next tick */
     }
     led_on = !led_on;
-    log_msg(WASMD_LOG_INFO, "led %s", led_on ? "on" : "off");
+    wasmd_logf(WASMD_LOG_INFO, "led %s", led_on ? "on" : "off");
 }
 
 /*
@@ -72,6 +57,6 @@ WASMD_EXPORT(WASMD_EXPORT_SHUTDOWN)
 void wasmd_shutdown(void) {
     int32_t e = wasmd_gpio_release(led);
     if (e != WASMD_OK)
-        log_msg(WASMD_LOG_WARN, "cannot release the led: %s", wasmd_strerror(e));
-    log_msg(WASMD_LOG_INFO, "stopped, led back to its safe value");
+        wasmd_logf(WASMD_LOG_WARN, "cannot release the led: %s", wasmd_strerror(e));
+    wasmd_logf(WASMD_LOG_INFO, "stopped, led back to its safe value");
 }

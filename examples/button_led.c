@@ -12,38 +12,23 @@
  * Build (see sdk/GUIDE.md):
  *   clang --target=wasm32-wasi -mexec-model=reactor -O2 button_led.c -o button_led.wasm
  */
-#include <stdarg.h>
-#include <stdio.h>
 
 #include "../sdk/wasmd.h"
 
 static uint32_t button, led; /* line handles */
 
-/* printf-style wasmd_log. */
-static void log_msg(int32_t level, const char *fmt, ...) {
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof msg - 1)
-        n = sizeof msg - 1;
-    if (n > 0)
-        wasmd_log(level, msg, (size_t)n);
-}
-
 /* Opens the line granted under `label`; logs and returns the error code. */
 static int32_t open_line(const char *label, int32_t direction, uint32_t *handle) {
     int32_t e = wasmd_gpio_request(label, __builtin_strlen(label), direction, handle);
     if (e != WASMD_OK)
-        log_msg(WASMD_LOG_ERROR, "cannot open %s: %s", label, wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_ERROR, "cannot open %s: %s", label, wasmd_strerror(e));
     return e;
 }
 
 static void set_led(int32_t on) {
     int32_t e = wasmd_gpio_set(led, on);
     if (e != WASMD_OK)
-        log_msg(WASMD_LOG_WARN, "cannot set the led: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_WARN, "cannot set the led: %s", wasmd_strerror(e));
 }
 
 WASMD_EXPORT(WASMD_EXPORT_INIT)
@@ -56,9 +41,9 @@ int32_t wasmd_init(void) {
     int32_t pressed = 0;
     int32_t e = wasmd_gpio_get(button, &pressed);
     if (e != WASMD_OK)
-        log_msg(WASMD_LOG_WARN, "cannot read the button: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_WARN, "cannot read the button: %s", wasmd_strerror(e));
     set_led(pressed);
-    log_msg(WASMD_LOG_INFO, "ready, button %s", pressed ? "pressed" : "released");
+    wasmd_logf(WASMD_LOG_INFO, "ready, button %s", pressed ? "pressed" : "released");
     return 0;
 }
 
@@ -74,6 +59,6 @@ void wasmd_on_gpio_edge(uint32_t handle, uint32_t edge, uint64_t timestamp_ns) {
     int32_t pressed = edge == WASMD_GPIO_RISING;
     set_led(pressed);
     /* The kernel's CLOCK_MONOTONIC time stamp (time since boot), in ms. */
-    log_msg(WASMD_LOG_INFO, "button %s at %llu ms", pressed ? "pressed" : "released",
+    wasmd_logf(WASMD_LOG_INFO, "button %s at %llu ms", pressed ? "pressed" : "released",
             (unsigned long long)(timestamp_ns / 1000000));
 }

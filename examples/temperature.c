@@ -12,8 +12,6 @@
  * Build (see sdk/GUIDE.md):
  *   clang --target=wasm32-wasi -mexec-model=reactor -O2 temperature.c -o temperature.wasm
  */
-#include <stdarg.h>
-#include <stdio.h>
 
 #include "../sdk/wasmd.h"
 
@@ -28,19 +26,6 @@
 static uint32_t bus;       /* the handle of I2C bus 1 */
 static int32_t last_error; /* of the previous read, so a missing sensor is logged once */
 
-/* printf-style wasmd_log. */
-static void log_msg(int32_t level, const char *fmt, ...) {
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof msg - 1)
-        n = sizeof msg - 1;
-    if (n > 0)
-        wasmd_log(level, msg, (size_t)n);
-}
-
 /*
  * Reads the temperature register and logs it.  The TMP102 sends its
  * registers most significant byte first.  The temperature is left-aligned:
@@ -52,12 +37,12 @@ static void read_temperature(void) {
     int32_t e = wasmd_i2c_write_read(bus, TMP102, &reg, 1, b, 2);
     if (e != WASMD_OK) {
         if (e != last_error) /* not every 2 s while the sensor is missing */
-            log_msg(WASMD_LOG_WARN, "cannot read the TMP102: %s", wasmd_strerror(e));
+            wasmd_logf(WASMD_LOG_WARN, "cannot read the TMP102: %s", wasmd_strerror(e));
         last_error = e;
         return;
     }
     if (last_error != WASMD_OK)
-        log_msg(WASMD_LOG_INFO, "the TMP102 answers again");
+        wasmd_logf(WASMD_LOG_INFO, "the TMP102 answers again");
     last_error = WASMD_OK;
 
     int32_t raw = (b[0] << 8) | b[1];
@@ -74,7 +59,7 @@ static void read_temperature(void) {
     int32_t t = raw * 625;
     int negative = t < 0;
     uint32_t centi = ((uint32_t)(negative ? -t : t) + 50) / 100;
-    log_msg(WASMD_LOG_INFO, "temperature %s%u.%02u C", negative && centi ? "-" : "", centi / 100,
+    wasmd_logf(WASMD_LOG_INFO, "temperature %s%u.%02u C", negative && centi ? "-" : "", centi / 100,
             centi % 100);
 }
 
@@ -82,7 +67,7 @@ WASMD_EXPORT(WASMD_EXPORT_INIT)
 int32_t wasmd_init(void) {
     int32_t e = wasmd_i2c_open(I2C_BUS, &bus);
     if (e != WASMD_OK) {
-        log_msg(WASMD_LOG_ERROR, "cannot open I2C bus %d: %s", I2C_BUS, wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_ERROR, "cannot open I2C bus %d: %s", I2C_BUS, wasmd_strerror(e));
         return 1; /* the daemon marks the module failed */
     }
 
@@ -95,15 +80,15 @@ int32_t wasmd_init(void) {
     e = wasmd_i2c_read_word_data(bus, TMP102, REG_CONFIG, &word);
     if (e == WASMD_OK) {
         uint16_t config = (uint16_t)((word >> 8) | (word << 8));
-        log_msg(WASMD_LOG_INFO, "TMP102 at bus %d address 0x%02x, config 0x%04x (%s mode)", I2C_BUS,
+        wasmd_logf(WASMD_LOG_INFO, "TMP102 at bus %d address 0x%02x, config 0x%04x (%s mode)", I2C_BUS,
                 TMP102, config, config & CONFIG_EM ? "13-bit" : "12-bit");
     } else {
-        log_msg(WASMD_LOG_WARN, "cannot read the TMP102 configuration: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_WARN, "cannot read the TMP102 configuration: %s", wasmd_strerror(e));
     }
 
     e = wasmd_timer_start(READ_TIMER, READ_MS, 1);
     if (e != WASMD_OK) {
-        log_msg(WASMD_LOG_ERROR, "cannot start the timer: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_ERROR, "cannot start the timer: %s", wasmd_strerror(e));
         return 1;
     }
     read_temperature(); /* a first reading now, not in 2 s */
@@ -120,5 +105,5 @@ WASMD_EXPORT(WASMD_EXPORT_SHUTDOWN)
 void wasmd_shutdown(void) {
     int32_t e = wasmd_i2c_close(bus);
     if (e != WASMD_OK)
-        log_msg(WASMD_LOG_WARN, "cannot close the I2C bus: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_WARN, "cannot close the I2C bus: %s", wasmd_strerror(e));
 }

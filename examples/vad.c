@@ -15,7 +15,6 @@
  * Build: clang --target=wasm32-wasi -O2 vad.c -o vad.wasm
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -25,22 +24,9 @@
 #define START_WINDOWS 2     /* loud windows in a row that start speech */
 #define END_WINDOWS 15      /* quiet windows in a row that end it */
 
-/* printf-style wasmd_log. */
-static void log_msg(int32_t level, const char *fmt, ...) {
-    char msg[160];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof msg - 1)
-        n = sizeof msg - 1;
-    if (n > 0)
-        wasmd_log(level, msg, (size_t)n);
-}
-
 /* Logs why the module cannot go on; main returns this, so the module fails. */
 static int fail(const char *what, int32_t e) {
-    log_msg(WASMD_LOG_ERROR, "cannot %s: %s", what, wasmd_strerror(e));
+    wasmd_logf(WASMD_LOG_ERROR, "cannot %s: %s", what, wasmd_strerror(e));
     return 1;
 }
 
@@ -60,7 +46,7 @@ static const char *secs(char buf[32], uint64_t frames) {
 static void set_led(int32_t on) {
     int32_t e = wasmd_gpio_set(led, on);
     if (e != WASMD_OK)
-        log_msg(WASMD_LOG_WARN, "cannot set the led: %s", wasmd_strerror(e));
+        wasmd_logf(WASMD_LOG_WARN, "cannot set the led: %s", wasmd_strerror(e));
 }
 
 static void speech_start(uint64_t at) {
@@ -68,7 +54,7 @@ static void speech_start(uint64_t at) {
     speaking = 1;
     seg_start = at;
     set_led(1);
-    log_msg(WASMD_LOG_INFO, "speech started at %s s", secs(t, at));
+    wasmd_logf(WASMD_LOG_INFO, "speech started at %s s", secs(t, at));
 }
 
 static void speech_end(uint64_t at) {
@@ -77,7 +63,7 @@ static void speech_end(uint64_t at) {
     segments++;
     speech_frames += at - seg_start;
     set_led(0);
-    log_msg(WASMD_LOG_INFO, "speech ended at %s s (%s s of speech)", secs(t, at), secs(d, at - seg_start));
+    wasmd_logf(WASMD_LOG_INFO, "speech ended at %s s (%s s of speech)", secs(t, at), secs(d, at - seg_start));
 }
 
 /* One 20 ms window that started at audio time `at` and had RMS `rms`. */
@@ -115,7 +101,7 @@ int main(void) {
         char *end;
         limit_s = strtod(env, &end);
         if (end == env || *end || !(limit_s > 0)) {
-            log_msg(WASMD_LOG_ERROR, "VAD_SECONDS=%s: not a number of seconds", env);
+            wasmd_logf(WASMD_LOG_ERROR, "VAD_SECONDS=%s: not a number of seconds", env);
             return 2;
         }
     }
@@ -133,11 +119,11 @@ int main(void) {
     uint32_t max_frames = 4 * info.period_frames; /* read up to 4 periods at once */
     int16_t *buf = malloc((size_t)max_frames * ch * sizeof *buf);
     if (!buf || win == 0) {
-        log_msg(WASMD_LOG_ERROR, "bad microphone format or out of memory");
+        wasmd_logf(WASMD_LOG_ERROR, "bad microphone format or out of memory");
         return 1;
     }
     uint64_t limit = env ? (uint64_t)(limit_s * rate) : UINT64_MAX;
-    log_msg(WASMD_LOG_INFO, "listening: %u Hz, %u channel(s), %u-frame periods", rate, ch,
+    wasmd_logf(WASMD_LOG_INFO, "listening: %u Hz, %u channel(s), %u-frame periods", rate, ch,
             info.period_frames);
 
     uint64_t pos = 0, sum = 0; /* frames so far; sum of squares in this window */

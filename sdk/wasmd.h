@@ -113,6 +113,9 @@ typedef struct wasmd_mic_info {
 
 #ifdef __wasm__
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #define WASMD__IMPORT(name) __attribute__((import_module(WASMD_IMPORT_MODULE), import_name(name)))
 /* Marks a handler for export: WASMD_EXPORT(WASMD_EXPORT_ON_TIMER) void wasmd_on_timer(uint32_t id) {...} */
 #define WASMD_EXPORT(name) __attribute__((export_name(name)))
@@ -141,6 +144,20 @@ WASMD__IMPORT("log") int32_t wasmd_log(int32_t level, const char *text, size_t l
 /* wasmd_log of a NUL-terminated string. */
 static inline int32_t wasmd_log_str(int32_t level, const char *text) {
     return wasmd_log(level, text, __builtin_strlen(text));
+}
+
+/* wasmd_log with printf formatting; a line longer than WASMD_LOGF_MAX bytes is cut. */
+#define WASMD_LOGF_MAX 256
+static inline int32_t wasmd_logf(int32_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline int32_t wasmd_logf(int32_t level, const char *fmt, ...) {
+    char text[WASMD_LOGF_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return WASMD_EINVAL;
+    return wasmd_log(level, text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
 }
 
 /* ---- GPIO -------------------------------------------------------------
