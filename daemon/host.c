@@ -22,6 +22,15 @@
 #include "daemon/validate.h"
 #include "sdk/wasmd.h"
 
+/* ---- Guest memory -------------------------------------------------------- */
+
+uint8_t *wd_guest_bytes(wr_exec *exec, uint32_t ptr, uint64_t len) {
+    wr_memory *mem = exec ? wr_exec_memory(exec) : NULL;
+    if (!mem || (uint64_t)ptr + len > wr_memory_size(mem))
+        return NULL;
+    return wr_memory_data(mem) + ptr;
+}
+
 /* ---- Timers ------------------------------------------------------------- */
 
 static void timer_close_cb(uv_handle_t *h) {
@@ -133,12 +142,11 @@ static const char *const level_tags[] = {
 static wasmd_error log_text(wd_instance *in, wr_exec *exec, int32_t level, uint32_t ptr, uint32_t len) {
     if (level < 0 || (size_t)level >= sizeof level_tags / sizeof level_tags[0] || !level_tags[level])
         return WASMD_EINVAL;
-    wr_memory *mem = wr_exec_memory(exec);
-    if (!mem || (uint64_t)ptr + len > wr_memory_size(mem))
+    const uint8_t *text = wd_guest_bytes(exec, ptr, len);
+    if (!text)
         return WASMD_EFAULT;
     if (len > WASMD_LOG_MAX)
         len = WASMD_LOG_MAX;
-    const uint8_t *text = wr_memory_data(mem) + ptr;
     char line[WD_LOG_LINE_MAX + 1];
     size_t n = 0;
     for (uint32_t i = 0; i <= len; i++) {
@@ -178,11 +186,11 @@ static const host_import host_imports[] = {
 
 /* ---- Linking ------------------------------------------------------------ */
 
-/* Copies a name from the module into `buf` for a message, '?' for unprintable bytes. */
-static const char *printable(const char *s, uint32_t len, char *buf, size_t size) {
+const char *wd_printable(const void *bytes, uint32_t len, char *buf, size_t size) {
+    const unsigned char *s = bytes;
     size_t n = 0;
     for (uint32_t i = 0; i < len && n + 1 < size; i++)
-        buf[n++] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
+        buf[n++] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
     buf[n] = '\0';
     return buf;
 }
@@ -227,8 +235,8 @@ bool wd_host_link(wd_instance *in, const wr_module *m, wr_extern *imports, char 
         wr_import_desc d;
         wr_module_import(m, i, &d);
         char mod[64], name[64];
-        printable(d.module, d.module_len, mod, sizeof mod);
-        printable(d.name, d.name_len, name, sizeof name);
+        wd_printable(d.module, d.module_len, mod, sizeof mod);
+        wd_printable(d.name, d.name_len, name, sizeof name);
         if (d.module_len != modlen || memcmp(d.module, WASMD_IMPORT_MODULE, modlen) != 0) {
             snprintf(why, WD_REASON_MAX, "unknown import %s.%s: wasmd provides only %s and %s imports", mod, name,
                      WASI_MODULE_NAME, WASMD_IMPORT_MODULE);

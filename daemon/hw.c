@@ -158,14 +158,6 @@ static wasmd_error from_hal(hal_status st) {
     }
 }
 
-/* `len` bytes of the guest's memory at `ptr`, or NULL when outside it. */
-static uint8_t *guest(wr_exec *exec, uint32_t ptr, uint64_t len) {
-    wr_memory *mem = exec ? wr_exec_memory(exec) : NULL;
-    if (!mem || (uint64_t)ptr + len > wr_memory_size(mem))
-        return NULL;
-    return wr_memory_data(mem) + ptr;
-}
-
 static void put_u32(uint8_t *p, uint32_t v) {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
@@ -178,7 +170,7 @@ static void put_u64(uint8_t *p, uint64_t v) {
 
 /* Stores a result through a guest pointer; WASMD_EFAULT when it does not fit. */
 static wasmd_error store_u32(wr_exec *exec, uint32_t ptr, uint32_t v) {
-    uint8_t *p = guest(exec, ptr, 4);
+    uint8_t *p = wd_guest_bytes(exec, ptr, 4);
     if (!p)
         return WASMD_EFAULT;
     put_u32(p, v);
@@ -467,7 +459,7 @@ static void on_edge(uv_poll_t *p, int status, int events) {
     while (status == 0 && (st = hal_gpio_read_event(s->line, &ev)) == HAL_OK) {
         wd_hw_run *hw = in->hw;
         if (hw->wait == WAIT_EDGE && hw->wait_handle == h->index) {
-            uint8_t *out = guest(in->exec, hw->wait_ptr, EVENT_SIZE);
+            uint8_t *out = wd_guest_bytes(in->exec, hw->wait_ptr, EVENT_SIZE);
             if (out)
                 put_event(out, &ev);
             wait_finish(in, out ? WASMD_OK : WASMD_EFAULT);
@@ -497,16 +489,13 @@ static void on_edge(uv_poll_t *p, int status, int events) {
 
 static wasmd_error gpio_request(wd_instance *in, wr_exec *exec, uint32_t ptr, uint32_t len, int32_t direction,
                                 uint32_t handle_ptr) {
-    const uint8_t *label = guest(exec, ptr, len);
-    if (!label || !guest(exec, handle_ptr, 4))
+    const uint8_t *label = wd_guest_bytes(exec, ptr, len);
+    if (!label || !wd_guest_bytes(exec, handle_ptr, 4))
         return WASMD_EFAULT;
     if (direction != WASMD_GPIO_INPUT && direction != WASMD_GPIO_OUTPUT)
         return WASMD_EINVAL;
-    char shown[CFG_MAX_LABEL + 4];
-    size_t n = 0;
-    for (uint32_t i = 0; i < len && n < CFG_MAX_LABEL + 1; i++)
-        shown[n++] = label[i] >= 0x20 && label[i] < 0x7f ? (char)label[i] : '?';
-    shown[n] = '\0';
+    char shown[CFG_MAX_LABEL + 2];
+    wd_printable(label, len, shown, sizeof shown);
     const char *dir = direction == WASMD_GPIO_OUTPUT ? "output" : "input";
     gpio_slot *s = NULL;
     for (size_t i = 0; in->hw && i < in->hw->ngpio && !s; i++)
@@ -552,7 +541,7 @@ wr_status wd_host_gpio_get(wr_exec *exec, void *env, const uint64_t *args, uint6
     int value = 0;
     if (!s) {
         results[0] = WASMD_ENOENT;
-    } else if (!guest(exec, (uint32_t)args[1], 4)) {
+    } else if (!wd_guest_bytes(exec, (uint32_t)args[1], 4)) {
         results[0] = WASMD_EFAULT;
     } else {
         hal_status st = hal_gpio_get(s->line, &value);
@@ -566,7 +555,7 @@ wr_status wd_host_gpio_wait_edge(wr_exec *exec, void *env, const uint64_t *args,
     uint32_t handle = (uint32_t)args[0], ptr = (uint32_t)args[2];
     int32_t timeout_ms = (int32_t)args[1];
     gpio_slot *s = gpio_slot_of(in, handle);
-    uint8_t *out = guest(exec, ptr, EVENT_SIZE);
+    uint8_t *out = wd_guest_bytes(exec, ptr, EVENT_SIZE);
     if (!s) {
         results[0] = WASMD_ENOENT;
     } else if (s->grant->edge == HAL_GPIO_EDGE_NONE) {
@@ -623,7 +612,7 @@ wr_status wd_host_i2c_open(wr_exec *exec, void *env, const uint64_t *args, uint6
     size_t i = 0;
     while (in->hw && i < in->hw->nbus && in->manifest->i2c[i].bus != bus)
         i++;
-    if (!guest(exec, handle_ptr, 4)) {
+    if (!wd_guest_bytes(exec, handle_ptr, 4)) {
         results[0] = WASMD_EFAULT;
     } else if (!in->hw || i == in->hw->nbus) {
         results[0] = deny(in, WD_CAP_I2C, "open of bus %u: not granted", bus);
@@ -679,7 +668,7 @@ static bool i2c_len_ok(uint32_t len) {
 wr_status wd_host_i2c_write(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     uint32_t h = (uint32_t)args[0], addr = (uint32_t)args[1], ptr = (uint32_t)args[2], len = (uint32_t)args[3];
     hal_i2c_bus *bus;
-    uint8_t *buf = guest(exec, ptr, len);
+    uint8_t *buf = wd_guest_bytes(exec, ptr, len);
     wasmd_error e = i2c_check(env, h, addr, true, "write", &bus);
     if (e == WASMD_OK)
         e = !i2c_len_ok(len) ? WASMD_EINVAL : !buf ? WASMD_EFAULT : from_hal(hal_i2c_write(bus, (uint16_t)addr, buf, len));
@@ -690,7 +679,7 @@ wr_status wd_host_i2c_write(wr_exec *exec, void *env, const uint64_t *args, uint
 wr_status wd_host_i2c_read(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     uint32_t h = (uint32_t)args[0], addr = (uint32_t)args[1], ptr = (uint32_t)args[2], len = (uint32_t)args[3];
     hal_i2c_bus *bus;
-    uint8_t *buf = guest(exec, ptr, len);
+    uint8_t *buf = wd_guest_bytes(exec, ptr, len);
     wasmd_error e = i2c_check(env, h, addr, false, "read", &bus);
     if (e == WASMD_OK)
         e = !i2c_len_ok(len) ? WASMD_EINVAL : !buf ? WASMD_EFAULT : from_hal(hal_i2c_read(bus, (uint16_t)addr, buf, len));
@@ -702,7 +691,7 @@ wr_status wd_host_i2c_write_read(wr_exec *exec, void *env, const uint64_t *args,
     uint32_t h = (uint32_t)args[0], addr = (uint32_t)args[1];
     uint32_t wptr = (uint32_t)args[2], wlen = (uint32_t)args[3], rptr = (uint32_t)args[4], rlen = (uint32_t)args[5];
     hal_i2c_bus *bus;
-    uint8_t *wbuf = guest(exec, wptr, wlen), *rbuf = guest(exec, rptr, rlen);
+    uint8_t *wbuf = wd_guest_bytes(exec, wptr, wlen), *rbuf = wd_guest_bytes(exec, rptr, rlen);
     /* The write selects a register to read: allowed on a read-only grant. */
     wasmd_error e = i2c_check(env, h, addr, false, "write-then-read", &bus);
     if (e == WASMD_OK)
@@ -716,7 +705,7 @@ wr_status wd_host_i2c_write_read(wr_exec *exec, void *env, const uint64_t *args,
 wr_status wd_host_i2c_read_byte_data(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     uint32_t h = (uint32_t)args[0], addr = (uint32_t)args[1], reg = (uint32_t)args[2], ptr = (uint32_t)args[3];
     hal_i2c_bus *bus;
-    uint8_t *out = guest(exec, ptr, 1), v = 0;
+    uint8_t *out = wd_guest_bytes(exec, ptr, 1), v = 0;
     wasmd_error e = i2c_check(env, h, addr, false, "SMBus byte read", &bus);
     if (e == WASMD_OK) {
         e = reg > 0xff ? WASMD_EINVAL : !out ? WASMD_EFAULT
@@ -731,7 +720,7 @@ wr_status wd_host_i2c_read_byte_data(wr_exec *exec, void *env, const uint64_t *a
 wr_status wd_host_i2c_read_word_data(wr_exec *exec, void *env, const uint64_t *args, uint64_t *results) {
     uint32_t h = (uint32_t)args[0], addr = (uint32_t)args[1], reg = (uint32_t)args[2], ptr = (uint32_t)args[3];
     hal_i2c_bus *bus;
-    uint8_t *out = guest(exec, ptr, 2);
+    uint8_t *out = wd_guest_bytes(exec, ptr, 2);
     uint16_t v = 0;
     wasmd_error e = i2c_check(env, h, addr, false, "SMBus word read", &bus);
     if (e == WASMD_OK) {
@@ -811,8 +800,8 @@ static void mic_deliver(wd_instance *in) {
         return;
     if (hw->wait == WAIT_MIC) {
         size_t bytes = (size_t)hw->wait_max * mic->stream->channels * 2;
-        uint8_t *out = guest(in->exec, hw->wait_ptr, bytes);
-        uint8_t *ret = guest(in->exec, hw->wait_ret_ptr, 4);
+        uint8_t *out = wd_guest_bytes(in->exec, hw->wait_ptr, bytes);
+        uint8_t *ret = wd_guest_bytes(in->exec, hw->wait_ret_ptr, 4);
         if (!out || !ret) {
             wait_finish(in, WASMD_EFAULT);
             return;
@@ -953,7 +942,7 @@ static char *read_conf(const char *path) {
 
 static wasmd_error mic_open(wd_instance *in, wr_exec *exec, uint32_t handle_ptr, uint32_t info_ptr) {
     const cfg_mic_grant *g = &in->manifest->mic;
-    if (!guest(exec, handle_ptr, 4) || (info_ptr && !guest(exec, info_ptr, 12)))
+    if (!wd_guest_bytes(exec, handle_ptr, 4) || (info_ptr && !wd_guest_bytes(exec, info_ptr, 12)))
         return WASMD_EFAULT;
     if (!in->hw || !in->hw->mic.claimed)
         return deny(in, WD_CAP_MIC, "open: no microphone granted");
@@ -994,7 +983,7 @@ static wasmd_error mic_open(wd_instance *in, wr_exec *exec, uint32_t handle_ptr,
         return WASMD_EIO;
     }
     if (info_ptr) {
-        uint8_t *p = guest(exec, info_ptr, 12);
+        uint8_t *p = wd_guest_bytes(exec, info_ptr, 12);
         put_u32(p, mic->stream->rate);
         put_u32(p + 4, mic->stream->channels);
         put_u32(p + 8, mic->stream->period_frames);
@@ -1015,8 +1004,8 @@ wr_status wd_host_mic_read(wr_exec *exec, void *env, const uint64_t *args, uint6
         results[0] = WASMD_ENOENT;
         return WR_OK;
     }
-    uint8_t *out = guest(exec, ptr, (uint64_t)max_frames * mic->stream->channels * 2);
-    uint8_t *ret = guest(exec, ret_ptr, 4);
+    uint8_t *out = wd_guest_bytes(exec, ptr, (uint64_t)max_frames * mic->stream->channels * 2);
+    uint8_t *ret = wd_guest_bytes(exec, ret_ptr, 4);
     if (max_frames < mic->stream->period_frames) {
         results[0] = WASMD_EINVAL;
     } else if (!out || !ret) {

@@ -279,6 +279,13 @@ WD_HOST_IMPORT_MAP(WD__HOST_DECL)
  * with the import named in `why` (size WD_REASON_MAX).
  */
 bool wd_host_link(wd_instance *in, const wr_module *m, wr_extern *imports, char *why);
+/*
+ * `len` bytes of the calling module's memory at `ptr`, or NULL when they
+ * are not all inside it.  Valid until the module's memory grows.
+ */
+uint8_t *wd_guest_bytes(wr_exec *exec, uint32_t ptr, uint64_t len);
+/* Copies bytes from a module into `buf` (size > 0) for a message, '?' for unprintable ones; returns buf. */
+const char *wd_printable(const void *bytes, uint32_t len, char *buf, size_t size);
 /* Disarms and closes every timer of the run. */
 void wd_host_timers_close(wd_instance *in);
 
