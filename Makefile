@@ -26,6 +26,10 @@ endif
 PKG_CJSON  := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
 PKG_CMOCKA := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
+# One version for the binaries, the man pages and the package (VERSION).
+VERSION  := $(shell cat VERSION)
+CPPFLAGS += -DWASMD_VERSION='"$(VERSION)"'
+
 # ---- Layers -------------------------------------------------------------
 
 RUNTIME_SRC := $(sort $(wildcard runtime/*.c))
@@ -71,7 +75,9 @@ MUTATE      := $(BUILD)/tests/fuzz/mutate
 FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
-.PHONY: all check check-fast unit spec integration mutate fuzz asan bench run install clean deps
+.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench run install clean deps deb
+# bin: the programs alone (what the package builds); all: programs and tests.
+bin: $(WASMCTL) $(WASMD)
 all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(LIBHAL) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
 
 $(BUILD)/%.o: %.c
@@ -190,16 +196,39 @@ run: deps
 deps:
 	scripts/deps.sh
 
-install: all
+# Installed layout (the package uses PREFIX=/usr).  Config and state
+# directories are fixed: /etc/wasmd and /var/lib/wasmd.
+SYSTEMDUNITDIR ?= /lib/systemd/system
+UDEVRULESDIR   ?= /lib/udev/rules.d
+install: bin
 	install -D -m 0755 $(WASMCTL) $(DESTDIR)$(PREFIX)/bin/wasmctl
 	install -D -m 0755 $(WASMD) $(DESTDIR)$(PREFIX)/sbin/wasmd
-	install -D -m 0644 systemd/wasmd.service $(DESTDIR)/lib/systemd/system/wasmd.service
-	install -D -m 0644 systemd/wasmd.socket $(DESTDIR)/lib/systemd/system/wasmd.socket
-	install -D -m 0644 systemd/wasmd.tmpfiles $(DESTDIR)/usr/lib/tmpfiles.d/wasmd.conf
+	@mkdir -p $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/wasmd.service >$(DESTDIR)$(SYSTEMDUNITDIR)/wasmd.service
+	install -m 0644 systemd/wasmd.socket $(DESTDIR)$(SYSTEMDUNITDIR)/wasmd.socket
 	install -D -m 0644 systemd/wasmd.sysusers $(DESTDIR)/usr/lib/sysusers.d/wasmd.conf
+	install -D -m 0644 systemd/60-wasmd.rules $(DESTDIR)$(UDEVRULESDIR)/60-wasmd.rules
+	install -D -m 0644 cli/wasmctl.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/wasmctl
 	install -D -m 0644 docs/wasmctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/wasmctl.1
 	install -D -m 0644 docs/wasmd.8 $(DESTDIR)$(PREFIX)/share/man/man8/wasmd.8
 	install -D -m 0644 docs/wasmd.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/wasmd.yaml.5
+	install -d -m 0755 $(DESTDIR)/etc/wasmd/modules.d
+	test -e $(DESTDIR)/etc/wasmd/wasmd.yaml || install -m 0644 packaging/wasmd.yaml $(DESTDIR)/etc/wasmd/wasmd.yaml
+
+# The module authors' files (the wasmd-sdk package).
+install-sdk:
+	install -D -m 0644 sdk/wasmd.h $(DESTDIR)$(PREFIX)/include/wasmd/wasmd.h
+	install -D -m 0644 sdk/GUIDE.md $(DESTDIR)$(PREFIX)/share/doc/wasmd-sdk/GUIDE.md
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/wasmd-sdk/examples/modules.d
+	install -m 0644 examples/*.c $(DESTDIR)$(PREFIX)/share/doc/wasmd-sdk/examples/
+	install -m 0644 examples/modules.d/*.yaml $(DESTDIR)$(PREFIX)/share/doc/wasmd-sdk/examples/modules.d/
+
+# Debian packages (packaging/debian, built with dpkg-buildpackage) in
+# build/deb/: `make deb` for this machine, `make deb ARCH=arm64|armhf` to
+# cross-build.  DEB_BUILD_OPTIONS=nocheck skips the package's own tests
+# (unit + spec).  scripts/deb.sh installs what the build needs and runs lintian.
+deb:
+	scripts/deb.sh $(ARCH)
 
 clean:
 	rm -rf build build-asan build-fuzz
