@@ -21,6 +21,7 @@
 #define CFG_DEFAULT_DAEMON_CONFIG "/etc/wasmd/wasmd.yaml"
 #define CFG_DEFAULT_MODULES_DIR   "/etc/wasmd/modules.d"
 #define CFG_DEFAULT_SOCKET_PATH   "/run/wasmd/wasmd.sock"
+#define CFG_DEFAULT_STATE_DIR     "/var/lib/wasmd"
 
 /*
  * ---- Limits -------------------------------------------------------------
@@ -312,6 +313,7 @@ typedef struct cfg_mic_alias {
 typedef struct cfg_daemon {
     char *path;                /* the file read, or NULL when only defaults apply */
     char *modules_dir;         /* default /etc/wasmd/modules.d */
+    char *state_dir;           /* default /var/lib/wasmd: deployed modules in state_dir/modules */
     char *socket_path;         /* default /run/wasmd/wasmd.sock */
     char *socket_group;        /* group allowed on the socket besides root; NULL: root only */
     uint32_t log_lines;        /* per-instance ring buffer, default 1000 */

@@ -137,6 +137,8 @@ static const cfg__schema hardware_schema = CFG__SCHEMA("hardware", hardware_keys
 static const cfg__key daemon_keys[] = {
     { .name = "modules_dir", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, modules_dir),
       .def_str = CFG_DEFAULT_MODULES_DIR },
+    { .name = "state_dir", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, state_dir),
+      .def_str = CFG_DEFAULT_STATE_DIR },
     { .name = "socket_path", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, socket_path),
       .def_str = CFG_DEFAULT_SOCKET_PATH, .max = SOCKET_PATH_MAX },
     { .name = "socket_group", .type = CFG__STRING, .offset = CFG__FIELD(cfg_daemon, socket_group),

@@ -364,6 +364,7 @@ struct wd_daemon {
     /* main.c: reload, systemd */
     uv_signal_t sighup;
     char *modules_dir_real;      /* owned: realpath of cfg->modules_dir, or NULL */
+    char *deploy_dir;            /* owned: deploy.c's STATE_DIR/modules, or NULL before first use */
     bool notify;                 /* NOTIFY_SOCKET is set: send STATUS= lines */
     bool journal;                /* stderr is the journal: module output goes there with fields */
     uv_timer_t watchdog;
@@ -393,9 +394,19 @@ typedef void (*wd_note_fn)(void *ud, const char *what, const char *item);
  * keeps running.  0, or negative errno when the directory can't be read.
  */
 int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud);
+/* A new instance for `m` (owned by it from here on), added and started; NULL when out of memory. */
+wd_instance *wd_daemon_start_manifest(wd_daemon *d, cfg_manifest *m);
+/* Takes `in` out of the list and closes it (it frees itself later). */
+void wd_daemon_drop(wd_daemon *d, wd_instance *in);
+/*
+ * deploy.c: adds the deployed modules' manifests to `set` (a name the set
+ * has already is an error in it); with `clean`, deletes unit directories
+ * left by an interrupted deploy or remove.  0, or negative errno.
+ */
+int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean);
 /*
  * Validates then installs a manifest (its text) and a module (its bytes)
- * in the modules directory, atomically, and starts it; `file` is the
+ * as one unit under the state directory, atomically, and starts it; `file` is the
  * manifest's file name as the user knows it (for messages; its base name
  * without .yaml gives the default module name).  WD_PROTO_OK with
  * *ret_instance, or a failure status with `why` (size WD_REASON_MAX) and
@@ -404,7 +415,12 @@ int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud);
 wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
                                  const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
                                  wd_instance **ret_instance, char *why);
-/* Stops and forgets an instance, deletes its manifest and a module file kept in the modules directory. */
+/*
+ * Stops and forgets an instance.  A deployed one's unit is deleted; for one
+ * of the modules directory, its manifest file (refused with
+ * WD_PROTO_CONFLICT when that cannot be deleted) and a module file kept
+ * beside it.
+ */
 wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why);
 /* Writes a line of a module's output (or a daemon event about it) to the journal or stderr. */
 void wd_daemon_output(wd_daemon *d, const char *module, const char *stream, const char *line);

@@ -2,9 +2,10 @@
  * main.c - wasmd: loads the daemon config and the module manifests, starts
  * an instance per manifest, serves the control socket, and runs the libuv
  * loop until SIGTERM or SIGINT.  SIGHUP (or `wasmctl reload`) re-reads the
- * modules directory; deploy and remove change it (wd_daemon_deploy, _remove).
+ * modules directory and the deployed modules (deploy.c: wd_daemon_deploy,
+ * _remove, kept under the state directory).
  *
- *   wasmd [--config FILE] [--modules-dir DIR] [--socket PATH]
+ *   wasmd [--config FILE] [--modules-dir DIR] [--state-dir DIR] [--socket PATH]
  *
  * Under systemd: READY=1 once the manifests are loaded, STATUS= whenever
  * the counts of instances by state change (checked after each loop turn, so
@@ -58,6 +59,8 @@ static const char usage_text[] =
     "                      default file is not an error)\n"
     "  --modules-dir DIR   manifests directory (default: from the config,\n"
     "                      /etc/wasmd/modules.d)\n"
+    "  --state-dir DIR     where deployed modules are kept, in DIR/modules\n"
+    "                      (default: from the config, /var/lib/wasmd)\n"
     "  --socket PATH       control socket (default: from the config,\n"
     "                      " WD_PROTO_DEFAULT_SOCKET ")\n"
     "  --version           print the version\n"
@@ -88,8 +91,7 @@ static void add_instance(wd_daemon *d, wd_instance *in) {
     *p = in;
 }
 
-/* Takes `in` out of the list and closes it (it frees itself later). */
-static void drop_instance(wd_daemon *d, wd_instance *in) {
+void wd_daemon_drop(wd_daemon *d, wd_instance *in) {
     for (wd_instance **p = &d->instances; *p; p = &(*p)->next) {
         if (*p == in) {
             *p = in->next;
@@ -100,8 +102,7 @@ static void drop_instance(wd_daemon *d, wd_instance *in) {
     wd_instance_close(in);
 }
 
-/* A new instance for `m` (owned by it from here on), added and started; NULL when out of memory. */
-static wd_instance *start_manifest(wd_daemon *d, cfg_manifest *m) {
+wd_instance *wd_daemon_start_manifest(wd_daemon *d, cfg_manifest *m) {
     char name[CFG_MAX_NAME + 1];
     snprintf(name, sizeof name, "%s", m->name);
     wd_instance *in = wd_instance_new(d, m);
@@ -202,19 +203,33 @@ static void note_name(wd_note_fn note, void *ud, const char *what, const char *n
         note(ud, what, name);
 }
 
-static void load_manifests(wd_daemon *d) {
-    cfg_manifest_set set = { 0 };
-    int r = cfg_manifest_dir_load(d->cfg->modules_dir, &set);
+/*
+ * The manifests of the modules directory and the deployed ones (deploy.c),
+ * in one set; `clean` deletes what an interrupted deploy left (at start).
+ * 0, or negative errno when the modules directory cannot be read.
+ */
+static int load_all(wd_daemon *d, cfg_manifest_set *set, bool clean) {
+    int r = cfg_manifest_dir_load(d->cfg->modules_dir, set);
     if (r < 0) {
         fprintf(stderr, "wasmd: %s: %s\n", d->cfg->modules_dir, strerror(-r));
-        return;
+        return r;
     }
+    int e = wd_deploy_load(d, set, clean);
+    if (e < 0)
+        fprintf(stderr, "wasmd: deployed modules in %s: %s\n", d->cfg->state_dir, strerror(-e));
+    return 0;
+}
+
+static void load_manifests(wd_daemon *d) {
+    cfg_manifest_set set = { 0 };
+    if (load_all(d, &set, true) < 0)
+        return;
     for (size_t i = 0; i < set.nerrors; i++)
         report_error(NULL, NULL, &set.errors[i]);
     for (size_t i = 0; i < set.count; i++) {
         cfg_manifest *m = set.items[i];
         set.items[i] = NULL; /* ownership moves to the instance, even when it fails */
-        start_manifest(d, m);
+        wd_daemon_start_manifest(d, m);
     }
     cfg_manifest_set_clear(&set);
 }
@@ -223,11 +238,9 @@ int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud) {
     if (d->shutting_down)
         return -ESHUTDOWN;
     cfg_manifest_set set = { 0 };
-    int r = cfg_manifest_dir_load(d->cfg->modules_dir, &set);
-    if (r < 0) {
-        fprintf(stderr, "wasmd: reload: %s: %s\n", d->cfg->modules_dir, strerror(-r));
+    int r = load_all(d, &set, false);
+    if (r < 0)
         return r;
-    }
     if (d->notify)
         sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(uv_hrtime() / 1000));
 
@@ -261,7 +274,7 @@ int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud) {
             k++;
         if (k == n) {
             note_name(note, ud, WD_F_ADDED, m->name);
-            start_manifest(d, m);
+            wd_daemon_start_manifest(d, m);
         } else if (keep[k]) {
             /* Its old file is bad now and another file claims the name: keep the running one. */
             cfg_manifest_free(m);
@@ -275,17 +288,17 @@ int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud) {
             note_name(note, ud, WD_F_UNCHANGED, old[k]->name);
         } else {
             note_name(note, ud, WD_F_RESTARTED, m->name);
-            drop_instance(d, old[k]);
+            wd_daemon_drop(d, old[k]);
             old[k] = NULL;
             keep[k] = true;
-            start_manifest(d, m);
+            wd_daemon_start_manifest(d, m);
         }
     }
     for (size_t k = 0; k < n; k++) {
         if (keep[k] || !old[k])
             continue;
         note_name(note, ud, WD_F_REMOVED, old[k]->name);
-        drop_instance(d, old[k]);
+        wd_daemon_drop(d, old[k]);
     }
     free(old);
     free(keep);
@@ -299,243 +312,6 @@ static void on_sighup(uv_signal_t *h, int signum) {
     wd_daemon *d = h->data;
     fprintf(stderr, "wasmd: SIGHUP: reloading %s\n", d->cfg->modules_dir);
     (void)wd_daemon_reload(d, NULL, NULL);
-}
-
-/* ---- Deploy and remove ------------------------------------------------- */
-
-/* Writes a whole file and flushes it to disk; 0 or negative errno. */
-static int write_synced(const char *path, const void *data, size_t len) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    const char *p = data;
-    int r = 0;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            r = -errno;
-            break;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    return r;
-}
-
-static void fsync_dir(const char *dir) {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-/* True when `path` lies directly in the modules directory (compared after resolving links). */
-static bool in_modules_dir(wd_daemon *d, const char *path) {
-    char *copy = strdup(path), real[PATH_MAX];
-    bool in = copy && d->modules_dir_real && realpath(dirname(copy), real) && strcmp(real, d->modules_dir_real) == 0;
-    free(copy);
-    return in;
-}
-
-typedef struct import_note {
-    wd_note_fn note;
-    void *ud;
-    const char *file;
-} import_note;
-
-static void note_import_problem(void *ud, const char *msg) {
-    import_note *n = ud;
-    char buf[768];
-    snprintf(buf, sizeof buf, "%s: %s", n->file, msg);
-    if (n->note)
-        n->note(n->ud, WD_F_ERRORS, buf);
-}
-
-wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
-                                 const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
-                                 wd_instance **ret_instance, char *why) {
-    const char *dir = d->cfg->modules_dir;
-    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    size_t blen = strlen(base);
-    wd_proto_status status = WD_PROTO_INVALID;
-    char tmpdir[PATH_MAX], tmp_manifest[PATH_MAX], tmp_module[PATH_MAX];
-    char final_manifest[PATH_MAX], final_module[PATH_MAX];
-    cfg_manifest *m = NULL;
-    wr_module *mod = NULL;
-    wr_error werr = { 0 };
-    cfg_error cerr = { 0 };
-    bool have_tmpdir = false, have_tmp_manifest = false, have_tmp_module = false;
-
-    if (blen <= 5 || strcmp(base + blen - 5, ".yaml") != 0 || base[0] == '.') {
-        snprintf(why, WD_REASON_MAX, "%s: a manifest's file name ends in .yaml and does not start with '.'", file);
-        return WD_PROTO_INVALID;
-    }
-    /* The module first: nothing touches the disk for a module that would not run. */
-    if (wr_module_load(module, module_len, &mod, &werr) != WR_OK) {
-        snprintf(why, WD_REASON_MAX, "module: %s%s%s", wr_status_message(werr.status), werr.detail[0] ? ": " : "",
-                 werr.detail);
-        return WD_PROTO_INVALID;
-    }
-    import_note in_note = { note, ud, "module" };
-    int problems = wd_validate_imports(mod, note_import_problem, &in_note);
-    if (problems != 0) {
-        wr_module_free(mod);
-        snprintf(why, WD_REASON_MAX, problems < 0 ? "out of memory" : "module: %d import%s not satisfied", problems,
-                 problems == 1 ? "" : "s");
-        return problems < 0 ? WD_PROTO_INTERNAL : WD_PROTO_INVALID;
-    }
-
-    /*
-     * The manifest is parsed where it will live: in a private directory
-     * inside the modules directory (hidden, so a reload skips it, and on the
-     * same file system, so the renames below are atomic).
-     */
-    if ((size_t)snprintf(tmpdir, sizeof tmpdir, "%s/.deploy-XXXXXX", dir) >= sizeof tmpdir || !mkdtemp(tmpdir)) {
-        snprintf(why, WD_REASON_MAX, "%s: cannot create a temporary directory: %s", dir, strerror(errno));
-        return WD_PROTO_INTERNAL;
-    }
-    have_tmpdir = true;
-    int r = -ENAMETOOLONG;
-    if ((size_t)snprintf(tmp_manifest, sizeof tmp_manifest, "%s/%s", tmpdir, base) < sizeof tmp_manifest)
-        r = write_synced(tmp_manifest, manifest, manifest_len);
-    have_tmp_manifest = r == 0;
-    if (r < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_manifest, strerror(-r));
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    m = cfg_manifest_load(tmp_manifest, &cerr);
-    if (!m) {
-        snprintf(cerr.file, sizeof cerr.file, "%s", file);
-        char buf[1024];
-        cfg_error_format(&cerr, buf, sizeof buf);
-        if (note)
-            note(ud, WD_F_ERRORS, buf);
-        snprintf(why, WD_REASON_MAX, "%.250s", buf);
-        goto out;
-    }
-    if (wd_validate_capabilities(mod, m, note_import_problem, &in_note) > 0) {
-        snprintf(why, WD_REASON_MAX, "%s: the manifest does not grant a capability the module needs", file);
-        goto out;
-    }
-    const char *slash = strrchr(m->module, '/');
-    if (!slash || (size_t)(slash - m->module) != strlen(tmpdir) || strncmp(m->module, tmpdir, strlen(tmpdir)) != 0 ||
-        slash[1] == '.') {
-        snprintf(why, WD_REASON_MAX, "%s: module: must be a plain file name: deploy puts the module beside the manifest",
-                 file);
-        goto out;
-    }
-    const char *module_name = slash + 1;
-    if ((size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", dir, base) >= sizeof final_manifest ||
-        (size_t)snprintf(final_module, sizeof final_module, "%s/%s", dir, module_name) >= sizeof final_module) {
-        snprintf(why, WD_REASON_MAX, "%s: path too long", dir);
-        goto out;
-    }
-    for (wd_instance *in = d->instances; in; in = in->next) {
-        bool same = strcmp(in->name, m->name) == 0;
-        if (same && strcmp(in->manifest->path, final_manifest) != 0) {
-            snprintf(why, WD_REASON_MAX, "a module named %.64s already comes from %.150s", m->name, in->manifest->path);
-            status = WD_PROTO_CONFLICT;
-            goto out;
-        }
-        if (!same && strcmp(in->manifest->module, final_module) == 0) {
-            snprintf(why, WD_REASON_MAX, "%.150s is the module of %.64s", final_module, in->name);
-            status = WD_PROTO_CONFLICT;
-            goto out;
-        }
-        if (!same && strcmp(in->manifest->path, final_manifest) == 0) {
-            snprintf(why, WD_REASON_MAX, "%.150s is the manifest of %.64s", final_manifest, in->name);
-            status = WD_PROTO_CONFLICT;
-            goto out;
-        }
-    }
-
-    /* Module, then manifest: a reload in between finds no manifest naming a missing module. */
-    r = -ENAMETOOLONG;
-    if ((size_t)snprintf(tmp_module, sizeof tmp_module, "%s/.module", tmpdir) < sizeof tmp_module)
-        r = write_synced(tmp_module, module, module_len);
-    have_tmp_module = r == 0;
-    if (r < 0 || rename(tmp_module, final_module) < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", final_module, strerror(r < 0 ? -r : errno));
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    have_tmp_module = false;
-    if (rename(tmp_manifest, final_manifest) < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", final_manifest, strerror(errno));
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    have_tmp_manifest = false;
-    fsync_dir(dir);
-
-    /* Now the manifest as the daemon will read it from now on. */
-    cfg_manifest_free(m);
-    m = cfg_manifest_load(final_manifest, &cerr);
-    if (!m) {
-        cfg_error_format(&cerr, why, WD_REASON_MAX);
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    wd_instance *old = wd_daemon_find(d, m->name);
-    if (old)
-        drop_instance(d, old);
-    wd_instance *in = start_manifest(d, m);
-    m = NULL;
-    if (!in) {
-        snprintf(why, WD_REASON_MAX, "out of memory");
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    fprintf(stderr, "wasmd: deployed %s (%s)\n", in->name, final_manifest);
-    *ret_instance = in;
-    status = WD_PROTO_OK;
-out:
-    wr_module_free(mod);
-    cfg_manifest_free(m);
-    if (have_tmp_module)
-        (void)unlink(tmp_module);
-    if (have_tmp_manifest)
-        (void)unlink(tmp_manifest);
-    if (have_tmpdir)
-        (void)rmdir(tmpdir);
-    return status;
-}
-
-wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why) {
-    wd_instance *in = wd_daemon_find(d, name);
-    if (!in) {
-        snprintf(why, WD_REASON_MAX, "no module named \"%.200s\"", name);
-        return WD_PROTO_NOT_FOUND;
-    }
-    char *manifest = strdup(in->manifest->path), *module = strdup(in->manifest->module);
-    if (!manifest || !module) {
-        free(manifest);
-        free(module);
-        snprintf(why, WD_REASON_MAX, "out of memory");
-        return WD_PROTO_INTERNAL;
-    }
-    drop_instance(d, in);
-    if (unlink(manifest) < 0 && errno != ENOENT)
-        fprintf(stderr, "wasmd: remove %s: %s: %s\n", name, manifest, strerror(errno));
-    /* A module file in the modules directory belongs to its manifest (deploy put it there). */
-    bool shared = false;
-    for (wd_instance *o = d->instances; o; o = o->next)
-        shared = shared || strcmp(o->manifest->module, module) == 0;
-    if (!shared && in_modules_dir(d, module))
-        (void)unlink(module);
-    fsync_dir(d->cfg->modules_dir);
-    fprintf(stderr, "wasmd: removed %s\n", name);
-    free(manifest);
-    free(module);
-    return WD_PROTO_OK;
 }
 
 /* ---- Shutdown ---------------------------------------------------------- */
@@ -581,7 +357,7 @@ static bool override(char **field, const char *value) {
 }
 
 int main(int argc, char **argv) {
-    const char *config = NULL, *modules_dir = NULL, *socket_path = NULL;
+    const char *config = NULL, *modules_dir = NULL, *state_dir = NULL, *socket_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **target = NULL;
@@ -589,6 +365,8 @@ int main(int argc, char **argv) {
             target = &config;
         else if (strcmp(a, "--modules-dir") == 0)
             target = &modules_dir;
+        else if (strcmp(a, "--state-dir") == 0)
+            target = &state_dir;
         else if (strcmp(a, "--socket") == 0)
             target = &socket_path;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -616,7 +394,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "wasmd: %s\n", cfg_error_format(&err, buf, sizeof buf));
         return EXIT_SETUP;
     }
-    if (!override(&d.cfg->modules_dir, modules_dir) || !override(&d.cfg->socket_path, socket_path)) {
+    if (!override(&d.cfg->modules_dir, modules_dir) || !override(&d.cfg->state_dir, state_dir) ||
+        !override(&d.cfg->socket_path, socket_path)) {
         fprintf(stderr, "wasmd: out of memory\n");
         cfg_daemon_free(d.cfg);
         return EXIT_SETUP;
@@ -676,6 +455,7 @@ int main(int argc, char **argv) {
     if (uv_loop_close(&loop) != 0)
         fprintf(stderr, "wasmd: handles still open at exit\n");
     free(d.modules_dir_real);
+    free(d.deploy_dir);
     wd_hw_close(&d);   /* after the loop: every instance has released its lines */
     cfg_daemon_free(d.cfg);
     return status;

@@ -87,4 +87,16 @@ wait_state() {
     [ "$s" = "$want" ]
 }
 
+active() { case "$(field "$1" state)" in running|waiting) echo 1 ;; esac; }
+is_active() { # is_active NAME: the module is running or waiting (for wait_for, re-evaluated each try)
+    [ "$(active "$1")" = 1 ]
+}
+
+wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
+    local n=$(($1 * 20)) i
+    shift
+    for i in $(seq "$n"); do "$@" && return 0; sleep 0.05; done
+    return 1
+}
+
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }

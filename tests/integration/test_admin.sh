@@ -10,21 +10,12 @@ WASMD=${WASMD:-$BUILD/wasmd}
 G=$BUILD/tests/daemon
 SOCK=$TMP/wasmd.sock
 MODS=$TMP/modules.d
+STATE=$TMP/state          # deployed modules: $STATE/modules/NAME -> .unit-XXXXXX
+DEPLOYED=$STATE/modules
 SRC=$TMP/src
 mkdir -p "$MODS" "$SRC"
 export WASMD_SOCKET=$SOCK
 
-active() { case "$(field "$1" state)" in running|waiting) echo 1 ;; esac; }
-is_active() { # is_active NAME: the module is running or waiting (for wait_for, re-evaluated each try)
-    [ "$(active "$1")" = 1 ]
-}
-
-wait_for() { # wait_for SECONDS COMMAND...: until COMMAND succeeds
-    local n=$(($1 * 20)) i
-    shift
-    for i in $(seq "$n"); do "$@" && return 0; sleep 0.05; done
-    return 1
-}
 
 # ---- Modules -------------------------------------------------------------
 
@@ -68,7 +59,7 @@ PY
 NOTIFY_PID=$!
 wait_for 5 test -S "$NOTIFY"
 
-NOTIFY_SOCKET=$NOTIFY "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
+NOTIFY_SOCKET=$NOTIFY "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --state-dir "$STATE" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
 WASMD_PID=$!
 cleanup() {
     [ -n "${WASMD_PID:-}" ] && kill -TERM "$WASMD_PID" 2>/dev/null && wait "$WASMD_PID" 2>/dev/null
@@ -126,16 +117,18 @@ manifest "$MODS/change.yaml" 50
 
 printf 'module: dep.wasm\nargs: [100]\nrestart: never\n' > "$SRC/dep.yaml"
 check_rc deploy 0 -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/dep.yaml"
-verdict deploy-files "$(cmp -s "$MODS/dep.wasm" "$SRC/ticker.wasm" && cmp -s "$MODS/dep.yaml" "$SRC/dep.yaml" && echo 1)" "$(ls -a "$MODS")"
+verdict deploy-files "$(cmp -s "$DEPLOYED/dep/dep.wasm" "$SRC/ticker.wasm" && cmp -s "$DEPLOYED/dep/dep.yaml" "$SRC/dep.yaml" && echo 1)" "$(ls -aR "$STATE")"
+verdict deploy-not-in-modules-dir "$([ ! -e "$MODS/dep.yaml" ] && [ ! -e "$MODS/dep.wasm" ] && echo 1)" "$(ls -A "$MODS")"
 verdict deploy-running "$(wait_for 5 is_active dep && echo 1)" "dep: $(field dep state)"
-verdict deploy-no-temporaries "$([ -z "$(ls -A "$MODS" | grep '^\.')" ] && echo 1)" "$(ls -A "$MODS")"
+verdict deploy-one-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.unit-')" = 1 ] && [ "$(ls -A "$DEPLOYED" | wc -l)" = 2 ] && echo 1)" "$(ls -A "$DEPLOYED")"
 # Deploying it again replaces it (an upgrade).
 check_rc deploy-again 0 -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/dep.yaml"
+verdict deploy-again-replaces-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.unit-')" = 1 ] && echo 1)" "$(ls -A "$DEPLOYED")"
 # A reload afterwards sees the deployed manifest as unchanged.
 check_rc reload-after-deploy 0 -- "$WASMCTL" reload
 verdict reload-after-deploy-unchanged "$(grep -q '^unchanged  *dep$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 
-before=$(ls -A "$MODS")
+before=$(ls -A "$MODS" "$DEPLOYED")
 printf 'module: bad.wasm\nrestart: never\n' > "$SRC/badmod.yaml"
 check_err deploy-bad-module 8 "magic header" -- "$WASMCTL" deploy "$SRC/garbage.wasm" "$SRC/badmod.yaml"
 printf 'module: nm.wasm\nrestart: sometimes\n' > "$SRC/badman.yaml"
@@ -150,11 +143,11 @@ check_err deploy-ungranted-capability 8 "capability gpio not granted: the module
 check_err validate-ungranted-capability 8 "capability gpio not granted: the module imports wasmd.gpio_set" -- \
     "$WASMCTL" validate "$SRC/nogpio.yaml" "$BUILD/examples/blinky.wasm"
 check_err deploy-module-path 8 "plain file name" -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/subdir.yaml"
-verdict deploy-refused-writes-nothing "$([ "$(ls -A "$MODS")" = "$before" ] && echo 1)" "before: $before; after: $(ls -A "$MODS")"
+verdict deploy-refused-writes-nothing "$([ "$(ls -A "$MODS" "$DEPLOYED")" = "$before" ] && echo 1)" "before: $before; after: $(ls -A "$MODS" "$DEPLOYED")"
 check_err deploy-usage 2 "needs FILE.wasm MANIFEST.yaml" -- "$WASMCTL" deploy "$SRC/ticker.wasm"
 
 check remove 0 "dep: removed" -- "$WASMCTL" remove dep
-verdict remove-files "$([ ! -e "$MODS/dep.yaml" ] && [ ! -e "$MODS/dep.wasm" ] && echo 1)" "$(ls -A "$MODS")"
+verdict remove-files "$([ -z "$(ls -A "$DEPLOYED")" ] && echo 1)" "$(ls -A "$DEPLOYED")"
 check_err remove-forgotten 4 "no module named" -- "$WASMCTL" status dep
 check_err remove-unknown 4 "no module named" -- "$WASMCTL" remove dep
 # A module outside the modules directory is not deleted with its manifest.
@@ -245,7 +238,7 @@ verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1
 
 if command -v systemd-socket-activate >/dev/null; then
     ASOCK=$TMP/activated.sock
-    systemd-socket-activate -l "$ASOCK" "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" \
+    systemd-socket-activate -l "$ASOCK" "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --state-dir "$STATE" \
         --socket "$TMP/unused.sock" >"$TMP/act.log" 2>&1 &
     ACT_PID=$!
     wait_for 5 test -S "$ASOCK"

@@ -1,0 +1,477 @@
+/*
+ * deploy.c - modules installed with `wasmctl deploy`: kept as state under
+ * STATE_DIR/modules (cfg_daemon.state_dir, /var/lib/wasmd by default), apart
+ * from the operator's manifests in the modules directory (/etc/wasmd/modules.d).
+ *
+ * A deployed module is a unit: its manifest and its module file, in one
+ * hidden directory, published under the module's name by a symlink:
+ *
+ *   STATE_DIR/modules/ticker -> .unit-Q3xk9A
+ *   STATE_DIR/modules/.unit-Q3xk9A/ticker.yaml
+ *   STATE_DIR/modules/.unit-Q3xk9A/ticker.wasm
+ *
+ * Deploy writes and syncs a new unit directory, then renames a new symlink
+ * over the old one: the only step that changes what runs is that rename,
+ * which is atomic, so after a crash at any point the module is either the
+ * old unit or the new one, whole.  Remove unlinks the symlink first.  Unit
+ * directories no symlink points to (a deploy or remove that was cut short)
+ * are deleted when the daemon starts (wd_deploy_load).
+ *
+ * For tests, WASMD_CRASH_POINT=deploy-N or remove-N kills the daemon with
+ * SIGKILL at that step (crash_point below), as a power cut would.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon/internal.h"
+#include "daemon/validate.h"
+
+#define UNIT_PREFIX ".unit-"
+#define LINK_PREFIX ".link-"
+
+/* ---- Helpers ------------------------------------------------------------ */
+
+/* Kills the daemon at step `step` of `op` when WASMD_CRASH_POINT says so (tests only). */
+static void crash_point(const char *op, int step) {
+    const char *want = getenv("WASMD_CRASH_POINT");
+    char here[32];
+    snprintf(here, sizeof here, "%s-%d", op, step);
+    if (want && strcmp(want, here) == 0) {
+        fprintf(stderr, "wasmd: WASMD_CRASH_POINT=%s: killing myself\n", here);
+        raise(SIGKILL);
+    }
+}
+
+/* Writes a whole file and flushes it to disk; 0 or negative errno (nothing left behind on failure). */
+static int write_synced(const char *path, const void *data, size_t len) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    const char *p = data;
+    int r = 0;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            r = -errno;
+            break;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (r == 0 && fsync(fd) < 0)
+        r = -errno;
+    if (close(fd) < 0 && r == 0)
+        r = -errno;
+    if (r < 0)
+        (void)unlink(path);
+    return r;
+}
+
+static void fsync_dir(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* Deletes a unit directory and the files in it (units hold plain files only). */
+static void remove_unit_dir(const char *path) {
+    DIR *dir = opendir(path);
+    if (dir) {
+        struct dirent *de;
+        while ((de = readdir(dir))) {
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                (void)unlinkat(dirfd(dir), de->d_name, 0);
+        }
+        closedir(dir);
+    }
+    if (rmdir(path) < 0 && errno != ENOENT)
+        fprintf(stderr, "wasmd: cannot delete %s: %s\n", path, strerror(errno));
+}
+
+static bool has_prefix(const char *s, const char *prefix) {
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* d->deploy_dir, made on first use: STATE_DIR/modules. NULL (with errno) when it cannot be made. */
+static const char *deploy_dir(wd_daemon *d, bool create) {
+    if (!d->deploy_dir && asprintf(&d->deploy_dir, "%s/modules", d->cfg->state_dir) < 0) {
+        d->deploy_dir = NULL;
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (create) {
+        if (mkdir(d->cfg->state_dir, 0750) < 0 && errno != EEXIST)
+            return NULL;
+        if (mkdir(d->deploy_dir, 0750) < 0 && errno != EEXIST)
+            return NULL;
+    }
+    return d->deploy_dir;
+}
+
+/* ---- Loading ----------------------------------------------------------- */
+
+/* Appends the manifests and errors of `from` to `to` (emptying `from`); a name already in `to` is an error. */
+static int merge_sets(cfg_manifest_set *to, cfg_manifest_set *from) {
+    cfg_manifest **items = realloc(to->items, (to->count + from->count + 1) * sizeof *items);
+    if (!items)
+        return -ENOMEM;
+    to->items = items;
+    cfg_error *errors = realloc(to->errors, (to->nerrors + from->nerrors + from->count + 1) * sizeof *errors);
+    if (!errors)
+        return -ENOMEM;
+    to->errors = errors;
+    for (size_t i = 0; i < from->nerrors; i++)
+        to->errors[to->nerrors++] = from->errors[i];
+    for (size_t i = 0; i < from->count; i++) {
+        cfg_manifest *m = from->items[i];
+        from->items[i] = NULL;
+        const cfg_manifest *other = NULL;
+        for (size_t j = 0; j < to->count && !other; j++)
+            if (strcmp(to->items[j]->name, m->name) == 0)
+                other = to->items[j];
+        if (other) {
+            cfg_error_set(&to->errors[to->nerrors++], CFG_ERR_DUP_NAME, m->path, 1, 1,
+                          "deployed module '%s' is not run: %s has the same name", m->name, other->path);
+            cfg_manifest_free(m);
+        } else {
+            to->items[to->count++] = m;
+        }
+    }
+    from->count = from->nerrors = 0;
+    return 0;
+}
+
+int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean) {
+    const char *dir = deploy_dir(d, false);
+    if (!dir)
+        return -errno;
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return errno == ENOENT ? 0 : -errno;
+
+    /* The unit directories the symlinks point to; anything else hidden is left over from a crash. */
+    char **used = NULL;
+    size_t nused = 0;
+    int r = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char link[PATH_MAX], target[NAME_MAX + 1];
+        snprintf(link, sizeof link, "%s/%s", dir, de->d_name);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n < 0 || (target[n] = '\0', !has_prefix(target, UNIT_PREFIX)) || strchr(target, '/')) {
+            fprintf(stderr, "wasmd: %s: not a deployed module (ignored)\n", link);
+            continue;
+        }
+        char **grown = realloc(used, (nused + 1) * sizeof *grown);
+        if (!grown || !(grown[nused] = strdup(target))) {
+            used = grown ? grown : used;
+            r = -ENOMEM;
+            break;
+        }
+        used = grown;
+        nused++;
+        cfg_manifest_set unit = { 0 };
+        int e = cfg_manifest_dir_load(link, &unit);
+        if (e < 0) {
+            fprintf(stderr, "wasmd: %s: %s\n", link, strerror(-e));
+        } else if (unit.count + unit.nerrors == 0) {
+            fprintf(stderr, "wasmd: %s: no manifest in the unit\n", link);
+        } else if ((r = merge_sets(set, &unit)) < 0) {
+            cfg_manifest_set_clear(&unit);
+            break;
+        }
+        cfg_manifest_set_clear(&unit);
+    }
+    if (clean && r == 0) {
+        rewinddir(dp);
+        while ((de = readdir(dp))) {
+            bool unit = has_prefix(de->d_name, UNIT_PREFIX), leftover = has_prefix(de->d_name, LINK_PREFIX);
+            for (size_t i = 0; unit && i < nused; i++)
+                unit = strcmp(used[i], de->d_name) != 0;
+            if (!unit && !leftover)
+                continue;
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            fprintf(stderr, "wasmd: deleting %s, left by an interrupted deploy or remove\n", path);
+            if (leftover)
+                (void)unlink(path);
+            else
+                remove_unit_dir(path);
+        }
+        fsync_dir(dir);
+    }
+    closedir(dp);
+    for (size_t i = 0; i < nused; i++)
+        free(used[i]);
+    free(used);
+    return r;
+}
+
+/* ---- Deploy ------------------------------------------------------------ */
+
+typedef struct import_note {
+    wd_note_fn note;
+    void *ud;
+    const char *file;
+} import_note;
+
+static void note_import_problem(void *ud, const char *msg) {
+    import_note *n = ud;
+    char buf[768];
+    snprintf(buf, sizeof buf, "%s: %s", n->file, msg);
+    if (n->note)
+        n->note(n->ud, WD_F_ERRORS, buf);
+}
+
+/* True when `in` is a deployed module (its manifest is reached through a unit's symlink). */
+static bool is_deployed(wd_daemon *d, const wd_instance *in) {
+    const char *dir = deploy_dir(d, false);
+    size_t len = dir ? strlen(dir) : 0;
+    return dir && strncmp(in->manifest->path, dir, len) == 0 && in->manifest->path[len] == '/';
+}
+
+wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
+                                 const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
+                                 wd_instance **ret_instance, char *why) {
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    size_t blen = strlen(base);
+    wd_proto_status status = WD_PROTO_INVALID;
+    char unit[PATH_MAX], tmp_manifest[PATH_MAX], tmp_module[PATH_MAX];
+    char link[PATH_MAX], tmp_link[PATH_MAX], final_manifest[PATH_MAX], old_unit[PATH_MAX];
+    cfg_manifest *m = NULL;
+    wr_module *mod = NULL;
+    wr_error werr = { 0 };
+    cfg_error cerr = { 0 };
+    bool have_unit = false;
+
+    if (blen <= 5 || strcmp(base + blen - 5, ".yaml") != 0 || base[0] == '.') {
+        snprintf(why, WD_REASON_MAX, "%s: a manifest's file name ends in .yaml and does not start with '.'", file);
+        return WD_PROTO_INVALID;
+    }
+    /* The module first: nothing touches the disk for a module that would not run. */
+    if (wr_module_load(module, module_len, &mod, &werr) != WR_OK) {
+        snprintf(why, WD_REASON_MAX, "module: %s%s%s", wr_status_message(werr.status), werr.detail[0] ? ": " : "",
+                 werr.detail);
+        return WD_PROTO_INVALID;
+    }
+    import_note in_note = { note, ud, "module" };
+    int problems = wd_validate_imports(mod, note_import_problem, &in_note);
+    if (problems != 0) {
+        wr_module_free(mod);
+        snprintf(why, WD_REASON_MAX, problems < 0 ? "out of memory" : "module: %d import%s not satisfied", problems,
+                 problems == 1 ? "" : "s");
+        return problems < 0 ? WD_PROTO_INTERNAL : WD_PROTO_INVALID;
+    }
+
+    /* The new unit: a hidden directory beside the symlinks (same file system, so the rename is atomic). */
+    const char *dir = deploy_dir(d, true);
+    if (!dir || (size_t)snprintf(unit, sizeof unit, "%s/" UNIT_PREFIX "XXXXXX", dir) >= sizeof unit ||
+        !mkdtemp(unit)) {
+        snprintf(why, WD_REASON_MAX, "%s: cannot create a directory: %s", dir ? dir : d->cfg->state_dir,
+                 strerror(errno));
+        wr_module_free(mod);
+        return WD_PROTO_INTERNAL;
+    }
+    have_unit = true;
+    int r = -ENAMETOOLONG;
+    if ((size_t)snprintf(tmp_manifest, sizeof tmp_manifest, "%s/%s", unit, base) < sizeof tmp_manifest)
+        r = write_synced(tmp_manifest, manifest, manifest_len);
+    if (r < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_manifest, strerror(-r));
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    crash_point("deploy", 1);
+    m = cfg_manifest_load(tmp_manifest, &cerr);
+    if (!m) {
+        snprintf(cerr.file, sizeof cerr.file, "%s", file);
+        char buf[1024];
+        cfg_error_format(&cerr, buf, sizeof buf);
+        if (note)
+            note(ud, WD_F_ERRORS, buf);
+        snprintf(why, WD_REASON_MAX, "%.250s", buf);
+        goto out;
+    }
+    if (wd_validate_capabilities(mod, m, note_import_problem, &in_note) > 0) {
+        snprintf(why, WD_REASON_MAX, "%s: the manifest does not grant a capability the module needs", file);
+        goto out;
+    }
+    const char *slash = strrchr(m->module, '/');
+    if (!slash || (size_t)(slash - m->module) != strlen(unit) || strncmp(m->module, unit, strlen(unit)) != 0 ||
+        slash[1] == '.' || strcmp(slash + 1, base) == 0) {
+        snprintf(why, WD_REASON_MAX,
+                 "%s: module: must be a plain file name, not the manifest's: deploy puts the module beside the "
+                 "manifest",
+                 file);
+        goto out;
+    }
+    if ((size_t)snprintf(link, sizeof link, "%s/%s", dir, m->name) >= sizeof link ||
+        (size_t)snprintf(tmp_link, sizeof tmp_link, "%s/" LINK_PREFIX "%s", dir, m->name) >= sizeof tmp_link ||
+        (size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", link, base) >= sizeof final_manifest) {
+        snprintf(why, WD_REASON_MAX, "%s: path too long", dir);
+        goto out;
+    }
+    for (wd_instance *in = d->instances; in; in = in->next) {
+        if (strcmp(in->name, m->name) == 0 && !is_deployed(d, in)) {
+            snprintf(why, WD_REASON_MAX, "a module named %.64s already comes from %.150s", m->name, in->manifest->path);
+            status = WD_PROTO_CONFLICT;
+            goto out;
+        }
+    }
+
+    /* The module file, then the unit directory itself, on disk. */
+    r = -ENAMETOOLONG;
+    if ((size_t)snprintf(tmp_module, sizeof tmp_module, "%s", m->module) < sizeof tmp_module)
+        r = write_synced(tmp_module, module, module_len);
+    if (r < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_module, strerror(-r));
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    fsync_dir(unit);
+    crash_point("deploy", 2);
+
+    /* The switch: a new symlink renamed over the old one. */
+    ssize_t oldn = readlink(link, old_unit, sizeof old_unit - 1);
+    bool had_old = oldn > 0 && (old_unit[oldn] = '\0', has_prefix(old_unit, UNIT_PREFIX));
+    (void)unlink(tmp_link);
+    if (symlink(strrchr(unit, '/') + 1, tmp_link) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot create %.170s: %.60s", tmp_link, strerror(errno));
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    crash_point("deploy", 3);
+    if (rename(tmp_link, link) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot rename %.170s: %.60s", tmp_link, strerror(errno));
+        (void)unlink(tmp_link);
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    have_unit = false;
+    fsync_dir(dir);
+    crash_point("deploy", 4);
+    if (had_old) {
+        char old_path[PATH_MAX];
+        snprintf(old_path, sizeof old_path, "%s/%.*s", dir, NAME_MAX, old_unit);
+        remove_unit_dir(old_path);
+        fsync_dir(dir);
+    }
+    crash_point("deploy", 5);
+
+    /* Now the manifest as the daemon will read it from now on (through the symlink). */
+    cfg_manifest_free(m);
+    m = cfg_manifest_load(final_manifest, &cerr);
+    if (!m) {
+        cfg_error_format(&cerr, why, WD_REASON_MAX);
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    wd_instance *old = wd_daemon_find(d, m->name);
+    if (old)
+        wd_daemon_drop(d, old);
+    wd_instance *in = wd_daemon_start_manifest(d, m);
+    m = NULL;
+    if (!in) {
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    fprintf(stderr, "wasmd: deployed %s (%s)\n", in->name, final_manifest);
+    *ret_instance = in;
+    status = WD_PROTO_OK;
+out:
+    wr_module_free(mod);
+    cfg_manifest_free(m);
+    if (have_unit)
+        remove_unit_dir(unit);
+    return status;
+}
+
+/* ---- Remove ------------------------------------------------------------ */
+
+/* Removes a deployed module's unit: the symlink first (the switch), then its directory. */
+static wd_proto_status remove_deployed(wd_daemon *d, wd_instance *in, char *why) {
+    const char *dir = deploy_dir(d, false);
+    char link[PATH_MAX], target[NAME_MAX + 1], unit[PATH_MAX];
+    snprintf(link, sizeof link, "%s/%s", dir, in->name);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 0 || (target[n] = '\0', !has_prefix(target, UNIT_PREFIX))) {
+        snprintf(why, WD_REASON_MAX, "%.150s: not a deployed module: %.60s", link, n < 0 ? strerror(errno) : target);
+        return WD_PROTO_INTERNAL;
+    }
+    if (unlink(link) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot delete %.200s: %s", link, strerror(errno));
+        return WD_PROTO_INTERNAL;
+    }
+    fsync_dir(dir);
+    crash_point("remove", 1);
+    wd_daemon_drop(d, in);
+    snprintf(unit, sizeof unit, "%s/%s", dir, target);
+    remove_unit_dir(unit);
+    fsync_dir(dir);
+    return WD_PROTO_OK;
+}
+
+/* True when `path` lies directly in the modules directory (compared after resolving links). */
+static bool in_modules_dir(wd_daemon *d, const char *path) {
+    char *copy = strdup(path), real[PATH_MAX];
+    bool in = copy && d->modules_dir_real && realpath(dirname(copy), real) && strcmp(real, d->modules_dir_real) == 0;
+    free(copy);
+    return in;
+}
+
+/* Removes a module of the modules directory: its manifest file (refused when it cannot be deleted). */
+static wd_proto_status remove_local(wd_daemon *d, wd_instance *in, char *why) {
+    char *manifest = strdup(in->manifest->path), *module = strdup(in->manifest->module);
+    if (!manifest || !module) {
+        free(manifest);
+        free(module);
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        return WD_PROTO_INTERNAL;
+    }
+    if (unlink(manifest) < 0 && errno != ENOENT) {
+        snprintf(why, WD_REASON_MAX, "%.120s is the operator's manifest and cannot be deleted (%.40s): delete it "
+                 "and reload", manifest, strerror(errno));
+        free(manifest);
+        free(module);
+        return WD_PROTO_CONFLICT;
+    }
+    wd_daemon_drop(d, in);
+    /* A module file in the modules directory belongs to its manifest. */
+    bool shared = false;
+    for (wd_instance *o = d->instances; o; o = o->next)
+        shared = shared || strcmp(o->manifest->module, module) == 0;
+    if (!shared && in_modules_dir(d, module))
+        (void)unlink(module);
+    fsync_dir(d->cfg->modules_dir);
+    free(manifest);
+    free(module);
+    return WD_PROTO_OK;
+}
+
+wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why) {
+    wd_instance *in = wd_daemon_find(d, name);
+    if (!in) {
+        snprintf(why, WD_REASON_MAX, "no module named \"%.200s\"", name);
+        return WD_PROTO_NOT_FOUND;
+    }
+    wd_proto_status s = is_deployed(d, in) ? remove_deployed(d, in, why) : remove_local(d, in, why);
+    if (s == WD_PROTO_OK)
+        fprintf(stderr, "wasmd: removed %s\n", name);
+    return s;
+}
