@@ -1,7 +1,9 @@
 # wasmd - top-level Makefile.
 #
 #   make            build everything (runtime library, wasmctl, tests) into build/
-#   make check      every test: unit (cmocka), spec, integration, then again under ASan+UBSan
+#   make check      every test: unit (cmocka), spec, integration, the Debian package
+#                   (built, lintian, checked), then again under ASan+UBSan
+#   make deb        Debian packages in build/deb/ (ARCH=arm64|armhf to cross-build)
 #   make bench      benchmarks: our engine against native code, printed as ratios
 #   make run        the main job (see README.md)
 #
@@ -75,7 +77,7 @@ MUTATE      := $(BUILD)/tests/fuzz/mutate
 FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
-.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench run install clean deps deb
+.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench run install install-sdk clean deps deb package-check
 # bin: the programs alone (what the package builds); all: programs and tests.
 bin: $(WASMCTL) $(WASMD)
 all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(LIBHAL) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
@@ -182,6 +184,7 @@ check-fast: all unit spec mutate integration
 
 check: deps
 	$(MAKE) --no-print-directory check-fast
+	$(MAKE) --no-print-directory package-check
 	$(MAKE) --no-print-directory asan
 
 # ---- Benchmarks, main job, install -------------------------------------
@@ -229,6 +232,12 @@ install-sdk:
 # (unit + spec).  scripts/deb.sh installs what the build needs and runs lintian.
 deb:
 	scripts/deb.sh $(ARCH)
+
+# The host's packages without their own tests (check-fast ran them), then
+# what they install, their scripts and the unit's exposure score.
+package-check:
+	DEB_BUILD_OPTIONS=nocheck scripts/deb.sh
+	tests/package/check.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

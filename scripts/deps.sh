@@ -18,6 +18,7 @@ PACKAGES="
     libcurl4-openssl-dev
     python3
     espeak-ng sox alsa-utils
+    systemd
 "
 # build-essential, pkg-config:        the C toolchain and library flags for the Makefile
 # wabt:                               wat2wasm/wast2json for the spec tests and hand-written test modules
@@ -32,6 +33,8 @@ PACKAGES="
 # libcurl4-openssl-dev:               listed by the design brief for the daemon
 # python3:                            test and benchmark scripts
 # espeak-ng, sox, alsa-utils:         making and checking audio test data for the microphone HAL
+# systemd:                            systemd-analyze, which scores the packaged unit's hardening
+#                                     (tests/package/check.sh); scripts/deb.sh installs the package tools
 
 # npm:                                the AssemblyScript toolchain for tests/integration/test_assemblyscript.sh
 #                                     (only when no npm is on PATH already, e.g. from nodesource or nvm)
@@ -65,9 +68,9 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The package lists are refreshed only when something has to be installed.
 # shellcheck disable=SC2086 # $SUDO and $missing are meant to split into words
-if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$log" 2>&1 ||
+if ! $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq >"$log" 2>&1 ||
    ! $SUDO env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
+        apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >>"$log" 2>&1; then
     cat "$log" >&2
     echo "deps.sh: installing$missing failed" >&2
     exit 1
