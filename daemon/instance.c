@@ -212,6 +212,10 @@ out_close:;
 /* ---- A run: create and destroy ------------------------------------------ */
 
 static void run_destroy(wd_instance *in) {
+    if (in->loading) {
+        in->loading->cancelled = true; /* load_done frees what it made */
+        in->loading = NULL;
+    }
     wd_sched_remove(in->daemon, in);
     wait_stop(in);
     wd_host_timers_close(in);
@@ -363,29 +367,20 @@ static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
     return true;
 }
 
-/* Creates the run's objects; on failure fills `why` and leaves none behind. */
+/*
+ * Creates the run's objects around in->module (loaded by load_work); on
+ * failure fills `why` and leaves none behind.
+ */
 static bool run_create(wd_instance *in, char *why) {
     const cfg_manifest *m = in->manifest;
     wr_error err = { 0 };
-    uint8_t *bytes = NULL;
-    size_t len = 0;
+    int r;
     const char **argv = NULL, **env = NULL;
     char **env_buf = NULL;
     wasi_preopen *dirs = NULL;
     wr_extern *imports = NULL;
     int out_fd = -1, err_fd = -1;
     bool ok = false;
-
-    int r = read_file(m->module, &bytes, &len);
-    if (r < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot read %s: %s", m->module, strerror(-r));
-        goto out;
-    }
-    if (wr_module_load(bytes, len, &in->module, &err) != WR_OK) {
-        snprintf(why, WD_REASON_MAX, "%s: %s%s%s", m->module, wr_status_message(err.status),
-                 err.detail[0] ? ": " : "", err.detail);
-        goto out;
-    }
 
     argv = calloc(m->nargs + 1, sizeof *argv);
     env = calloc(m->nenv + 1, sizeof *env);
@@ -469,10 +464,75 @@ out:
     free(argv);
     free(dirs);
     free(imports);
-    free(bytes);
     if (!ok)
         run_destroy(in);
     return ok;
+}
+
+/* ---- Loading a module, off the loop -------------------------------------- */
+
+/*
+ * Reading, decoding, validating and translating a module take time in
+ * proportion to its size (seconds for a large one on a small board), so
+ * they run in libuv's thread pool: the loop goes on serving the other
+ * instances and the clients meanwhile.  The result, an immutable
+ * wr_module, is handed back to the loop (load_done), which links and
+ * instantiates it.  A run stopped or removed meanwhile cancels the load:
+ * load_done then frees the module.  The load counts as one of the
+ * instance's open handles, so the instance outlives it.
+ */
+static void load_work(uv_work_t *req) {
+    wd_load *l = wd_container_of(req, wd_load, req);
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int r = read_file(l->path, &bytes, &len);
+    if (r < 0)
+        snprintf(l->why, sizeof l->why, "cannot read %s: %s", l->path, strerror(-r));
+    else if (wr_module_load(bytes, len, &l->module, &l->err) != WR_OK)
+        snprintf(l->why, sizeof l->why, "%s: %s%s%s", l->path, wr_status_message(l->err.status),
+                 l->err.detail[0] ? ": " : "", l->err.detail);
+    free(bytes);
+}
+
+/* The loaded module becomes the run (or its failure). */
+static void load_finish(wd_load *l) {
+    wd_instance *in = l->inst;
+    char why[WD_REASON_MAX];
+    in->loading = NULL;
+    in->module = l->module;
+    if (!in->module) {
+        finish_run(in, WD_STATE_FAILED, l->why[0] ? l->why : "cannot load the module");
+    } else if (!run_create(in, why)) {
+        finish_run(in, WD_STATE_FAILED, why);
+    } else {
+        wd_instance_event(in, "started (%s)", in->reactor ? "reactor" : "command");
+        dispatch(in);
+    }
+}
+
+/*
+ * Loads end in any order, but runs are created in the order they were
+ * started (d->loads is that queue), so that which of two modules granted
+ * the same line gets it does not depend on which module loads faster.
+ */
+static void load_done(uv_work_t *req, int status) {
+    wd_load *l = wd_container_of(req, wd_load, req);
+    wd_daemon *d = l->inst->daemon;
+    l->done = true;
+    while (d->loads && d->loads->done) {
+        wd_load *head = d->loads;
+        d->loads = head->next;
+        if (!d->loads)
+            d->loads_tail = NULL;
+        wd_instance *in = head->inst;
+        if (head->cancelled)
+            wr_module_free(head->module);
+        else
+            load_finish(head);
+        free(head->path);
+        free(head);
+        handle_released(in);
+    }
 }
 
 /* ---- Waiting for a parked WASI call ------------------------------------ */
@@ -841,12 +901,30 @@ static void run_start(wd_instance *in) {
     in->slices = 0;
     in->run_started_ns = wd_now_ns();
     set_state(in, WD_STATE_STARTING);
-    if (!run_create(in, why)) {
+    wd_load *l = calloc(1, sizeof *l);
+    if (!l || !(l->path = strdup(in->manifest->module))) {
+        free(l);
+        snprintf(why, sizeof why, "out of memory");
         finish_run(in, WD_STATE_FAILED, why);
         return;
     }
-    wd_instance_event(in, "started (%s)", in->reactor ? "reactor" : "command");
-    dispatch(in);
+    l->inst = in;
+    int r = uv_queue_work(in->daemon->loop, &l->req, load_work, load_done);
+    if (r < 0) {
+        free(l->path);
+        free(l);
+        snprintf(why, sizeof why, "cannot queue the module's load: %s", uv_strerror(r));
+        finish_run(in, WD_STATE_FAILED, why);
+        return;
+    }
+    in->loading = l;
+    in->open_handles++;
+    wd_daemon *d = in->daemon;
+    if (d->loads_tail)
+        d->loads_tail->next = l;
+    else
+        d->loads = l;
+    d->loads_tail = l;
 }
 
 static void on_restart_timer(uv_timer_t *t) {

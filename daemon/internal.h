@@ -104,6 +104,24 @@ typedef struct wd_timer {
     uint64_t due_ms;             /* loop time (uv_now) of the next expiry */
 } wd_timer;
 
+/*
+ * A module being loaded in libuv's thread pool for a run (instance.c):
+ * load_work fills module or why from path; owned by itself, freed in its
+ * completion.  `cancelled` (set on the loop when the run ends first) makes
+ * the completion discard the module.
+ */
+typedef struct wd_load {
+    uv_work_t req;
+    wd_instance *inst;
+    char *path;                  /* owned copy of the manifest's module path */
+    wr_module *module;           /* the result, or NULL with why */
+    wr_error err;
+    char why[WD_REASON_MAX];
+    bool cancelled;
+    bool done;                   /* load_work has finished */
+    struct wd_load *next;        /* the daemon's queue of loads, in start order */
+} wd_load;
+
 /* What the call under way in an instance is (instance.c). */
 typedef enum wd_call {
     WD_CALL_NONE,
@@ -157,6 +175,7 @@ struct wd_instance {
     uint64_t fuel_per_slice;
 
     /* One run: all NULL while not running.  Owned. */
+    wd_load *loading;            /* the module's load in the thread pool, while starting */
     wr_module *module;
     wr_store *store;
     wasi_ctx *wasi;
@@ -372,6 +391,9 @@ struct wd_daemon {
     uv_check_t status_check;     /* after each loop turn: STATUS= when the counts changed */
     char last_status[128];
     bool socket_activated;       /* control.c: the listening socket came from systemd */
+
+    /* instance.c: modules being loaded in the thread pool, in the order their runs started */
+    wd_load *loads, *loads_tail;
 
     /* hw.c: the backends (NULL when not opened) */
     hal_gpio *gpio;
