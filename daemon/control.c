@@ -43,6 +43,9 @@ struct wd_client {
     cJSON *pending;
     uint8_t *body;
     size_t body_len, body_want;
+    /* The deploy under way in the thread pool (the client reads nothing more meanwhile). */
+    wd_deploy *deploy;
+    cJSON *deploy_errors;
     size_t len;                  /* bytes in buf */
     char buf[WD_PROTO_MAX_REQUEST];
 };
@@ -57,6 +60,9 @@ typedef struct write_req {
 
 static void client_close_cb(uv_handle_t *h) {
     wd_client *c = wd_container_of(h, wd_client, pipe);
+    if (c->deploy)
+        wd_deploy_detach(c->deploy);
+    cJSON_Delete(c->deploy_errors);
     cJSON_Delete(c->pending);
     free(c->body);
     free(c);
@@ -374,28 +380,50 @@ static void verb_deploy(wd_client *c, const cJSON *req) {
     }
 }
 
-/* The module's bytes of a deploy have all arrived. */
-static void deploy_body(wd_client *c) {
-    cJSON *req = c->pending;
-    const char *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE)->valuestring;
-    const char *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST)->valuestring;
-    cJSON *errors = cJSON_CreateObject();
-    char why[WD_REASON_MAX];
-    wd_instance *in = NULL;
-    wd_proto_status s = wd_daemon_deploy(c->daemon, file, manifest, strlen(manifest), c->body, c->body_len,
-                                         note_into, errors, &in, why);
+/* A problem a deploy found, for its answer. */
+static void deploy_note(void *ud, const char *what, const char *item) {
+    wd_client *c = ud;
+    note_into(c->deploy_errors, what, item);
+}
+
+/* A deploy has ended: its answer, then the connection is closed (nothing after a deploy is read). */
+static void deploy_done(void *ud, wd_proto_status s, wd_instance *in, const char *why) {
+    wd_client *c = ud;
+    c->deploy = NULL;
     if (s == WD_PROTO_OK) {
         reply_instance(c, in);
     } else {
         cJSON *r = reply_new(s);
         if (r) {
             cJSON_AddStringToObject(r, WD_F_ERROR, why);
-            cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(errors, WD_F_ERRORS);
+            cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(c->deploy_errors, WD_F_ERRORS);
             cJSON_AddItemToObject(r, WD_F_ERRORS, arr ? arr : cJSON_CreateArray());
         }
         send_json(c, r);
     }
-    cJSON_Delete(errors);
+    cJSON_Delete(c->deploy_errors);
+    c->deploy_errors = NULL;
+    client_finish(c);
+}
+
+/* The module's bytes of a deploy have all arrived: the deploy goes on in the thread pool. */
+static void deploy_body(wd_client *c) {
+    cJSON *req = c->pending;
+    const char *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE)->valuestring;
+    const char *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST)->valuestring;
+    char why[WD_REASON_MAX];
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    c->deploy_errors = cJSON_CreateObject();
+    c->deploy = c->deploy_errors ? wd_daemon_deploy(c->daemon, file, manifest, c->body, c->body_len, deploy_note,
+                                                    deploy_done, c, why)
+                                 : NULL;
+    if (c->deploy) {
+        c->body = NULL; /* the deploy's now */
+    } else {
+        send_error(c, c->deploy_errors ? WD_PROTO_INVALID : WD_PROTO_INTERNAL, "%s",
+                   c->deploy_errors ? why : "out of memory");
+        client_finish(c);
+    }
     cJSON_Delete(c->pending);
     free(c->body);
     c->pending = NULL;
@@ -475,7 +503,7 @@ static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
             if (c->body_len < c->body_want)
                 break;
             deploy_body(c);
-            continue;
+            break; /* a deploy's answer ends the connection: nothing after it is read */
         }
         char *nl = memchr(c->buf + scan, '\n', c->len - scan);
         if (!nl)

@@ -107,7 +107,13 @@ static bool has_prefix(const char *s, const char *prefix) {
 
 /* d->deploy_dir, made on first use: STATE_DIR/modules. NULL (with errno) when it cannot be made. */
 static const char *deploy_dir(wd_daemon *d, bool create) {
-    if (!d->deploy_dir && asprintf(&d->deploy_dir, "%s/modules", d->cfg->state_dir) < 0) {
+    /* Absolute, as the manifest loader makes the paths it resolves. */
+    char cwd[PATH_MAX] = "";
+    const char *state = d->cfg->state_dir;
+    if (!d->deploy_dir && state[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return NULL;
+    if (!d->deploy_dir &&
+        asprintf(&d->deploy_dir, "%s%s%s/modules", cwd, cwd[0] ? "/" : "", state) < 0) {
         d->deploy_dir = NULL;
         errno = ENOMEM;
         return NULL;
@@ -224,18 +230,141 @@ int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean) {
 
 /* ---- Deploy ------------------------------------------------------------ */
 
-typedef struct import_note {
-    wd_note_fn note;
+/*
+ * A deploy in two halves.  The work that takes time in proportion to the
+ * module's size (decoding, validating and translating it, parsing the
+ * manifest, writing and syncing both) runs in libuv's thread pool
+ * (deploy_work), touching nothing of the daemon's; the loop then checks the
+ * name against the running instances, switches the symlink and starts the
+ * module (deploy_done).  Problems found in the pool are kept as notes and
+ * handed to the caller's note function on the loop.
+ */
+struct wd_deploy {
+    uv_work_t req;
+    wd_daemon *d;
+    wd_note_fn note;             /* NULL once detached: the client went away */
+    wd_deploy_fn done;
     void *ud;
-    const char *file;
-} import_note;
+    /* Inputs, owned. */
+    char *file, *base, *manifest, *dir;
+    uint8_t *module;
+    size_t manifest_len, module_len;
+    /* Results of deploy_work. */
+    wd_proto_status status;
+    char why[WD_REASON_MAX];
+    char **notes;
+    size_t nnotes;
+    cfg_manifest *m;             /* parsed where it was written, in the unit */
+    char unit[PATH_MAX];         /* the new unit directory, while it exists and is not published */
+    bool have_unit;
+};
 
-static void note_import_problem(void *ud, const char *msg) {
-    import_note *n = ud;
-    char buf[768];
-    snprintf(buf, sizeof buf, "%s: %s", n->file, msg);
-    if (n->note)
-        n->note(n->ud, WD_F_ERRORS, buf);
+/* Keeps a problem for the caller's note function: `prefix` then `msg`. */
+static void add_note(wd_deploy *j, const char *prefix, const char *msg) {
+    char **notes = realloc(j->notes, (j->nnotes + 1) * sizeof *notes);
+    if (!notes)
+        return;
+    j->notes = notes;
+    if (asprintf(&j->notes[j->nnotes], "%s%s", prefix, msg) >= 0)
+        j->nnotes++;
+}
+
+/* A problem of the module's imports (wd_validate_*'s note function). */
+static void keep_note(void *ud, const char *msg) {
+    add_note(ud, "module: ", msg);
+}
+
+static void deploy_free(wd_deploy *j) {
+    if (j->have_unit)
+        remove_unit_dir(j->unit);
+    cfg_manifest_free(j->m);
+    for (size_t i = 0; i < j->nnotes; i++)
+        free(j->notes[i]);
+    free(j->notes);
+    free(j->file);
+    free(j->base);
+    free(j->manifest);
+    free(j->dir);
+    free(j->module);
+    free(j);
+}
+
+/* The thread pool's half: validate, write, sync.  j->status says how it went. */
+static void deploy_work(uv_work_t *req) {
+    wd_deploy *j = wd_container_of(req, wd_deploy, req);
+    char *why = j->why;
+    char tmp_manifest[PATH_MAX];
+    wr_module *mod = NULL;
+    wr_error werr = { 0 };
+    cfg_error cerr = { 0 };
+    j->status = WD_PROTO_INVALID;
+
+    /* The module first: nothing touches the disk for a module that would not run. */
+    if (wr_module_load(j->module, j->module_len, &mod, &werr) != WR_OK) {
+        snprintf(why, WD_REASON_MAX, "module: %s%s%s", wr_status_message(werr.status), werr.detail[0] ? ": " : "",
+                 werr.detail);
+        return;
+    }
+    int problems = wd_validate_imports(mod, keep_note, j);
+    if (problems != 0) {
+        wr_module_free(mod);
+        snprintf(why, WD_REASON_MAX, problems < 0 ? "out of memory" : "module: %d import%s not satisfied", problems,
+                 problems == 1 ? "" : "s");
+        j->status = problems < 0 ? WD_PROTO_INTERNAL : WD_PROTO_INVALID;
+        return;
+    }
+
+    /* The new unit: a hidden directory beside the symlinks (same file system, so the rename is atomic). */
+    if ((size_t)snprintf(j->unit, sizeof j->unit, "%s/" UNIT_PREFIX "XXXXXX", j->dir) >= sizeof j->unit ||
+        !mkdtemp(j->unit)) {
+        snprintf(why, WD_REASON_MAX, "%.150s: cannot create a directory: %s", j->dir, strerror(errno));
+        j->status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    j->have_unit = true;
+    int r = -ENAMETOOLONG;
+    if ((size_t)snprintf(tmp_manifest, sizeof tmp_manifest, "%s/%s", j->unit, j->base) < sizeof tmp_manifest)
+        r = write_synced(tmp_manifest, j->manifest, j->manifest_len);
+    if (r < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_manifest, strerror(-r));
+        j->status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    crash_point("deploy", 1);
+    j->m = cfg_manifest_load(tmp_manifest, &cerr);
+    if (!j->m) {
+        snprintf(cerr.file, sizeof cerr.file, "%s", j->file);
+        char buf[1024];
+        cfg_error_format(&cerr, buf, sizeof buf);
+        add_note(j, "", buf);
+        snprintf(why, WD_REASON_MAX, "%.250s", buf);
+        goto out;
+    }
+    if (wd_validate_capabilities(mod, j->m, keep_note, j) > 0) {
+        snprintf(why, WD_REASON_MAX, "%.180s: the manifest does not grant a capability the module needs", j->file);
+        goto out;
+    }
+    const char *slash = strrchr(j->m->module, '/');
+    size_t ulen = strlen(j->unit);
+    if (!slash || (size_t)(slash - j->m->module) != ulen || strncmp(j->m->module, j->unit, ulen) != 0 ||
+        slash[1] == '.' || strcmp(slash + 1, j->base) == 0) {
+        snprintf(why, WD_REASON_MAX,
+                 "%.150s: module: must be a plain file name, not the manifest's: deploy puts the module beside the "
+                 "manifest",
+                 j->file);
+        goto out;
+    }
+    /* The module file, then the unit directory itself, on disk. */
+    if ((r = write_synced(j->m->module, j->module, j->module_len)) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", j->m->module, strerror(-r));
+        j->status = WD_PROTO_INTERNAL;
+        goto out;
+    }
+    fsync_dir(j->unit);
+    crash_point("deploy", 2);
+    j->status = WD_PROTO_OK;
+out:
+    wr_module_free(mod);
 }
 
 /* True when `in` is a deployed module (its manifest is reached through a unit's symlink). */
@@ -245,161 +374,131 @@ static bool is_deployed(wd_daemon *d, const wd_instance *in) {
     return dir && strncmp(in->manifest->path, dir, len) == 0 && in->manifest->path[len] == '/';
 }
 
-wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
-                                 const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
-                                 wd_instance **ret_instance, char *why) {
-    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    size_t blen = strlen(base);
-    wd_proto_status status = WD_PROTO_INVALID;
-    char unit[PATH_MAX], tmp_manifest[PATH_MAX], tmp_module[PATH_MAX];
-    char link[PATH_MAX], tmp_link[PATH_MAX], final_manifest[PATH_MAX], old_unit[PATH_MAX];
-    cfg_manifest *m = NULL;
-    wr_module *mod = NULL;
-    wr_error werr = { 0 };
+/* The loop's half: publish the unit and start it (j->status and why say how it went). */
+static wd_instance *deploy_switch(wd_deploy *j) {
+    wd_daemon *d = j->d;
+    char *why = j->why;
+    char link[PATH_MAX], tmp_link[PATH_MAX], final_manifest[PATH_MAX], old_unit[NAME_MAX + 1];
+    const char *dir = j->dir, *name = j->m->name;
     cfg_error cerr = { 0 };
-    bool have_unit = false;
 
-    if (blen <= 5 || strcmp(base + blen - 5, ".yaml") != 0 || base[0] == '.') {
-        snprintf(why, WD_REASON_MAX, "%s: a manifest's file name ends in .yaml and does not start with '.'", file);
-        return WD_PROTO_INVALID;
+    j->status = WD_PROTO_INTERNAL;
+    if (d->shutting_down) {
+        snprintf(why, WD_REASON_MAX, "the daemon is shutting down");
+        return NULL;
     }
-    /* The module first: nothing touches the disk for a module that would not run. */
-    if (wr_module_load(module, module_len, &mod, &werr) != WR_OK) {
-        snprintf(why, WD_REASON_MAX, "module: %s%s%s", wr_status_message(werr.status), werr.detail[0] ? ": " : "",
-                 werr.detail);
-        return WD_PROTO_INVALID;
-    }
-    import_note in_note = { note, ud, "module" };
-    int problems = wd_validate_imports(mod, note_import_problem, &in_note);
-    if (problems != 0) {
-        wr_module_free(mod);
-        snprintf(why, WD_REASON_MAX, problems < 0 ? "out of memory" : "module: %d import%s not satisfied", problems,
-                 problems == 1 ? "" : "s");
-        return problems < 0 ? WD_PROTO_INTERNAL : WD_PROTO_INVALID;
-    }
-
-    /* The new unit: a hidden directory beside the symlinks (same file system, so the rename is atomic). */
-    const char *dir = deploy_dir(d, true);
-    if (!dir || (size_t)snprintf(unit, sizeof unit, "%s/" UNIT_PREFIX "XXXXXX", dir) >= sizeof unit ||
-        !mkdtemp(unit)) {
-        snprintf(why, WD_REASON_MAX, "%s: cannot create a directory: %s", dir ? dir : d->cfg->state_dir,
-                 strerror(errno));
-        wr_module_free(mod);
-        return WD_PROTO_INTERNAL;
-    }
-    have_unit = true;
-    int r = -ENAMETOOLONG;
-    if ((size_t)snprintf(tmp_manifest, sizeof tmp_manifest, "%s/%s", unit, base) < sizeof tmp_manifest)
-        r = write_synced(tmp_manifest, manifest, manifest_len);
-    if (r < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_manifest, strerror(-r));
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    crash_point("deploy", 1);
-    m = cfg_manifest_load(tmp_manifest, &cerr);
-    if (!m) {
-        snprintf(cerr.file, sizeof cerr.file, "%s", file);
-        char buf[1024];
-        cfg_error_format(&cerr, buf, sizeof buf);
-        if (note)
-            note(ud, WD_F_ERRORS, buf);
-        snprintf(why, WD_REASON_MAX, "%.250s", buf);
-        goto out;
-    }
-    if (wd_validate_capabilities(mod, m, note_import_problem, &in_note) > 0) {
-        snprintf(why, WD_REASON_MAX, "%s: the manifest does not grant a capability the module needs", file);
-        goto out;
-    }
-    const char *slash = strrchr(m->module, '/');
-    if (!slash || (size_t)(slash - m->module) != strlen(unit) || strncmp(m->module, unit, strlen(unit)) != 0 ||
-        slash[1] == '.' || strcmp(slash + 1, base) == 0) {
-        snprintf(why, WD_REASON_MAX,
-                 "%s: module: must be a plain file name, not the manifest's: deploy puts the module beside the "
-                 "manifest",
-                 file);
-        goto out;
-    }
-    if ((size_t)snprintf(link, sizeof link, "%s/%s", dir, m->name) >= sizeof link ||
-        (size_t)snprintf(tmp_link, sizeof tmp_link, "%s/" LINK_PREFIX "%s", dir, m->name) >= sizeof tmp_link ||
-        (size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", link, base) >= sizeof final_manifest) {
-        snprintf(why, WD_REASON_MAX, "%s: path too long", dir);
-        goto out;
+    if ((size_t)snprintf(link, sizeof link, "%s/%s", dir, name) >= sizeof link ||
+        (size_t)snprintf(tmp_link, sizeof tmp_link, "%s/" LINK_PREFIX "%s", dir, name) >= sizeof tmp_link ||
+        (size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", link, j->base) >= sizeof final_manifest) {
+        snprintf(why, WD_REASON_MAX, "%.150s: path too long", dir);
+        j->status = WD_PROTO_INVALID;
+        return NULL;
     }
     for (wd_instance *in = d->instances; in; in = in->next) {
-        if (strcmp(in->name, m->name) == 0 && !is_deployed(d, in)) {
-            snprintf(why, WD_REASON_MAX, "a module named %.64s already comes from %.150s", m->name, in->manifest->path);
-            status = WD_PROTO_CONFLICT;
-            goto out;
+        if (strcmp(in->name, name) == 0 && !is_deployed(d, in)) {
+            snprintf(why, WD_REASON_MAX, "a module named %.64s already comes from %.150s", name, in->manifest->path);
+            j->status = WD_PROTO_CONFLICT;
+            return NULL;
         }
     }
-
-    /* The module file, then the unit directory itself, on disk. */
-    r = -ENAMETOOLONG;
-    if ((size_t)snprintf(tmp_module, sizeof tmp_module, "%s", m->module) < sizeof tmp_module)
-        r = write_synced(tmp_module, module, module_len);
-    if (r < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", tmp_module, strerror(-r));
-        status = WD_PROTO_INTERNAL;
-        goto out;
-    }
-    fsync_dir(unit);
-    crash_point("deploy", 2);
 
     /* The switch: a new symlink renamed over the old one. */
     ssize_t oldn = readlink(link, old_unit, sizeof old_unit - 1);
     bool had_old = oldn > 0 && (old_unit[oldn] = '\0', has_prefix(old_unit, UNIT_PREFIX));
     (void)unlink(tmp_link);
-    if (symlink(strrchr(unit, '/') + 1, tmp_link) < 0) {
+    if (symlink(strrchr(j->unit, '/') + 1, tmp_link) < 0) {
         snprintf(why, WD_REASON_MAX, "cannot create %.170s: %.60s", tmp_link, strerror(errno));
-        status = WD_PROTO_INTERNAL;
-        goto out;
+        return NULL;
     }
     crash_point("deploy", 3);
     if (rename(tmp_link, link) < 0) {
         snprintf(why, WD_REASON_MAX, "cannot rename %.170s: %.60s", tmp_link, strerror(errno));
         (void)unlink(tmp_link);
-        status = WD_PROTO_INTERNAL;
-        goto out;
+        return NULL;
     }
-    have_unit = false;
+    j->have_unit = false;
     fsync_dir(dir);
     crash_point("deploy", 4);
     if (had_old) {
         char old_path[PATH_MAX];
-        snprintf(old_path, sizeof old_path, "%s/%.*s", dir, NAME_MAX, old_unit);
+        snprintf(old_path, sizeof old_path, "%s/%s", dir, old_unit);
         remove_unit_dir(old_path);
         fsync_dir(dir);
     }
     crash_point("deploy", 5);
 
     /* Now the manifest as the daemon will read it from now on (through the symlink). */
-    cfg_manifest_free(m);
-    m = cfg_manifest_load(final_manifest, &cerr);
+    cfg_manifest *m = cfg_manifest_load(final_manifest, &cerr);
     if (!m) {
         cfg_error_format(&cerr, why, WD_REASON_MAX);
-        status = WD_PROTO_INTERNAL;
-        goto out;
+        return NULL;
     }
     wd_instance *old = wd_daemon_find(d, m->name);
     if (old)
         wd_daemon_drop(d, old);
     wd_instance *in = wd_daemon_start_manifest(d, m);
-    m = NULL;
     if (!in) {
         snprintf(why, WD_REASON_MAX, "out of memory");
-        status = WD_PROTO_INTERNAL;
-        goto out;
+        return NULL;
     }
     fprintf(stderr, "wasmd: deployed %s (%s)\n", in->name, final_manifest);
-    *ret_instance = in;
-    status = WD_PROTO_OK;
-out:
-    wr_module_free(mod);
-    cfg_manifest_free(m);
-    if (have_unit)
-        remove_unit_dir(unit);
-    return status;
+    j->status = WD_PROTO_OK;
+    return in;
+}
+
+static void deploy_done(uv_work_t *req, int status) {
+    wd_deploy *j = wd_container_of(req, wd_deploy, req);
+    wd_instance *in = NULL;
+    if (j->status == WD_PROTO_OK)
+        in = deploy_switch(j);
+    if (j->note) {
+        for (size_t i = 0; i < j->nnotes; i++)
+            j->note(j->ud, WD_F_ERRORS, j->notes[i]);
+        j->done(j->ud, j->status, in, j->why);
+    }
+    deploy_free(j);
+}
+
+wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
+                            wd_note_fn note, wd_deploy_fn done, void *ud, char *why) {
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    size_t blen = strlen(base);
+    if (blen <= 5 || strcmp(base + blen - 5, ".yaml") != 0 || base[0] == '.') {
+        snprintf(why, WD_REASON_MAX, "%.180s: a manifest's file name ends in .yaml and does not start with '.'", file);
+        return NULL;
+    }
+    const char *dir = deploy_dir(d, true);
+    if (!dir) {
+        snprintf(why, WD_REASON_MAX, "%.150s/modules: cannot create it: %s", d->cfg->state_dir, strerror(errno));
+        return NULL;
+    }
+    wd_deploy *j = calloc(1, sizeof *j);
+    if (!j || !(j->file = strdup(file)) || !(j->base = strdup(base)) || !(j->manifest = strdup(manifest)) ||
+        !(j->dir = strdup(dir))) {
+        if (j)
+            deploy_free(j);
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        return NULL;
+    }
+    j->d = d;
+    j->note = note;
+    j->done = done;
+    j->ud = ud;
+    j->manifest_len = strlen(manifest);
+    j->module = module;
+    j->module_len = module_len;
+    int r = uv_queue_work(d->loop, &j->req, deploy_work, deploy_done);
+    if (r < 0) {
+        j->module = NULL; /* the caller keeps it on failure */
+        deploy_free(j);
+        snprintf(why, WD_REASON_MAX, "cannot queue the deploy: %s", uv_strerror(r));
+        return NULL;
+    }
+    return j;
+}
+
+void wd_deploy_detach(wd_deploy *j) {
+    j->note = NULL;
 }
 
 /* ---- Remove ------------------------------------------------------------ */

@@ -427,16 +427,22 @@ void wd_daemon_drop(wd_daemon *d, wd_instance *in);
  */
 int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean);
 /*
- * Validates then installs a manifest (its text) and a module (its bytes)
- * as one unit under the state directory, atomically, and starts it; `file` is the
- * manifest's file name as the user knows it (for messages; its base name
- * without .yaml gives the default module name).  WD_PROTO_OK with
- * *ret_instance, or a failure status with `why` (size WD_REASON_MAX) and
- * the problems noted under WD_F_ERRORS; nothing is written on failure.
+ * Deploys a manifest (its text, copied) and a module (its bytes, owned by
+ * the deploy from here on): validated, written as one unit under the state
+ * directory, published atomically and started (deploy.c).  The slow part
+ * runs in libuv's thread pool: this returns at once with the deploy under
+ * way, and later calls `note` for each problem found (under WD_F_ERRORS)
+ * then `done` with WD_PROTO_OK and the new instance, or a failure status
+ * with `why`; nothing is left on disk on failure.  NULL with `why` (size
+ * WD_REASON_MAX) when it cannot begin (the module's bytes then stay the
+ * caller's).  `file` is the manifest's file name as the user knows it.
  */
-wd_proto_status wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, size_t manifest_len,
-                                 const uint8_t *module, size_t module_len, wd_note_fn note, void *ud,
-                                 wd_instance **ret_instance, char *why);
+typedef struct wd_deploy wd_deploy;
+typedef void (*wd_deploy_fn)(void *ud, wd_proto_status status, wd_instance *in, const char *why);
+wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
+                            wd_note_fn note, wd_deploy_fn done, void *ud, char *why);
+/* The caller of a deploy under way went away: neither `note` nor `done` will be called. */
+void wd_deploy_detach(wd_deploy *dep);
 /*
  * Stops and forgets an instance.  A deployed one's unit is deleted; for one
  * of the modules directory, its manifest file (refused with
