@@ -23,7 +23,9 @@
  * `deploy` is the one request with a body: its JSON line carries the
  * manifest's text and the module's size in "module_size", and exactly that
  * many raw bytes of the .wasm follow the newline (at most
- * WD_PROTO_MAX_MODULE).  The daemon answers once it has them all.
+ * WD_PROTO_MAX_MODULE).  The daemon answers once it has them all and the
+ * module is installed (or refused), then closes the connection: nothing
+ * sent after a deploy's bytes is read.
  *
  *   reload:  {"v":1,"verb":"reload"}
  *            -> {"status":"ok","added":[..],"removed":[..],"restarted":[..],
