@@ -306,6 +306,17 @@ if [ $run_latency = 1 ]; then
     fi
 fi
 
+# ---- Loop stalls -----------------------------------------------------------
+
+# How long the daemon's loop stalls while a large module is deployed and
+# while a reload starts many modules (their loads run in the thread pool).
+if [ $run_latency = 1 ]; then
+    echo
+    if ! python3 "$HERE/stall.py" "$BUILD"; then
+        status=1
+    fi
+fi
+
 if [ $status != 0 ]; then
     echo
     echo "FAILED: see above (outputs in $OUT)"
