@@ -77,7 +77,7 @@ MUTATE      := $(BUILD)/tests/fuzz/mutate
 FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
-.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench run install install-sdk clean deps deb package-check
+.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench run install install-sdk clean deps deb deb-cleanroom package-check
 # bin: the programs alone (what the package builds); all: programs and tests.
 bin: $(WASMCTL) $(WASMD)
 all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(LIBHAL) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
@@ -232,6 +232,11 @@ install-sdk:
 # (unit + spec).  scripts/deb.sh installs what the build needs and runs lintian.
 deb:
 	scripts/deb.sh $(ARCH)
+
+# The host's packages built with their tests in a fresh Debian 12 chroot
+# holding only the Build-Depends: they are all the build needs (minutes).
+deb-cleanroom:
+	scripts/deb-cleanroom.sh
 
 # The host's packages without their own tests (check-fast ran them), then
 # what they install, their scripts and the unit's exposure score.
