@@ -247,4 +247,5 @@ package-check:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# Dependency files of our objects (not of the package trees in build/deb and build/cleanroom).
+-include $(shell find $(BUILD) \( -path $(BUILD)/deb -o -path $(BUILD)/cleanroom \) -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -18,7 +18,7 @@ PACKAGES="
     libcurl4-openssl-dev
     python3
     espeak-ng sox alsa-utils
-    systemd
+    systemd groff-base mandoc
 "
 # build-essential, pkg-config:        the C toolchain and library flags for the Makefile
 # wabt:                               wat2wasm/wast2json for the spec tests and hand-written test modules
@@ -35,6 +35,7 @@ PACKAGES="
 # espeak-ng, sox, alsa-utils:         making and checking audio test data for the microphone HAL
 # systemd:                            systemd-analyze, which scores the packaged unit's hardening
 #                                     (tests/package/check.sh); scripts/deb.sh installs the package tools
+# groff-base, mandoc:                 lint the man pages (tests/package/check.sh)
 
 # npm:                                the AssemblyScript toolchain for tests/integration/test_assemblyscript.sh
 #                                     (only when no npm is on PATH already, e.g. from nodesource or nvm)
