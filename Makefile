@@ -8,29 +8,67 @@
 #   make run        the main job (see README.md)
 #
 # Out-of-tree builds: BUILD=dir.  Sanitizer builds: SAN=1 (used by `make check`).
+# Cross builds: ARCH=arm64 or ARCH=armhf (Debian's cross toolchains, into
+# build-ARCH/; `make cross-check ARCH=...` installs them and tests under qemu).
+#
+# CC, AR, PKG_CONFIG and the CPPFLAGS, CFLAGS and LDFLAGS of the environment or
+# the command line (e.g. from dpkg-buildflags) are honoured: ours come first,
+# theirs after (so that theirs win), EXTRA_CFLAGS last.
 
-CC       ?= cc
-BUILD    ?= build
-PREFIX   ?= /usr/local
-OPT      ?= -O2
+ARCH     ?=
+ifeq ($(ARCH),arm64)
+CROSS    := aarch64-linux-gnu-
+else ifeq ($(ARCH),armhf)
+CROSS    := arm-linux-gnueabihf-
+else ifneq ($(ARCH),)
+$(error ARCH=$(ARCH): expected arm64 or armhf, or nothing for the host)
+endif
+ifneq ($(ARCH),)
+CC         := $(CROSS)gcc
+AR         := $(CROSS)ar
+PKG_CONFIG := $(CROSS)pkg-config
+BUILD      ?= build-$(ARCH)
+endif
 
+CC         ?= cc
+AR         ?= ar
+PKG_CONFIG ?= pkg-config
+BUILD      ?= build
+PREFIX     ?= /usr/local
+OPT        ?= -O2
+
+# The caller's flags, kept aside once: a recursive make (asan, fuzz) sees
+# them again, not the full flags this make exports.
+define caller_flags
+ifeq ($$(origin $(1)),command line)
+WASMD_CALLER_$(1) := $$($(1))
+else ifeq ($$(origin WASMD_CALLER_$(1)),undefined)
+WASMD_CALLER_$(1) := $$($(1))
+endif
+export WASMD_CALLER_$(1)
+endef
+$(foreach v,CPPFLAGS CFLAGS LDFLAGS,$(eval $(call caller_flags,$(v))))
+
+# Large files and inode numbers on 32-bit hosts too (readdir fails with
+# EOVERFLOW otherwise).  Not _TIME_BITS=64: Debian 12's armhf libraries use a
+# 32-bit time_t, and libgpiod and ALSA pass struct timespec across their ABI.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -I. -Iruntime
-CFLAGS   ?=
-CFLAGS   += -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing $(EXTRA_CFLAGS)
+override CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -Iruntime $(WASMD_CALLER_CPPFLAGS)
+override CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing $(WASMD_CALLER_CFLAGS) $(EXTRA_CFLAGS)
+override LDFLAGS  := $(WASMD_CALLER_LDFLAGS)
 LDLIBS   += -lm
 
 ifeq ($(SAN),1)
-CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-LDFLAGS  += -fsanitize=address,undefined
+override CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PKG_CJSON  := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
-PKG_CMOCKA := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+PKG_CJSON  := $(shell $(PKG_CONFIG) --cflags --libs libcjson 2>/dev/null || echo -lcjson)
+PKG_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 # One version for the binaries, the man pages and the package (VERSION).
 VERSION  := $(shell cat VERSION)
-CPPFLAGS += -DWASMD_VERSION='"$(VERSION)"'
+override CPPFLAGS += -DWASMD_VERSION='"$(VERSION)"'
 
 # ---- Layers -------------------------------------------------------------
 
@@ -52,7 +90,7 @@ LIBWR       := $(BUILD)/libwr.a
 LIBWASI     := $(BUILD)/libwasi.a
 LIBCONFIG   := $(BUILD)/libconfig.a
 LIBHAL      := $(BUILD)/libhal.a
-PKG_HAL     := $(shell pkg-config --libs libgpiod alsa 2>/dev/null || echo -lgpiod -lasound)
+PKG_HAL     := $(shell $(PKG_CONFIG) --libs libgpiod alsa 2>/dev/null || echo -lgpiod -lasound)
 WASMCTL     := $(BUILD)/wasmctl
 WASMD       := $(BUILD)/wasmd
 
@@ -88,19 +126,19 @@ $(BUILD)/%.o: %.c
 
 $(LIBWR): $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBWASI): $(WASI_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBCONFIG): $(CONFIG_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBHAL): $(HAL_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # wasmctl validates offline with the daemon's import check and the config layer.
 $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBWR)
