@@ -50,8 +50,9 @@ endef
 $(foreach v,CPPFLAGS CFLAGS LDFLAGS,$(eval $(call caller_flags,$(v))))
 
 # Large files and inode numbers on 32-bit hosts too (readdir fails with
-# EOVERFLOW otherwise).  Not _TIME_BITS=64: Debian 12's armhf libraries use a
-# 32-bit time_t, and libgpiod and ALSA pass struct timespec across their ABI.
+# EOVERFLOW otherwise).  _TIME_BITS=64 only for wasi/ (near the end): Debian
+# 12's armhf libraries use a 32-bit time_t, and libgpiod and ALSA pass
+# struct timespec across their ABI.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 override CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -Iruntime $(WASMD_CALLER_CPPFLAGS)
 override CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing $(WASMD_CALLER_CFLAGS) $(EXTRA_CFLAGS)
@@ -279,5 +280,11 @@ package-check:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- 32-bit hosts, cross builds ------------------------------------------
+
+# wasi/ gets a 64-bit time_t on 32-bit hosts too (its clocks and file times
+# work past 2038); nothing with a time_t crosses its public header.
+$(WASI_OBJ): override CPPFLAGS += -D_TIME_BITS=64
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
