@@ -287,4 +287,16 @@ clean:
 # work past 2038); nothing with a time_t crosses its public header.
 $(WASI_OBJ): override CPPFLAGS += -D_TIME_BITS=64
 
+# make cross-check ARCH=arm64|armhf: installs Debian's cross toolchain, the
+# ARCH libraries and qemu-user, builds into build-ARCH/ and runs unit, spec
+# and mutate under qemu (scripts/cross-check.sh).
+.PHONY: cross-check clean-cross
+cross-check:
+	@[ -n "$(ARCH)" ] || { echo "make cross-check: set ARCH=arm64 or ARCH=armhf" >&2; exit 2; }
+	scripts/cross-check.sh $(ARCH)
+
+clean: clean-cross
+clean-cross:
+	rm -rf build-arm64 build-armhf
+
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
