@@ -8,26 +8,26 @@
 #   make run        the main job (see README.md)
 #
 # Out-of-tree builds: BUILD=dir.  Sanitizer builds: SAN=1 (used by `make check`).
-# Cross builds: ARCH=arm64 or ARCH=armhf (Debian's cross toolchains, into
-# build-ARCH/; `make cross-check ARCH=...` installs them and tests under qemu).
+# Cross builds: ARCH=arm64 or ARCH=armhf (any Debian architecture with a cross
+# toolchain), into build-ARCH/; `make cross-check ARCH=arm64|armhf` installs
+# the toolchain and tests under qemu.  ARCH=this machine's is a native build.
 #
 # CC, AR, PKG_CONFIG and the CPPFLAGS, CFLAGS and LDFLAGS of the environment or
 # the command line (e.g. from dpkg-buildflags) are honoured: ours come first,
 # theirs after (so that theirs win), EXTRA_CFLAGS last.
 
 ARCH     ?=
-ifeq ($(ARCH),arm64)
-CROSS    := aarch64-linux-gnu-
-else ifeq ($(ARCH),armhf)
-CROSS    := arm-linux-gnueabihf-
-else ifneq ($(ARCH),)
-$(error ARCH=$(ARCH): expected arm64 or armhf, or nothing for the host)
-endif
 ifneq ($(ARCH),)
-CC         := $(CROSS)gcc
-AR         := $(CROSS)ar
-PKG_CONFIG := $(CROSS)pkg-config
+ifneq ($(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
+CROSS    := $(shell dpkg-architecture -a$(ARCH) -qDEB_HOST_GNU_TYPE 2>/dev/null)
+ifeq ($(CROSS),)
+$(error ARCH=$(ARCH): not a Debian architecture that dpkg-architecture knows)
+endif
+CC         := $(CROSS)-gcc
+AR         := $(CROSS)-ar
+PKG_CONFIG := $(CROSS)-pkg-config
 BUILD      ?= build-$(ARCH)
+endif
 endif
 
 CC         ?= cc
@@ -37,15 +37,16 @@ BUILD      ?= build
 PREFIX     ?= /usr/local
 OPT        ?= -O2
 
-# The caller's flags, kept aside once: a recursive make (asan, fuzz) sees
-# them again, not the full flags this make exports.
+# The caller's flags (environment or command line), kept aside: the full
+# flags below are not exported, so that a recursive make (asan, fuzz) gets
+# the caller's again from WASMD_CALLER_*, and a foreign one (dpkg-buildpackage
+# under `make deb`) its own.
 define caller_flags
-ifeq ($$(origin $(1)),command line)
-WASMD_CALLER_$(1) := $$($(1))
-else ifeq ($$(origin WASMD_CALLER_$(1)),undefined)
+ifneq ($$(filter environment% command line,$$(origin $(1))),)
 WASMD_CALLER_$(1) := $$($(1))
 endif
 export WASMD_CALLER_$(1)
+unexport $(1)
 endef
 $(foreach v,CPPFLAGS CFLAGS LDFLAGS,$(eval $(call caller_flags,$(v))))
 
