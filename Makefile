@@ -8,29 +8,69 @@
 #   make run        the main job (see README.md)
 #
 # Out-of-tree builds: BUILD=dir.  Sanitizer builds: SAN=1 (used by `make check`).
+# Cross builds: ARCH=arm64 or ARCH=armhf (any Debian architecture with a cross
+# toolchain), into build-ARCH/; `make cross-check ARCH=arm64|armhf` installs
+# the toolchain and tests under qemu.  ARCH=this machine's is a native build.
+#
+# CC, AR, PKG_CONFIG and the CPPFLAGS, CFLAGS and LDFLAGS of the environment or
+# the command line (e.g. from dpkg-buildflags) are honoured: ours come first,
+# theirs after (so that theirs win), EXTRA_CFLAGS last.
 
-CC       ?= cc
-BUILD    ?= build
-PREFIX   ?= /usr/local
-OPT      ?= -O2
+ARCH     ?=
+ifneq ($(ARCH),)
+ifneq ($(ARCH),$(shell dpkg --print-architecture 2>/dev/null))
+CROSS    := $(shell dpkg-architecture -a$(ARCH) -qDEB_HOST_GNU_TYPE 2>/dev/null)
+ifeq ($(CROSS),)
+$(error ARCH=$(ARCH): not a Debian architecture that dpkg-architecture knows)
+endif
+CC         := $(CROSS)-gcc
+AR         := $(CROSS)-ar
+PKG_CONFIG := $(CROSS)-pkg-config
+BUILD      ?= build-$(ARCH)
+endif
+endif
 
+CC         ?= cc
+AR         ?= ar
+PKG_CONFIG ?= pkg-config
+BUILD      ?= build
+PREFIX     ?= /usr/local
+OPT        ?= -O2
+
+# The caller's flags (environment or command line), kept aside: the full
+# flags below are not exported, so that a recursive make (asan, fuzz) gets
+# the caller's again from WASMD_CALLER_*, and a foreign one (dpkg-buildpackage
+# under `make deb`) its own.
+define caller_flags
+ifneq ($$(filter environment% command line,$$(origin $(1))),)
+WASMD_CALLER_$(1) := $$($(1))
+endif
+export WASMD_CALLER_$(1)
+unexport $(1)
+endef
+$(foreach v,CPPFLAGS CFLAGS LDFLAGS,$(eval $(call caller_flags,$(v))))
+
+# Large files and inode numbers on 32-bit hosts too (readdir fails with
+# EOVERFLOW otherwise).  _TIME_BITS=64 only for wasi/ (near the end): Debian
+# 12's armhf libraries use a 32-bit time_t, and libgpiod and ALSA pass
+# struct timespec across their ABI.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -I. -Iruntime
-CFLAGS   ?=
-CFLAGS   += -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing $(EXTRA_CFLAGS)
+override CPPFLAGS := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -I. -Iruntime $(WASMD_CALLER_CPPFLAGS)
+override CFLAGS   := -std=gnu11 $(OPT) -g $(WARN) -fno-strict-aliasing $(WASMD_CALLER_CFLAGS) $(EXTRA_CFLAGS)
+override LDFLAGS  := $(WASMD_CALLER_LDFLAGS)
 LDLIBS   += -lm
 
 ifeq ($(SAN),1)
-CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-LDFLAGS  += -fsanitize=address,undefined
+override CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
-PKG_CJSON  := $(shell pkg-config --cflags --libs libcjson 2>/dev/null || echo -lcjson)
-PKG_CMOCKA := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+PKG_CJSON  := $(shell $(PKG_CONFIG) --cflags --libs libcjson 2>/dev/null || echo -lcjson)
+PKG_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 # One version for the binaries, the man pages and the package (VERSION).
 VERSION  := $(shell cat VERSION)
-CPPFLAGS += -DWASMD_VERSION='"$(VERSION)"'
+override CPPFLAGS += -DWASMD_VERSION='"$(VERSION)"'
 
 # ---- Layers -------------------------------------------------------------
 
@@ -52,7 +92,7 @@ LIBWR       := $(BUILD)/libwr.a
 LIBWASI     := $(BUILD)/libwasi.a
 LIBCONFIG   := $(BUILD)/libconfig.a
 LIBHAL      := $(BUILD)/libhal.a
-PKG_HAL     := $(shell pkg-config --libs libgpiod alsa 2>/dev/null || echo -lgpiod -lasound)
+PKG_HAL     := $(shell $(PKG_CONFIG) --libs libgpiod alsa 2>/dev/null || echo -lgpiod -lasound)
 WASMCTL     := $(BUILD)/wasmctl
 WASMD       := $(BUILD)/wasmd
 
@@ -88,19 +128,19 @@ $(BUILD)/%.o: %.c
 
 $(LIBWR): $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBWASI): $(WASI_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBCONFIG): $(CONFIG_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(LIBHAL): $(HAL_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # wasmctl validates offline with the daemon's import check and the config layer.
 $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBWR)
@@ -246,6 +286,24 @@ package-check:
 
 clean:
 	rm -rf build build-asan build-fuzz
+
+# ---- 32-bit hosts, cross builds ------------------------------------------
+
+# wasi/ gets a 64-bit time_t on 32-bit hosts too (its clocks and file times
+# work past 2038); nothing with a time_t crosses its public header.
+$(WASI_OBJ): override CPPFLAGS += -D_TIME_BITS=64
+
+# make cross-check ARCH=arm64|armhf: installs Debian's cross toolchain, the
+# ARCH libraries and qemu-user, builds into build-ARCH/ and runs unit, spec
+# and mutate under qemu (scripts/cross-check.sh).
+.PHONY: cross-check clean-cross
+cross-check:
+	@[ -n "$(ARCH)" ] || { echo "make cross-check: set ARCH=arm64 or ARCH=armhf" >&2; exit 2; }
+	scripts/cross-check.sh $(ARCH)
+
+clean: clean-cross
+clean-cross:
+	rm -rf build-arm64 build-armhf
 
 # Dependency files of our objects (not of the package trees in build/deb and build/cleanroom).
 -include $(shell find $(BUILD) \( -path $(BUILD)/deb -o -path $(BUILD)/cleanroom \) -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -584,7 +584,7 @@ typedef struct ctl_opts {
     const char *socket;
     bool json;
     bool follow;
-    long lines;                /* -1: all */
+    int64_t lines;             /* -1: all */
     const char *verb;
     const char *name;
     const char *arg2;          /* deploy: MANIFEST.yaml; validate: FILE.wasm */
@@ -1455,12 +1455,13 @@ static int cmd_ctl(int argc, char **argv) {
             }
             char *end;
             errno = 0;
-            long n = strtol(v, &end, 10);
+            /* Unsigned and 64-bit whatever the width of long: up to UINT32_MAX lines. */
+            unsigned long long n = strtoull(v, &end, 10);
             if (*v < '0' || *v > '9' || *end || errno || n > UINT32_MAX) {
                 fprintf(stderr, "wasmctl: -n %s: expected a number of lines\n", v);
                 return EXIT_USAGE;
             }
-            o.lines = n;
+            o.lines = (int64_t)n;
         } else if (a[0] == '-' && a[1] && !(row >= 0 && strcmp(o.verb, WD_VERB_SIM) == 0 && a[1] >= '0' &&
                                             a[1] <= '9')) {
             /* (sim takes negative temperatures) */

@@ -358,8 +358,9 @@ static void verb_deploy(wd_client *c, const cJSON *req) {
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE);
     const cJSON *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST);
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(req, WD_F_MODULE_SIZE);
-    if (!cJSON_IsString(file) || !cJSON_IsString(manifest) || !cJSON_IsNumber(size) || size->valuedouble < 1 ||
-        size->valuedouble != (double)(size_t)size->valuedouble) {
+    /* Converted to size_t only within the limit: a larger double (above 4 GiB on 32-bit hosts) is undefined. */
+    if (!cJSON_IsString(file) || !cJSON_IsString(manifest) || !cJSON_IsNumber(size) || !(size->valuedouble >= 1) ||
+        (size->valuedouble <= WD_PROTO_MAX_MODULE && size->valuedouble != (double)(size_t)size->valuedouble)) {
         send_error(c, WD_PROTO_BAD_REQUEST, "deploy needs \"%s\", \"%s\" (strings) and \"%s\" (a size > 0)",
                    WD_F_FILE, WD_F_MANIFEST, WD_F_MODULE_SIZE);
         client_finish(c); /* the body that follows cannot be told from requests */

@@ -26,7 +26,8 @@
 
 uint8_t *wd_guest_bytes(wr_exec *exec, uint32_t ptr, uint64_t len) {
     wr_memory *mem = exec ? wr_exec_memory(exec) : NULL;
-    if (!mem || (uint64_t)ptr + len > wr_memory_size(mem))
+    /* Without a sum that could wrap, whatever len is. */
+    if (!mem || len > wr_memory_size(mem) || ptr > wr_memory_size(mem) - len)
         return NULL;
     return wr_memory_data(mem) + ptr;
 }

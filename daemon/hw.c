@@ -885,7 +885,9 @@ static void on_mic_pace(uv_timer_t *t) {
             mic_failed(in, st);
         return;
     }
-    uint64_t due = (wd_now_ns() - mic->started_ns) * mic->stream->rate / 1000000000ull;
+    /* Whole seconds apart: elapsed ns * rate would wrap after 4.4 days at 48 kHz. */
+    uint64_t elapsed = wd_now_ns() - mic->started_ns, rate = mic->stream->rate;
+    uint64_t due = elapsed / 1000000000ull * rate + elapsed % 1000000000ull * rate / 1000000000ull;
     if (due <= mic->frames_in)
         return;
     uint64_t periods = (due - mic->frames_in) / mic->stream->period_frames;

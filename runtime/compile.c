@@ -89,16 +89,19 @@ typedef struct compiler {
 static bool grow(compiler *c, void **arr, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap)
         return true;
-    uint32_t n = *cap ? *cap : 16;
+    /* In 64 bits: doubling must not wrap, nor the byte size on a 32-bit host. */
+    uint64_t n = *cap ? *cap : 16;
     while (n < need)
         n *= 2;
-    void *p = realloc(*arr, (size_t)n * elem);
+    if (n > UINT32_MAX)
+        n = UINT32_MAX;
+    void *p = n * elem <= SIZE_MAX ? realloc(*arr, (size_t)(n * elem)) : NULL;
     if (!p) {
         c->status = WR_ERR_NOMEM;
         return false;
     }
     *arr = p;
-    *cap = n;
+    *cap = (uint32_t)n;
     return true;
 }
 
@@ -535,7 +538,10 @@ static void op_br_if(compiler *c, uint32_t l) {
 static void op_br_table(compiler *c) {
     uint32_t n;
     wr__read_u32(&c->r, &n);
-    uint32_t *labels = malloc(((size_t)n + 1) * sizeof *labels);
+    /* n + 1 labels: the product may not fit in a 32-bit host's size_t. */
+    uint32_t *labels = NULL;
+    if (((uint64_t)n + 1) * sizeof *labels <= SIZE_MAX)
+        labels = malloc(((size_t)n + 1) * sizeof *labels);
     if (!labels) {
         c->status = WR_ERR_NOMEM;
         return;

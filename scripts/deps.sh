@@ -41,12 +41,15 @@ PACKAGES="
 #                                     (only when no npm is on PATH already, e.g. from nodesource or nvm)
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES npm"
 
-# A package counts as present only when dpkg says "install ok installed";
-# a removed package can still be known to dpkg with another status.
+# A package counts as present only when dpkg says "install ok installed" for
+# the native architecture (or "all"); a removed package can still be known to
+# dpkg with another status, and with foreign architectures (make cross-check)
+# dpkg lists one line per installed architecture.
+native=$(dpkg --print-architecture)
 missing=""
 for pkg in $PACKAGES; do
-    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-    if [ "$status" != "install ok installed" ]; then
+    if ! dpkg-query -W -f='${Architecture} ${Status}\n' "$pkg" 2>/dev/null |
+            grep -Eqx "($native|all) install ok installed"; then
         missing="$missing $pkg"
     fi
 done

@@ -145,7 +145,7 @@ static uint32_t host_error(void) {
 static uint64_t timespec_ns(const struct timespec *ts) {
     if (ts->tv_sec < 0)
         return 0;
-    return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+    return (uint64_t)ts->tv_sec * WASI_NS_PER_SEC + (uint64_t)ts->tv_nsec;
 }
 
 void wasi__store_filestat(const wasi__mem *mem, uint32_t ptr, const struct stat *st) {
@@ -437,15 +437,18 @@ uint32_t wasi__fd_filestat_set_size(wasi_ctx *ctx, const wasi__mem *mem, const u
 }
 
 /* One timespec for futimens/utimensat from a WASI timestamp and the fstflags for it. */
-static struct timespec fst_time(uint64_t ns, bool set, bool now) {
+static bool fst_time(uint64_t ns, bool set, bool now, struct timespec *ret_ts) {
     struct timespec ts = { 0, UTIME_OMIT };
     if (now) {
         ts.tv_nsec = UTIME_NOW;
     } else if (set) {
-        ts.tv_sec = (time_t)(ns / 1000000000u);
-        ts.tv_nsec = (long)(ns % 1000000000u);
+        if (!wasi__time_fits(ns / WASI_NS_PER_SEC))
+            return false;
+        ts.tv_sec = (time_t)(ns / WASI_NS_PER_SEC);
+        ts.tv_nsec = (long)(ns % WASI_NS_PER_SEC);
     }
-    return ts;
+    *ret_ts = ts;
+    return true;
 }
 
 uint32_t wasi__fst_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ret_ts[2]) {
@@ -454,8 +457,9 @@ uint32_t wasi__fst_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct time
         ((fst & WASI_FSTFLAG_ATIM) && (fst & WASI_FSTFLAG_ATIM_NOW)) ||
         ((fst & WASI_FSTFLAG_MTIM) && (fst & WASI_FSTFLAG_MTIM_NOW)))
         return WASI_EINVAL;
-    ret_ts[0] = fst_time(atim, fst & WASI_FSTFLAG_ATIM, fst & WASI_FSTFLAG_ATIM_NOW);
-    ret_ts[1] = fst_time(mtim, fst & WASI_FSTFLAG_MTIM, fst & WASI_FSTFLAG_MTIM_NOW);
+    if (!fst_time(atim, fst & WASI_FSTFLAG_ATIM, fst & WASI_FSTFLAG_ATIM_NOW, &ret_ts[0]) ||
+        !fst_time(mtim, fst & WASI_FSTFLAG_MTIM, fst & WASI_FSTFLAG_MTIM_NOW, &ret_ts[1]))
+        return WASI_EOVERFLOW;
     return WASI_ESUCCESS;
 }
 

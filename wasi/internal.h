@@ -377,8 +377,23 @@ bool wasi__would_block(wasi_ctx *ctx, int host, unsigned events);
 /* Closes every descriptor and frees the table. */
 void wasi__fd_table_free(wasi_ctx *ctx);
 /*
+ * Time on 32-bit hosts.  wasi/ is built with a 64-bit time_t (the Makefile
+ * gives it _TIME_BITS=64, see wasi.c), so that clocks, file times and
+ * timeouts work past 2038 on armhf too; hence no struct timespec or struct
+ * stat may cross from here into code built without it (wasi.h has none).
+ * Nanoseconds are always computed in uint64_t, converted before multiplying.
+ */
+#define WASI_NS_PER_SEC 1000000000u
+
+/* True when `sec` seconds fit in a time_t (false past 2038 with a 32-bit one). */
+static inline bool wasi__time_fits(uint64_t sec) {
+    return sizeof(time_t) >= 8 ? sec <= (uint64_t)INT64_MAX : sec <= (uint64_t)INT32_MAX;
+}
+
+/*
  * The two timespecs for futimens/utimensat from WASI timestamps and
- * fstflags; WASI_EINVAL for unknown flags or a time both given and "now".
+ * fstflags; WASI_EINVAL for unknown flags or a time both given and "now",
+ * WASI_EOVERFLOW for a time the host's time_t cannot hold.
  */
 uint32_t wasi__fst_times(uint64_t atim, uint64_t mtim, uint32_t fst, struct timespec ret_ts[2]);
 /* Fills a 64-byte filestat at guest address `ptr` (already checked) from a host stat. */

@@ -22,7 +22,13 @@
 
 #include "internal.h"
 
-#define NS_PER_SEC 1000000000u
+/*
+ * 64-bit time_t on 32-bit hosts too (see internal.h).  glibc gives it only
+ * to code built with _TIME_BITS=64, as the Makefile builds wasi/.
+ */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 34)
+_Static_assert(sizeof(time_t) >= 8, "wasi/ must be built with -D_TIME_BITS=64 -D_FILE_OFFSET_BITS=64 (see the Makefile)");
+#endif
 
 /* ---- The function table ----------------------------------------------- */
 
@@ -403,7 +409,7 @@ static bool host_clock(uint32_t id, clockid_t *ret) {
 static uint64_t ts_to_ns(const struct timespec *ts) {
     if (ts->tv_sec < 0)
         return 0;
-    return (uint64_t)ts->tv_sec * NS_PER_SEC + (uint64_t)ts->tv_nsec;
+    return (uint64_t)ts->tv_sec * WASI_NS_PER_SEC + (uint64_t)ts->tv_nsec;
 }
 
 /* Reads clock `id` in nanoseconds; false (with errno) if it cannot be read. */
@@ -650,9 +656,12 @@ static uint32_t poll_check(poll_state *ps, bool block, bool *ret_ready) {
             if (!ps->have_clock || ps->deadline == UINT64_MAX) {
                 tsp = NULL;
             } else {
+                /* Centuries away at most: a wait that long wakes early and waits again. */
                 uint64_t left = ps->deadline - now;
-                ts.tv_sec = (time_t)(left / NS_PER_SEC);
-                ts.tv_nsec = (long)(left % NS_PER_SEC);
+                if (!wasi__time_fits(left / WASI_NS_PER_SEC))
+                    left = (uint64_t)INT32_MAX * WASI_NS_PER_SEC;
+                ts.tv_sec = (time_t)(left / WASI_NS_PER_SEC);
+                ts.tv_nsec = (long)(left % WASI_NS_PER_SEC);
             }
         }
         int r = ppoll(ps->pfds, ps->npfds, tsp, NULL);

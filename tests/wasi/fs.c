@@ -71,6 +71,11 @@ static void test_files(void) {
     check(posix_fallocate(fd, 0, 4096) == 0, "fd_allocate to 4096");
     struct stat st;
     check(fstat(fd, &st) == 0 && st.st_size == 4096, "size is 4096 after allocate");
+    /* Past 4 GiB (sparse): the host's off_t is 64-bit on 32-bit hosts too. */
+    const off_t far = 5ll << 30;
+    check(pwrite(fd, "!", 1, far) == 1 && fstat(fd, &st) == 0 && st.st_size == far + 1, "pwrite at 5 GiB");
+    check(pread(fd, buf, 1, far) == 1 && buf[0] == '!', "pread at 5 GiB");
+    check(lseek(fd, far, SEEK_SET) == far && lseek(fd, 6, SEEK_SET) == 6, "seek to 5 GiB and back");
     check(ftruncate(fd, 5) == 0, "fd_filestat_set_size to 5");
     check(fstat(fd, &st) == 0 && st.st_size == 5 && S_ISREG(st.st_mode), "fstat: 5 bytes, regular");
     check(fsync(fd) == 0, "fd_sync");
@@ -89,6 +94,11 @@ static void test_files(void) {
                 __WASI_ERRNO_INVAL, "fd set_times MTIM|MTIM_NOW: EINVAL");
     check_errno(__wasi_fd_filestat_set_times(fd, 0, 0, __WASI_FSTFLAGS_MTIM_NOW), 0, "fd set_times MTIM_NOW");
     check(fstat(fd, &st) == 0 && st.st_atim.tv_sec == 1000 && st.st_mtim.tv_sec > 2000, "atime kept, mtime now");
+    /* After 2038: the host's time_t is 64-bit on 32-bit hosts too. */
+    const __wasi_timestamp_t y2100 = 4102444800ull * 1000000000u + 9;
+    check_errno(__wasi_fd_filestat_set_times(fd, y2100, y2100, __WASI_FSTFLAGS_ATIM | __WASI_FSTFLAGS_MTIM), 0,
+                "fd set_times in 2100");
+    check(fstat(fd, &st) == 0 && st.st_mtim.tv_sec == 4102444800 && st.st_mtim.tv_nsec == 9, "mtime in 2100 as set");
 
     __wasi_fdstat_t fs;
     check_errno(__wasi_fd_fdstat_get(fd, &fs), 0, "fd_fdstat_get");
