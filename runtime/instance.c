@@ -9,6 +9,7 @@
  * failed instantiation created (the spec requires that segments it already
  * wrote into imported tables and memories stay written).
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,7 @@ wr_store *wr_store_new(const wr_limits *limits) {
 void wr_store_free(wr_store *s) {
     if (!s)
         return;
+    wr__budget_give(s, s->bytes);
     wr__owned *node = s->owned;
     while (node) {
         wr__owned *next = node->next;
@@ -161,6 +163,34 @@ void wr_store_free(wr_store *s) {
     free(s->type_ids);
     free(s->type_buckets);
     free(s);
+}
+
+uint64_t wr_store_bytes(const wr_store *s) {
+    return s->bytes;
+}
+
+uint64_t wr_store_budget_refusals(const wr_store *s) {
+    return s->budget_refusals;
+}
+
+bool wr__budget_take(wr_store *s, uint64_t bytes) {
+    wr_budget *b = s->limits.budget;
+    if (b) {
+        if (b->used > b->limit || bytes > b->limit - b->used) {
+            s->budget_refusals++;
+            return false;
+        }
+        b->used += bytes;
+    }
+    s->bytes += bytes;
+    return true;
+}
+
+void wr__budget_give(wr_store *s, uint64_t bytes) {
+    wr_budget *b = s->limits.budget;
+    if (b)
+        b->used -= bytes < b->used ? bytes : b->used;
+    s->bytes -= bytes < s->bytes ? bytes : s->bytes;
 }
 
 /* ---- Interned function types ------------------------------------------- */
@@ -296,14 +326,17 @@ static wr_memory *memory_create(wr_store *s, uint32_t min, uint32_t max, bool ha
     if (size > SIZE_MAX) /* 32-bit hosts cannot address 4 GiB */
         return NULL;
 
-    wr_memory *mem = calloc(1, sizeof *mem);
-    if (!mem)
+    if (!wr__budget_take(s, size))
         return NULL;
-    mem->data = alloc_array((size_t)size, 1);
-    if (!mem->data) {
+    wr_memory *mem = calloc(1, sizeof *mem);
+    if (mem)
+        mem->data = alloc_array((size_t)size, 1);
+    if (!mem || !mem->data) {
         free(mem);
+        wr__budget_give(s, size);
         return NULL;
     }
+    mem->store = s;
     mem->size = size;
     mem->pages = min;
     mem->max_pages = cap;
@@ -340,9 +373,13 @@ int64_t wr__memory_grow(wr_memory *mem, uint32_t delta) {
     uint64_t size = (uint64_t)pages * WR_PAGE_SIZE;
     if (size > SIZE_MAX)
         return -1;
-    uint8_t *data = realloc(mem->data, (size_t)size);
-    if (!data)
+    if (!wr__budget_take(mem->store, size - mem->size))
         return -1;
+    uint8_t *data = realloc(mem->data, (size_t)size);
+    if (!data) {
+        wr__budget_give(mem->store, size - mem->size);
+        return -1;
+    }
     memset(data + mem->size, 0, (size_t)(size - mem->size));
     mem->data = data;
     mem->size = size;
@@ -361,14 +398,17 @@ static wr_table *table_create(wr_store *s, wr_valtype elem, uint32_t min, uint32
     if (min > cap || (uint64_t)min * sizeof(void *) > SIZE_MAX)
         return NULL;
 
-    wr_table *t = calloc(1, sizeof *t);
-    if (!t)
+    if (!wr__budget_take(s, (uint64_t)min * sizeof(void *)))
         return NULL;
-    t->elems = alloc_array(min, sizeof *t->elems);
-    if (!t->elems) {
+    wr_table *t = calloc(1, sizeof *t);
+    if (t)
+        t->elems = alloc_array(min, sizeof *t->elems);
+    if (!t || !t->elems) {
         free(t);
+        wr__budget_give(s, (uint64_t)min * sizeof(void *));
         return NULL;
     }
+    t->store = s;
     for (uint32_t i = 0; i < min; i++)
         t->elems[i] = init;
     t->size = min;
@@ -412,9 +452,13 @@ int64_t wr__table_grow(wr_table *t, uint32_t delta, void *init, uint32_t store_l
     uint32_t size = old + delta;
     if ((uint64_t)size * sizeof(void *) > SIZE_MAX) /* 32-bit hosts */
         return -1;
-    void **elems = realloc(t->elems, (size_t)size * sizeof *elems);
-    if (!elems)
+    if (!wr__budget_take(t->store, (uint64_t)delta * sizeof(void *)))
         return -1;
+    void **elems = realloc(t->elems, (size_t)size * sizeof *elems);
+    if (!elems) {
+        wr__budget_give(t->store, (uint64_t)delta * sizeof(void *));
+        return -1;
+    }
     for (uint32_t i = old; i < size; i++)
         elems[i] = init;
     t->elems = elems;
@@ -585,6 +629,22 @@ static void imports_resolve(wr_instance *inst, const wr_extern *imports) {
 }
 
 /* Creates the module's own functions, tables, memories and globals. */
+/* Whether `bytes` more fit in the store's budget (always, without one). */
+static bool budget_fits(const wr_store *s, uint64_t bytes) {
+    const wr_budget *b = s->limits.budget;
+    return !b || (b->used <= b->limit && bytes <= b->limit - b->used);
+}
+
+/* Instantiation refused: a memory or table whose minimum does not fit in the budget. */
+static wr_status budget_error(wr_store *s, wr_error *err, const char *what, uint32_t i, uint64_t bytes) {
+    const wr_budget *b = s->limits.budget;
+    s->budget_refusals++;
+    return wr__error(err, WR_ERR_LIMIT, 0,
+                     "%s %u: its minimum of %" PRIu64 " KiB does not fit in the memory budget "
+                     "(%" PRIu64 " KiB of %" PRIu64 " KiB free)",
+                     what, i, bytes / 1024, (b->used < b->limit ? b->limit - b->used : 0) / 1024, b->limit / 1024);
+}
+
 static wr_status definitions_create(wr_store *s, wr_instance *inst, wr_error *err) {
     const wr_module *m = inst->module;
 
@@ -610,6 +670,8 @@ static wr_status definitions_create(wr_store *s, wr_instance *inst, wr_error *er
         if (tt->lim.min > s->limits.max_table_elems)
             return wr__error(err, WR_ERR_LIMIT, 0, "table %u: %u elements, the store allows %u", i,
                              tt->lim.min, s->limits.max_table_elems);
+        if (!budget_fits(s, (uint64_t)tt->lim.min * sizeof(void *)))
+            return budget_error(s, err, "table", i, (uint64_t)tt->lim.min * sizeof(void *));
         inst->tables[i] = table_create(s, tt->elem, tt->lim.min, tt->lim.max, tt->lim.has_max, NULL);
         if (!inst->tables[i])
             return wr__error(err, WR_ERR_NOMEM, 0, "table %u", i);
@@ -620,6 +682,8 @@ static wr_status definitions_create(wr_store *s, wr_instance *inst, wr_error *er
         if (r->min > s->limits.max_memory_pages)
             return wr__error(err, WR_ERR_LIMIT, 0, "memory %u: %u pages, the store allows %u", i, r->min,
                              s->limits.max_memory_pages);
+        if (!budget_fits(s, (uint64_t)r->min * WR_PAGE_SIZE))
+            return budget_error(s, err, "memory", i, (uint64_t)r->min * WR_PAGE_SIZE);
         inst->memories[i] = memory_create(s, r->min, r->max, r->has_max);
         if (!inst->memories[i])
             return wr__error(err, WR_ERR_NOMEM, 0, "memory %u", i);

@@ -278,6 +278,7 @@ struct wr_func {
 };
 
 struct wr_memory {
+    wr_store *store;           /* charged for its size */
     uint8_t *data;
     uint64_t size;             /* bytes; always pages * WR_PAGE_SIZE */
     uint32_t pages;
@@ -286,6 +287,7 @@ struct wr_memory {
 };
 
 struct wr_table {
+    wr_store *store;           /* charged for its elements */
     void **elems;              /* wr_func * for funcref, host pointers for externref */
     uint32_t size;
     uint32_t max;              /* declared maximum, capped by the store's limit */
@@ -326,11 +328,16 @@ struct wr_store {
     uint32_t ntype_ids, cap_type_ids;
     uint32_t *type_buckets;    /* hash index over type_ids: id + 1, 0 = empty */
     uint32_t nbuckets;         /* a power of two, at least twice ntype_ids */
+    uint64_t bytes;            /* of its memories and tables, charged to limits.budget */
+    uint64_t budget_refusals;  /* creations and growths refused for want of budget */
 };
 
 /* Interns a function type in the store; returns its id, or UINT32_MAX on out-of-memory. */
 uint32_t wr__store_type_id(wr_store *s, const wr_functype *t);
-/* Grows a memory by delta pages within its and the store's limits; -1 on failure. */
+/* Charges `bytes` to the store's budget; false (counted as a refusal) when they do not fit. */
+bool wr__budget_take(wr_store *s, uint64_t bytes);
+void wr__budget_give(wr_store *s, uint64_t bytes);
+/* Grows a memory by delta pages within its and the store's limits and budget; -1 on failure. */
 int64_t wr__memory_grow(wr_memory *mem, uint32_t delta);
 /* Grows a table, filling new elements with `init`; returns old size or -1. */
 int64_t wr__table_grow(wr_table *t, uint32_t delta, void *init, uint32_t store_limit);
@@ -361,6 +368,8 @@ struct wr_exec {
     uint32_t max_frames;
     uint32_t depth;            /* frames in use */
     int64_t fuel;
+    uint64_t deadline_ns;      /* CLOCK_MONOTONIC, 0: none (wr_exec_set_deadline) */
+    uint64_t bulk_done;        /* units of work the bulk operation at pc has done, when out of fuel in it */
     uint8_t state;             /* enum wr__exec_state */
 
     /* Saved registers while suspended or out of fuel. */

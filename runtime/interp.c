@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "code.h"
 
@@ -117,6 +118,37 @@ static wr_memory *first_memory(const wr_instance *inst) {
     return inst && inst->module->nmemories ? inst->memories[0] : NULL;
 }
 
+static uint64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Bulk operations of `n` units of work (bytes or elements), `per_unit` to a
+ * unit of fuel.  BULK_BEGIN sets `done` (what a previous slice did already)
+ * and `step` (what to do now: the rest, or as much as the fuel left pays
+ * for); BULK_END pays for `step` and either moves on, or, when work is left,
+ * records it and stops for fuel with pc still at the operation.  The
+ * caller has checked the bounds of all `n` first, so a trap never follows
+ * partial work.
+ */
+#define BULK_BEGIN(n, per_unit)                                                 \
+    const uint64_t per_ = (per_unit);                                           \
+    uint64_t done = e->bulk_done, step = (n) - done;                            \
+    if (step > 0 && (fuel <= 0 || (uint64_t)fuel < (step + per_ - 1) / per_)) { \
+        if (fuel <= 0) goto out_of_fuel;                                        \
+        step = (uint64_t)fuel * per_; /* fuel < step / per_ + 1: no overflow */ \
+    }
+#define BULK_END(n, len)                                                        \
+    fuel -= (int64_t)((step + per_ - 1) / per_);                                \
+    if (done + step < (n)) {                                                    \
+        e->bulk_done = done + step;                                             \
+        goto out_of_fuel;                                                       \
+    }                                                                           \
+    e->bulk_done = 0;                                                           \
+    SKIP(len);
+
 static wr_status interp(wr_exec *e, const void *const **ret_table) {
     static const void *const table[WR__IOP_LIMIT] = {
 #define WR_OP(NAME, CODE, IMM, P, R, A) [WR__OP_##NAME] = &&L_##NAME,
@@ -156,7 +188,23 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     uint32_t depth = e->depth;
     const uint32_t max_frames = e->max_frames;
     uint64_t *const stack_end = e->stack + e->stack_slots;
-    int64_t fuel = e->fuel;
+    /*
+     * With a deadline, the interpreter holds at most WR_FUEL_CHECK_INTERVAL
+     * units in `fuel` and the rest in `reserve`: running out of `fuel`
+     * reads the clock before taking more (out_of_fuel below).  Without one,
+     * `reserve` stays 0 and nothing changes.
+     */
+    int64_t fuel = e->fuel, reserve = 0;
+#define SPLIT_FUEL(total)                                                       \
+    do {                                                                        \
+        fuel = (total);                                                         \
+        reserve = 0;                                                            \
+        if (e->deadline_ns && fuel > (int64_t)WR_FUEL_CHECK_INTERVAL) {         \
+            reserve = fuel - (int64_t)WR_FUEL_CHECK_INTERVAL;                   \
+            fuel = WR_FUEL_CHECK_INTERVAL;                                      \
+        }                                                                       \
+    } while (0)
+    SPLIT_FUEL(e->fuel);
     wr_instance *inst = frames[depth - 1].func->inst;
     uint8_t *mbase = NULL;
     uint64_t msize = 0;
@@ -413,8 +461,11 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     L_MEMORY_SIZE: { SLOT(1) = (uint32_t)(msize / WR_PAGE_SIZE); SKIP(2); }
     /* op dst delta */
     L_MEMORY_GROW: {
-        int64_t old = wr__memory_grow(first_memory(inst), U32(2));
+        uint32_t delta = U32(2);
+        int64_t old = wr__memory_grow(first_memory(inst), delta);
         SLOT(1) = (uint32_t)old;
+        if (old >= 0)
+            fuel -= (int64_t)delta * WR_FUEL_GROW_PAGE; /* the new pages were zeroed */
         LOAD_MEM();
         SKIP(3);
     }
@@ -424,8 +475,9 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         uint64_t seglen = inst->data_dropped[pc[1].u32] ? 0 : seg->size;
         uint64_t d = U32(2), s = U32(3), n = U32(4);
         if (s + n > seglen || d + n > msize) TRAP(MEMORY_OOB);
-        if (n) memcpy(mbase + d, inst->module->bytes + seg->data_offset + s, n);
-        SKIP(5);
+        BULK_BEGIN(n, WR_FUEL_BULK_BYTES)
+        if (step) memcpy(mbase + d + done, inst->module->bytes + seg->data_offset + s + done, step);
+        BULK_END(n, 5)
     }
     /* op data_index */
     L_DATA_DROP: { inst->data_dropped[pc[1].u32] = true; SKIP(2); }
@@ -433,15 +485,21 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     L_MEMORY_COPY: {
         uint64_t d = U32(1), s = U32(2), n = U32(3);
         if (s + n > msize || d + n > msize) TRAP(MEMORY_OOB);
-        if (n) memmove(mbase + d, mbase + s, n);
-        SKIP(4);
+        BULK_BEGIN(n, WR_FUEL_BULK_BYTES)
+        /* In parts, in the order that reads every byte before it is overwritten. */
+        if (step && d <= s)
+            memmove(mbase + d + done, mbase + s + done, step);
+        else if (step)
+            memmove(mbase + d + (n - done - step), mbase + s + (n - done - step), step);
+        BULK_END(n, 4)
     }
     /* op s_d s_val s_n */
     L_MEMORY_FILL: {
         uint64_t d = U32(1), n = U32(3);
         if (d + n > msize) TRAP(MEMORY_OOB);
-        if (n) memset(mbase + d, (int)(uint8_t)SLOT(2), n);
-        SKIP(4);
+        BULK_BEGIN(n, WR_FUEL_BULK_BYTES)
+        if (step) memset(mbase + d + done, (int)(uint8_t)SLOT(2), step);
+        BULK_END(n, 4)
     }
 
     /* ---- Tables ---- */
@@ -466,8 +524,11 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     /* op table s_dst s_init s_n */
     L_TABLE_GROW: {
         wr_table *t = inst->tables[pc[1].u32];
-        int64_t old = wr__table_grow(t, U32(4), (void *)(uintptr_t)SLOT(3), inst->store->limits.max_table_elems);
+        uint32_t delta = U32(4);
+        int64_t old = wr__table_grow(t, delta, (void *)(uintptr_t)SLOT(3), inst->store->limits.max_table_elems);
         SLOT(2) = (uint32_t)old;
+        if (old >= 0)
+            fuel -= (int64_t)(delta / WR_FUEL_BULK_ELEMS);
         SKIP(5);
     }
     /* op table s_i s_val s_n */
@@ -476,8 +537,9 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         uint64_t i = U32(2), n = U32(4);
         void *v = (void *)(uintptr_t)SLOT(3);
         if (i + n > t->size) TRAP(TABLE_OOB);
-        for (uint64_t k = 0; k < n; k++) t->elems[i + k] = v;
-        SKIP(5);
+        BULK_BEGIN(n, WR_FUEL_BULK_ELEMS)
+        for (uint64_t k = done; k < done + step; k++) t->elems[i + k] = v;
+        BULK_END(n, 5)
     }
     /* op elem_index table s_d s_s s_n */
     L_TABLE_INIT: {
@@ -486,9 +548,10 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         uint64_t seglen = inst->elem_dropped[pc[1].u32] ? 0 : seg->count;
         uint64_t d = U32(3), s = U32(4), n = U32(5);
         if (s + n > seglen || d + n > t->size) TRAP(TABLE_OOB);
-        for (uint64_t k = 0; k < n; k++)
+        BULK_BEGIN(n, WR_FUEL_BULK_ELEMS)
+        for (uint64_t k = done; k < done + step; k++)
             t->elems[d + k] = (void *)(uintptr_t)wr__constexpr_eval(inst, &seg->items[s + k]);
-        SKIP(6);
+        BULK_END(n, 6)
     }
     /* op elem_index */
     L_ELEM_DROP: { inst->elem_dropped[pc[1].u32] = true; SKIP(2); }
@@ -497,8 +560,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         wr_table *td = inst->tables[pc[1].u32], *ts = inst->tables[pc[2].u32];
         uint64_t d = U32(3), s = U32(4), n = U32(5);
         if (s + n > ts->size || d + n > td->size) TRAP(TABLE_OOB);
-        if (n) memmove(td->elems + d, ts->elems + s, n * sizeof *td->elems);
-        SKIP(6);
+        BULK_BEGIN(n, WR_FUEL_BULK_ELEMS)
+        /* As memory.copy: in parts, in the order that is safe when the ranges overlap. */
+        if (step && (td != ts || d <= s))
+            memmove(td->elems + d + done, ts->elems + s + done, step * sizeof *td->elems);
+        else if (step)
+            memmove(td->elems + d + (n - done - step), ts->elems + s + (n - done - step), step * sizeof *td->elems);
+        BULK_END(n, 6)
     }
 
     /* ---- Operations of our own ---- */
@@ -595,9 +663,9 @@ do_call:
         /* A host function: arguments and results share the slots at nfp. */
         e->caller = inst;
         e->depth = depth;
-        e->fuel = fuel;
+        e->fuel = fuel + reserve - WR_FUEL_HOST_CALL;
         wr_status hs = callee->host(e, callee->env, nfp, nfp);
-        fuel = e->fuel;
+        SPLIT_FUEL(e->fuel);
         if (hs == WR_OK) {
             LOAD_MEM(); /* the host may have grown the memory */
             pc = ret;
@@ -640,11 +708,18 @@ do_call:
 
 done:
     e->depth = 0;
-    e->fuel = fuel;
+    e->fuel = fuel + reserve;
     e->state = WR__EXEC_IDLE;
     return WR_OK;
 
 out_of_fuel:
+    /* More fuel in reserve, and the deadline not passed yet: take it and retry the instruction at pc. */
+    if (reserve > 0 && monotonic_ns() < e->deadline_ns) {
+        int64_t take = reserve < (int64_t)WR_FUEL_CHECK_INTERVAL ? reserve : (int64_t)WR_FUEL_CHECK_INTERVAL;
+        fuel += take;
+        reserve -= take;
+        NEXT();
+    }
     e->pc = pc;
     e->fp = fp;
     e->state = WR__EXEC_OUT_OF_FUEL;
@@ -661,10 +736,11 @@ trap:
     }
     depth = 0;
     e->state = WR__EXEC_IDLE;
+    e->bulk_done = 0;
 
 out:
     e->depth = depth;
-    e->fuel = fuel;
+    e->fuel = fuel + reserve;
     return status;
 }
 
@@ -828,12 +904,23 @@ wr_status wr_resume(wr_exec *e, const uint64_t *host_results, wr_val *results, s
 
 void wr_exec_reset(wr_exec *e) {
     e->state = WR__EXEC_IDLE;
+    e->bulk_done = 0;
     e->depth = 0;
     e->entry = NULL;
     e->pc = NULL;
 }
 
 void wr_exec_set_fuel(wr_exec *e, int64_t fuel) { e->fuel = fuel; }
+void wr_exec_set_deadline(wr_exec *e, uint64_t deadline_ns) { e->deadline_ns = deadline_ns; }
+
+void wr_exec_charge(wr_exec *e, uint64_t units) {
+    /* Saturating: a charge can only bring fuel down to INT64_MIN / 2, which no refill overflows. */
+    const int64_t floor = INT64_MIN / 2;
+    if (e->fuel <= floor || units >= (uint64_t)(e->fuel - floor))
+        e->fuel = floor;
+    else
+        e->fuel -= (int64_t)units;
+}
 int64_t wr_exec_fuel(const wr_exec *e) { return e->fuel; }
 wr_memory *wr_exec_memory(wr_exec *e) { return first_memory(e->caller); }
 wr_instance *wr_exec_instance(wr_exec *e) { return e->caller; }

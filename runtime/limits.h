@@ -30,6 +30,18 @@
 #define WR_DEFAULT_MAX_CALL_DEPTH 10000u
 #endif
 
+/*
+ * Fuel: what one unit buys besides a loop iteration or a function entry
+ * (see wr_exec_set_fuel in wr.h).  Work whose size the guest chooses is
+ * charged by its size, so that a slice of fuel stays a slice of time.
+ */
+#define WR_FUEL_BULK_BYTES      64u     /* bytes of memory.fill/copy/init per unit */
+#define WR_FUEL_BULK_ELEMS      8u      /* elements of table.fill/copy/init/grow per unit */
+#define WR_FUEL_GROW_PAGE       (WR_PAGE_SIZE / WR_FUEL_BULK_BYTES) /* per page of memory.grow (zeroed) */
+#define WR_FUEL_HOST_CALL       8u      /* per call of a host function, before what it charges itself */
+/* With a deadline (wr_exec_set_deadline), the clock is read each time this much fuel is spent. */
+#define WR_FUEL_CHECK_INTERVAL  4096u
+
 /* What a module may declare (checked by the decoder and validator). */
 #define WR_MAX_MODULE_SIZE      (256u * 1024u * 1024u) /* bytes of one binary */
 #define WR_MAX_TYPES            1000000u

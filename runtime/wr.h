@@ -207,12 +207,28 @@ typedef struct wr_extern {
  * limits, instantiation fails with WR_ERR_LIMIT, and execution traps with
  * WR_TRAP_CALL_STACK_EXHAUSTED past the value-stack or call-depth limits.
  */
+typedef struct wr_budget wr_budget;
 typedef struct wr_limits {
     uint32_t max_memory_pages;   /* per memory, 64 KiB pages */
     uint32_t max_table_elems;    /* per table */
     uint32_t value_stack_slots;  /* per wr_exec, 8-byte slots */
     uint32_t max_call_depth;     /* per wr_exec, WebAssembly frames */
+    wr_budget *budget;           /* shared with other stores, or NULL: none (not owned) */
 } wr_limits;
+
+/*
+ * A budget of bytes that any number of stores draw on: every memory is
+ * charged its size (pages * 64 KiB) and every table its elements
+ * (sizeof(void *) each), when created and when grown, and the store gives
+ * it all back in wr_store_free().  Past the budget, memory.grow and
+ * table.grow fail (return -1, as the spec allows) and instantiation fails
+ * with WR_ERR_LIMIT.  The embedder sets `limit` and reads `used`; it must
+ * outlive the stores using it.
+ */
+struct wr_budget {
+    uint64_t limit;              /* bytes */
+    uint64_t used;               /* bytes charged by the stores drawing on it */
+};
 
 /* ---- Modules ---------------------------------------------------------- */
 
@@ -252,6 +268,10 @@ void wr_module_export(const wr_module *m, uint32_t i, wr_export_desc *ret);
 /* A new empty store; `limits` may be NULL for the defaults.  Free with wr_store_free(). */
 wr_store *wr_store_new(const wr_limits *limits);
 void wr_store_free(wr_store *s);
+/* Bytes of the store's memories and tables (what it charges to its budget, if any). */
+uint64_t wr_store_bytes(const wr_store *s);
+/* How many times a memory or table of the store could not be created or grown for want of budget. */
+uint64_t wr_store_budget_refusals(const wr_store *s);
 
 /*
  * Instantiates `m` in store `s`.  `imports` has one entry per import of the
@@ -338,12 +358,30 @@ void wr_exec_reset(wr_exec *e);
 
 /*
  * Fuel: one unit is spent per function entry and per loop iteration, so a
- * module cannot run without spending fuel.  A new context has unlimited fuel
- * (WR_FUEL_UNLIMITED).
+ * module cannot run without spending fuel; work whose size the guest
+ * chooses costs in proportion to it (runtime/limits.h, WR_FUEL_*): bulk
+ * memory and table operations by length, memory.grow and table.grow by
+ * what they add, host calls a fixed amount plus what the host function
+ * charges (wr_exec_charge).  A bulk operation larger than the fuel left
+ * does part of its work, and wr_resume() goes on with the rest; traps are
+ * decided before any of it is done, as the spec requires.  A new context
+ * has unlimited fuel (WR_FUEL_UNLIMITED).  Fuel may end up below zero after
+ * a host function charged more than there was.
  */
 #define WR_FUEL_UNLIMITED INT64_MAX
 void wr_exec_set_fuel(wr_exec *e, int64_t fuel);
 int64_t wr_exec_fuel(const wr_exec *e);
+/* Inside a host function: spends `units` of fuel for work done for the guest. */
+void wr_exec_charge(wr_exec *e, uint64_t units);
+
+/*
+ * A wall-time bound besides fuel: with a deadline (nanoseconds of
+ * CLOCK_MONOTONIC; 0, the default, means none), wr_call/wr_resume also
+ * return WR_OUT_OF_FUEL once the deadline has passed, with fuel left.  The
+ * clock is read only each time WR_FUEL_CHECK_INTERVAL units have been
+ * spent, and never without a deadline, so it costs nothing per instruction.
+ */
+void wr_exec_set_deadline(wr_exec *e, uint64_t deadline_ns);
 
 /* Inside a host function: the memory of the calling instance (its first), or NULL. */
 wr_memory *wr_exec_memory(wr_exec *e);
