@@ -193,6 +193,21 @@ static uint32_t iovecs_from_guest(const wasi__mem *mem, uint32_t iovs, uint32_t 
 
 #define IO_SMALL_IOVS 8
 
+/* Newlines in the first `n` bytes of the buffers. */
+static uint64_t count_lines(const struct iovec *iov, uint32_t niovs, size_t n) {
+    uint64_t lines = 0;
+    for (uint32_t i = 0; i < niovs && n > 0; i++) {
+        size_t len = iov[i].iov_len < n ? iov[i].iov_len : n;
+        const char *p = iov[i].iov_base, *end = p + len;
+        while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            lines++;
+            p++;
+        }
+        n -= len;
+    }
+    return lines;
+}
+
 /* What a read or write call does, after the common checks. */
 enum io_op { IO_READ, IO_WRITE, IO_PREAD, IO_PWRITE };
 
@@ -245,6 +260,9 @@ static uint32_t do_io(wasi_ctx *ctx, const wasi__mem *mem, enum io_op op, uint32
         goto out_free_iov;
     }
     wasi__store32(mem, ret_n, (uint32_t)n); /* Linux moves at most 2 GiB per call */
+    ctx->fuel += (uint64_t)n / WASI_FUEL_IO_BYTES;
+    if (op == IO_WRITE && ctx->stdio_line_fuel && (fd == 1 || fd == 2))
+        ctx->fuel += (uint64_t)ctx->stdio_line_fuel * count_lines(iov, niovs, (size_t)n);
 out_free_iov:
     if (iov != small)
         free(iov);
@@ -616,6 +634,7 @@ uint32_t wasi__fd_readdir(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *a
     if (lseek(f->host, (off_t)cookie, SEEK_SET) < 0)
         return host_error();
 
+    ctx->fuel += buf_len / WASI_FUEL_IO_BYTES;
     uint8_t *chunk = malloc(READDIR_CHUNK);
     if (!chunk)
         return WASI_ENOMEM;

@@ -34,6 +34,15 @@
 #define WASI_MAX_ARGS_BYTES   (1024u * 1024u) /* argv, and separately environ, with their NULs */
 #define WASI_FIRST_FREE_FD    3u      /* new descriptors never take 0..2, so preopens start at 3 */
 
+/*
+ * Fuel (wr_exec_charge): every call pays for itself and for the bytes it
+ * moves, so that a guest calling the host in a loop is preempted as soon
+ * as one computing, whatever the sizes it asks for.
+ */
+#define WASI_FUEL_CALL        64u     /* per call: about a system call's worth */
+#define WASI_FUEL_IO_BYTES    64u     /* bytes read, written or listed per unit */
+#define WASI_FUEL_RANDOM_BYTES 4u     /* bytes of random_get per unit (the kernel's generator is slower) */
+
 /* ---- Constants of wasi_snapshot_preview1 ------------------------------ */
 
 enum {
@@ -350,6 +359,8 @@ struct wasi_ctx {
     uint32_t nfds;
 
     bool nonblocking;          /* wasi_config.nonblocking */
+    uint32_t stdio_line_fuel;  /* wasi_config.stdio_line_fuel */
+    uint64_t fuel;             /* what the call under way charges, besides WASI_FUEL_CALL */
     wasi__pending pending;
 
     bool exited;               /* proc_exit was called */

@@ -56,7 +56,9 @@ static wr_status trampoline(wr_exec *exec, void *env, const uint64_t *args, uint
     /* A call parked earlier and never completed was abandoned by the embedder. */
     if (ctx->pending.active)
         wasi_ctx_cancel(ctx);
+    ctx->fuel = 0;
     uint32_t e = funcs[b->func_id].impl(ctx, &mem, args);
+    wr_exec_charge(exec, WASI_FUEL_CALL + ctx->fuel);
     if (e == WASI__EXITED)
         return WR_TRAP_EXIT;
     if (e == WASI__PARKED) {
@@ -207,6 +209,7 @@ wr_status wasi_ctx_new(const wasi_config *cfg, wasi_ctx **ret_ctx, wr_error *err
     for (uint32_t i = 0; i < WASI__NFUNCS; i++)
         ctx->bindings[i] = (wasi__binding){ ctx, i };
     ctx->nonblocking = cfg->nonblocking;
+    ctx->stdio_line_fuel = cfg->stdio_line_fuel;
     ctx->pending.deadline = WASI_NO_DEADLINE;
 
     wr_status s = copy_strings(cfg->argv, cfg->argc, "argv", &ctx->argv, &ctx->argc, &ctx->argv_bytes, err);
@@ -379,6 +382,7 @@ static uint32_t store_sizes(const wasi__mem *mem, uint32_t n, uint32_t bytes, ui
 }
 
 uint32_t wasi__args_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    ctx->fuel += ctx->argv_bytes / WASI_FUEL_IO_BYTES;
     return store_strings(mem, ctx->argv, ctx->argc, ctx->argv_bytes, WASI_ARG32(args, 0), WASI_ARG32(args, 1));
 }
 
@@ -387,6 +391,7 @@ uint32_t wasi__args_sizes_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_
 }
 
 uint32_t wasi__environ_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args) {
+    ctx->fuel += ctx->env_bytes / WASI_FUEL_IO_BYTES;
     return store_strings(mem, ctx->env, ctx->nenv, ctx->env_bytes, WASI_ARG32(args, 0), WASI_ARG32(args, 1));
 }
 
@@ -457,6 +462,7 @@ uint32_t wasi__random_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *a
     if (!wasi__mem_ok(mem, buf, len))
         return WASI_EFAULT;
     uint8_t *p = wasi__at(mem, buf);
+    ctx->fuel += len / WASI_FUEL_RANDOM_BYTES;
     /* getrandom returns at most 32 MiB per call, and may be interrupted. */
     while (len > 0) {
         ssize_t n = getrandom(p, len, 0);
@@ -605,6 +611,7 @@ static uint32_t poll_prepare(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t
     if (!wasi__mem_ok(mem, in, (uint64_t)nsubs * WASI_SUBSCRIPTION_SIZE) ||
         !wasi__mem_ok(mem, out, (uint64_t)nsubs * WASI_EVENT_SIZE) || !wasi__mem_ok(mem, ret_n, 4))
         return WASI_EFAULT;
+    ctx->fuel += (uint64_t)nsubs * WASI_SUBSCRIPTION_SIZE / WASI_FUEL_IO_BYTES;
 
     poll_state *ps = calloc(1, sizeof *ps);
     if (!ps)

@@ -175,6 +175,8 @@ typedef struct wasi_config {
     const wasi_preopen *preopens;/* appear as guest fds 3, 4, ... in this order */
     size_t npreopens;
     bool nonblocking;            /* park waiting calls with WR_SUSPEND instead of blocking */
+    uint32_t stdio_line_fuel;    /* fuel charged per line written to fds 1 and 2 (0: none), for
+                                    an embedder whose work per line of output is large */
 } wasi_config;
 
 typedef struct wasi_ctx wasi_ctx;
