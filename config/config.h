@@ -321,6 +321,8 @@ typedef struct cfg_daemon {
     uint32_t memory_pages;     /* default per-module memory limit, default 256 (16 MiB) */
     uint32_t stack_slots;      /* default 65536 */
     uint32_t call_depth;       /* default 2000 */
+    uint32_t memory_budget_mib; /* linear memories and tables of all modules together; 0 (default):
+                                   half of the machine's RAM (the daemon decides) */
     /* hardware: {gpio: {backend, chips}, i2c: {backend, devices}, microphones: [...]} */
     cfg_gpio_backend gpio_backend;   /* default gpiod */
     cfg_sim_chip *sim_chips;   /* sim: default one chip, gpiochip0 with 32 lines */

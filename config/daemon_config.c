@@ -148,6 +148,7 @@ static const cfg__key daemon_keys[] = {
     UINT_KEY(memory_pages, CFG__MIN_MEMORY_PAGES, CFG__MAX_MEMORY_PAGES, 256),
     UINT_KEY(stack_slots, CFG__MIN_STACK_SLOTS, CFG__MAX_STACK_SLOTS, 65536),
     UINT_KEY(call_depth, CFG__MIN_CALL_DEPTH, CFG__MAX_CALL_DEPTH, 2000),
+    UINT_KEY(memory_budget_mib, 0, CFG__MAX_MEMORY_BUDGET_MIB, 0),
     { .name = "hardware", .type = CFG__OBJECT, .sub = &hardware_schema },
 };
 

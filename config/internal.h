@@ -95,9 +95,11 @@ struct cfg__schema {
  * does not include.
  */
 #define CFG__MIN_MEMORY_PAGES   1u
-#define CFG__MAX_MEMORY_PAGES   65536u                  /* 4 GiB: all of a 32-bit memory */
+#define CFG__MAX_MEMORY_PAGES   16384u                  /* 1 GiB: a gateway has little more RAM in all */
 #define CFG__MIN_FUEL_PER_SLICE 1000u                   /* smaller slices spend more time switching */
-#define CFG__MAX_FUEL_PER_SLICE 1000000000000u          /* about minutes of work: still preemptive */
+#define CFG__MAX_FUEL_PER_SLICE 10000000u               /* tens of ms of work; the daemon's wall-time
+                                                           bound (WD_SLICE_MAX_NS) ends a slice sooner */
+#define CFG__MAX_MEMORY_BUDGET_MIB 65536u               /* 64 GiB; 0 means: from the machine's RAM */
 #define CFG__MIN_STACK_SLOTS    1024u
 #define CFG__MAX_STACK_SLOTS    (16u * 1024u * 1024u)   /* 128 MiB of 8-byte slots */
 #define CFG__MIN_CALL_DEPTH     16u

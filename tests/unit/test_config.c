@@ -91,8 +91,11 @@ static const error_case error_cases[] = {
       CFG_ERR_TYPE, 4, 5, "args[1]: expected a string, got a list" },
     { "string for limits", "module: a\nlimits: big\n",
       CFG_ERR_TYPE, 2, 9, "limits: expected a mapping, got 'big'" },
-    { "memory_pages above the maximum", "module: a\nlimits:\n  memory_pages: 70000\n",
-      CFG_ERR_RANGE, 3, 17, "limits.memory_pages: 70000 is out of range (expected an integer from 1 to 65536)" },
+    { "memory_pages above the maximum", "module: a\nlimits:\n  memory_pages: 65536\n",
+      CFG_ERR_RANGE, 3, 17, "limits.memory_pages: 65536 is out of range (expected an integer from 1 to 16384)" },
+    { "fuel above the maximum", "module: a\nlimits:\n  fuel_per_slice: 1000000000000\n",
+      CFG_ERR_RANGE, 3, 19,
+      "limits.fuel_per_slice: 1000000000000 is out of range (expected an integer from 1000 to 10000000)" },
     { "fuel below the minimum", "module: a\nlimits: {fuel_per_slice: 10}\n",
       CFG_ERR_RANGE, 2, 26, "limits.fuel_per_slice: 10 is out of range" },
     { "negative number", "module: a\nstop_timeout_ms: -5\n",
@@ -573,8 +576,8 @@ static void test_manifest_numbers(void **state) {
                                                    "restart_backoff_ms: 0xFf\n"
                                                    "crash_loop_window_s: 0x0000000000000000000001\n"
                                                    "limits:\n"
-                                                   "  fuel_per_slice: 0xE8D4A51000\n"
-                                                   "  memory_pages: 00000000000000000000065536\n"),
+                                                   "  fuel_per_slice: 0x989680\n"
+                                                   "  memory_pages: 00000000000000000000016384\n"),
                                         &err);
     if (!m)
         fail_msg("%s", cfg_error_format(&err, buf, sizeof buf));
@@ -582,8 +585,8 @@ static void test_manifest_numbers(void **state) {
     assert_int_equal(m->crash_loop_limit, 10);
     assert_int_equal(m->restart_backoff_ms, 255);
     assert_int_equal(m->crash_loop_window_s, 1);
-    assert_true(m->fuel_per_slice == UINT64_C(1000000000000));
-    assert_int_equal(m->memory_pages, 65536);
+    assert_true(m->fuel_per_slice == UINT64_C(10000000));
+    assert_int_equal(m->memory_pages, 16384);
     cfg_manifest_free(m);
 
     /* 0 and 0x0 are zero. */
@@ -612,8 +615,8 @@ static const char full_manifest[] =
     "    readonly: true\n"
     "  - host: /var/lib/blinky\n"
     "limits:\n"
-    "  memory_pages: 65536\n"
-    "  fuel_per_slice: 1000000000000\n"
+    "  memory_pages: 16384\n"
+    "  fuel_per_slice: 10000000\n"
     "  stack_slots: 1024\n"
     "  call_depth: 16\n"
     "restart: always\n"
@@ -674,8 +677,8 @@ static void test_manifest_full(void **state) {
     assert_string_equal(m->dirs[1].host, "/var/lib/blinky");
     assert_string_equal(m->dirs[1].guest, "/var/lib/blinky");
     assert_false(m->dirs[1].readonly);
-    assert_int_equal(m->memory_pages, 65536);
-    assert_true(m->fuel_per_slice == UINT64_C(1000000000000));
+    assert_int_equal(m->memory_pages, 16384);
+    assert_true(m->fuel_per_slice == UINT64_C(10000000));
     assert_int_equal(m->stack_slots, 1024);
     assert_int_equal(m->call_depth, 16);
     assert_int_equal(m->restart, CFG_RESTART_ALWAYS);
@@ -810,7 +813,7 @@ static void test_manifest_equal(void **state) {
         { "readonly: true", "readonly: false" },
         { "PORT: 8080", "PORT: 8081" },
         { "restart: always", "restart: never" },
-        { "fuel_per_slice: 1000000000000", "fuel_per_slice: 999999999999" },
+        { "fuel_per_slice: 10000000", "fuel_per_slice: 9999999" },
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         char text[sizeof full_manifest + 16];
@@ -937,6 +940,7 @@ static void check_daemon_defaults(const cfg_daemon *d) {
     assert_int_equal(d->log_lines, 1000);
     assert_int_equal(d->fuel_per_slice, 100000);
     assert_int_equal(d->memory_pages, 256);
+    assert_int_equal(d->memory_budget_mib, 0);
     assert_int_equal(d->stack_slots, 65536);
     assert_int_equal(d->call_depth, 2000);
     assert_int_equal(d->gpio_backend, CFG_GPIO_GPIOD);
@@ -995,7 +999,8 @@ static void test_daemon_overrides(void **state) {
                                   "fuel_per_slice: 5000\n"
                                   "memory_pages: 16\n"
                                   "stack_slots: 4096\n"
-                                  "call_depth: 100\n");
+                                  "call_depth: 100\n"
+                                  "memory_budget_mib: 300\n");
     cfg_daemon *d = cfg_daemon_load(path, &err);
     char buf[600];
     if (!d)
@@ -1010,6 +1015,7 @@ static void test_daemon_overrides(void **state) {
     assert_int_equal(d->memory_pages, 16);
     assert_int_equal(d->stack_slots, 4096);
     assert_int_equal(d->call_depth, 100);
+    assert_int_equal(d->memory_budget_mib, 300);
     cfg_daemon_free(d);
 
     /* socket_group: ~ means root only. */
