@@ -663,9 +663,13 @@ do_call:
         /* A host function: arguments and results share the slots at nfp. */
         e->caller = inst;
         e->depth = depth;
-        e->fuel = fuel + reserve - WR_FUEL_HOST_CALL;
+        e->fuel = fuel - WR_FUEL_HOST_CALL + reserve;
         wr_status hs = callee->host(e, callee->env, nfp, nfp);
-        SPLIT_FUEL(e->fuel);
+        /* What the call cost comes out of the chunk under way, so the clock is read as often as before. */
+        if (e->fuel >= reserve)
+            fuel = e->fuel - reserve;
+        else
+            SPLIT_FUEL(e->fuel);
         if (hs == WR_OK) {
             LOAD_MEM(); /* the host may have grown the memory */
             pc = ret;
