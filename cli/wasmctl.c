@@ -742,6 +742,18 @@ static void format_ms(double ms, char *buf, size_t size) {
         snprintf(buf, size, "%dh%02dm", (int)(ms / 3600000), (int)(ms / 60000) % 60);
 }
 
+/* "0 B", "512 KiB", "16.0 MiB", "1.50 GiB" */
+static void format_bytes(double n, char *buf, size_t size) {
+    if (n < 1024)
+        snprintf(buf, size, "%.0f B", n);
+    else if (n < 1024 * 1024)
+        snprintf(buf, size, "%.0f KiB", n / 1024);
+    else if (n < 1024.0 * 1024 * 1024)
+        snprintf(buf, size, "%.1f MiB", n / (1024 * 1024));
+    else
+        snprintf(buf, size, "%.2f GiB", n / (1024.0 * 1024 * 1024));
+}
+
 static void print_instance_row(const cJSON *in) {
     char up[32];
     double uptime = json_num(in, WD_F_UPTIME_MS);
@@ -762,7 +774,14 @@ static void print_status(const cJSON *in) {
     double uptime = json_num(in, WD_F_UPTIME_MS);
     format_ms(uptime > 0 ? uptime : -1, buf, sizeof buf);
     printf("uptime:    %s\n", buf);
-    printf("slices:    %.0f\n", json_num(in, WD_F_SLICES));
+    printf("slices:    %.0f (longest %.1f ms, costliest %.1f ms of CPU)\n", json_num(in, WD_F_SLICES),
+           json_num(in, WD_F_SLICE_MAX_US) / 1000, json_num(in, WD_F_SLICE_MAX_CPU_US) / 1000);
+    char used[32], limit[32], budget[32], budget_used[32];
+    format_bytes(json_num(in, WD_F_MEMORY), used, sizeof used);
+    format_bytes(json_num(in, WD_F_MEMORY_LIMIT), limit, sizeof limit);
+    format_bytes(json_num(in, WD_F_MEMORY_BUDGET), budget, sizeof budget);
+    format_bytes(json_num(in, WD_F_MEMORY_BUDGET_USED), budget_used, sizeof budget_used);
+    printf("memory:    %s (limit %s per memory; all modules %s of %s)\n", used, limit, budget_used, budget);
     if (json_num(in, WD_F_EXIT_CODE) >= 0)
         printf("exit code: %.0f\n", json_num(in, WD_F_EXIT_CODE));
     if (json_num(in, WD_F_RESTART_IN_MS) >= 0) {

@@ -176,6 +176,12 @@ static cJSON *instance_json(const wd_instance *in) {
     cJSON_AddNumberToObject(o, WD_F_EXIT_CODE, in->exit_code);
     cJSON_AddNumberToObject(o, WD_F_UPTIME_MS, active ? (double)((now - in->run_started_ns) / 1000000) : 0);
     cJSON_AddNumberToObject(o, WD_F_SLICES, (double)in->slices);
+    cJSON_AddNumberToObject(o, WD_F_SLICE_MAX_US, (double)(in->slice_max_ns / 1000));
+    cJSON_AddNumberToObject(o, WD_F_SLICE_MAX_CPU_US, (double)(in->slice_max_cpu_ns / 1000));
+    cJSON_AddNumberToObject(o, WD_F_MEMORY, (double)wd_instance_memory_bytes(in));
+    cJSON_AddNumberToObject(o, WD_F_MEMORY_LIMIT, (double)wd_instance_memory_limit(in));
+    cJSON_AddNumberToObject(o, WD_F_MEMORY_BUDGET, (double)in->daemon->budget.limit);
+    cJSON_AddNumberToObject(o, WD_F_MEMORY_BUDGET_USED, (double)in->daemon->budget.used);
     double restart_in = -1;
     if (in->restart_pending)
         restart_in = in->restart_at_ns > now ? (double)((in->restart_at_ns - now) / 1000000) : 0;

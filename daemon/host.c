@@ -29,6 +29,7 @@ uint8_t *wd_guest_bytes(wr_exec *exec, uint32_t ptr, uint64_t len) {
     /* Without a sum that could wrap, whatever len is. */
     if (!mem || len > wr_memory_size(mem) || ptr > wr_memory_size(mem) - len)
         return NULL;
+    wr_exec_charge(exec, len / WD_FUEL_HOST_BYTES); /* what the import moves, it pays for */
     return wr_memory_data(mem) + ptr;
 }
 
@@ -155,6 +156,7 @@ static wasmd_error log_text(wd_instance *in, wr_exec *exec, int32_t level, uint3
             if (i < len || n > 0) {
                 line[n] = '\0';
                 wd_instance_log(in, level_tags[level], line);
+                wr_exec_charge(exec, WD_FUEL_LOG_LINE);
             }
             n = 0;
             continue;

@@ -33,10 +33,12 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/internal.h"
@@ -102,12 +104,16 @@ void wd_instance_log(wd_instance *in, const char *stream, const char *line) {
 static void output_close_cb(uv_handle_t *h) {
     wd_output *o = wd_container_of(h, wd_output, pipe);
     wd_instance *in = o->inst;
+    if (o->paused)
+        wd_sched_output_unpaused(in->daemon);
     for (int i = 0; i < 2; i++)
         if (in->outputs[i] == o)
             in->outputs[i] = NULL;
     free(o);
     handle_released(in);
 }
+
+static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 static void output_flush(wd_output *o) {
     if (o->len == 0)
@@ -117,10 +123,28 @@ static void output_flush(wd_output *o) {
     o->len = 0;
 }
 
+/* At most what is left of the stream's share of this loop turn (never 0: it pauses first). */
 static void output_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     wd_output *o = wd_container_of(h, wd_output, pipe);
     buf->base = o->rbuf;
-    buf->len = sizeof o->rbuf;
+    buf->len = o->turn_left < sizeof o->rbuf ? o->turn_left : sizeof o->rbuf;
+}
+
+/* Lets a paused stream read again, with a new share. */
+static void output_unpause(wd_output *o) {
+    o->turn_left = WD_OUTPUT_TURN_BYTES;
+    if (!o->paused)
+        return;
+    o->paused = false;
+    wd_sched_output_unpaused(o->inst->daemon);
+    if (!uv_is_closing((uv_handle_t *)&o->pipe))
+        uv_read_start((uv_stream_t *)&o->pipe, output_alloc, output_read);
+}
+
+void wd_instance_output_resume(wd_instance *in) {
+    for (int i = 0; i < 2; i++)
+        if (in->outputs[i] && in->outputs[i]->paused)
+            output_unpause(in->outputs[i]);
 }
 
 static void output_split(wd_output *o, const char *data, size_t n) {
@@ -140,6 +164,8 @@ static void output_split(wd_output *o, const char *data, size_t n) {
 
 static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     wd_output *o = wd_container_of(s, wd_output, pipe);
+    if (n == UV_ENOBUFS)
+        return; /* no share left (output_alloc): not an error, it pauses below */
     if (n < 0) {
         /* EOF: every copy of the write end is closed (the run ended). */
         output_flush(o);
@@ -148,6 +174,13 @@ static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
         return;
     }
     output_split(o, buf->base, (size_t)n);
+    /* Its share of this turn is read: the rest waits for the next turn (a flood must not starve the others). */
+    o->turn_left -= (uint32_t)n < o->turn_left ? (uint32_t)n : o->turn_left;
+    if (o->turn_left == 0 && !o->paused) {
+        uv_read_stop(s);
+        o->paused = true;
+        wd_sched_output_paused(o->inst->daemon);
+    }
 }
 
 /*
@@ -165,6 +198,7 @@ static void output_drain(wd_instance *in) {
         while ((n = read(fd, o->rbuf, sizeof o->rbuf)) > 0)
             output_split(o, o->rbuf, (size_t)n);
         output_flush(o);
+        output_unpause(o); /* reading on, it meets the end of file and closes */
     }
 }
 
@@ -189,6 +223,7 @@ static int output_open(wd_instance *in, const char *stream, int *ret_write_fd) {
     }
     o->inst = in;
     o->stream = stream;
+    o->turn_left = WD_OUTPUT_TURN_BYTES;
     uv_pipe_init(in->daemon->loop, &o->pipe, 0);
     int r = uv_pipe_open(&o->pipe, fds[0]);
     if (r == 0)
@@ -417,6 +452,7 @@ static bool run_create(wd_instance *in, char *why) {
         .preopens = dirs,
         .npreopens = m->ndirs,
         .nonblocking = true,
+        .stdio_line_fuel = WD_FUEL_LOG_LINE,
     };
     if (wasi_ctx_new(&wc, &in->wasi, &err) != WR_OK) {
         snprintf(why, WD_REASON_MAX, "%s", err.detail[0] ? err.detail : wr_status_message(err.status));
@@ -829,12 +865,58 @@ static void call_done(wd_instance *in, const wr_val *results, uint32_t nresults)
     dispatch(in);
 }
 
+uint64_t wd_instance_memory_bytes(const wd_instance *in) {
+    return in->store ? wr_store_bytes(in->store) : 0;
+}
+
+uint64_t wd_instance_memory_limit(const wd_instance *in) {
+    return (uint64_t)in->limits.max_memory_pages * WR_PAGE_SIZE;
+}
+
+/* CPU time of the daemon's thread: a slice's own cost, without the time other processes took the CPU. */
+static uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A memory.grow or table.grow of the slice failed for want of budget: the module's log says so. */
+static void note_budget_refusals(wd_instance *in) {
+    uint64_t n = wr_store_budget_refusals(in->store);
+    if (n == in->budget_refusals)
+        return;
+    const wr_budget *b = &in->daemon->budget;
+    wd_instance_event(in, "memory.grow refused %" PRIu64 " time%s: the daemon's memory budget is used up "
+                      "(%" PRIu64 " of %" PRIu64 " MiB; this module holds %" PRIu64 " KiB)",
+                      n - in->budget_refusals, n - in->budget_refusals == 1 ? "" : "s", b->used >> 20,
+                      b->limit >> 20, wr_store_bytes(in->store) >> 10);
+    in->budget_refusals = n;
+}
+
+void wd_budget_init(wd_daemon *d) {
+    uint64_t mib = d->cfg->memory_budget_mib;
+    const char *how = "memory_budget_mib";
+    if (mib == 0) {
+        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+        mib = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size / 2 >> 20 : 0;
+        if (mib < WD_BUDGET_MIN_MIB)
+            mib = WD_BUDGET_MIN_MIB;
+        how = "half of the RAM";
+    }
+    d->budget.limit = mib << 20;
+    d->budget.used = 0;
+    fprintf(stderr, "wasmd: memory budget %" PRIu64 " MiB (%s)\n", mib, how);
+}
+
 void wd_instance_run_slice(wd_instance *in) {
     if (!in->exec || !in->entry || (in->state != WD_STATE_RUNNING && in->state != WD_STATE_STOPPING))
         return;
     wr_val results[1];
     uint32_t nresults = wr_func_type(in->entry)->nresults;
     wr_exec_set_fuel(in->exec, (int64_t)in->fuel_per_slice);
+    uint64_t started = wd_now_ns(), cpu_started = thread_cpu_ns();
+    wr_exec_set_deadline(in->exec, started + WD_SLICE_MAX_NS);
     wr_status s;
     if (!in->in_call) {
         in->in_call = true;
@@ -846,6 +928,13 @@ void wd_instance_run_slice(wd_instance *in) {
         s = wr_resume(in->exec, NULL, results, nresults);
     }
     in->slices++;
+    uint64_t took = wd_now_ns() - started;
+    if (took > in->slice_max_ns)
+        in->slice_max_ns = took;
+    took = thread_cpu_ns() - cpu_started;
+    if (took > in->slice_max_cpu_ns)
+        in->slice_max_cpu_ns = took;
+    note_budget_refusals(in);
 
     char reason[WD_REASON_MAX];
     uint32_t code;
@@ -900,6 +989,8 @@ static void run_start(wd_instance *in) {
     in->exit_code = -1;
     in->slices = 0;
     in->run_started_ns = wd_now_ns();
+    in->budget_refusals = 0;
+    in->slice_max_ns = in->slice_max_cpu_ns = 0;
     set_state(in, WD_STATE_STARTING);
     wd_load *l = calloc(1, sizeof *l);
     if (!l || !(l->path = strdup(in->manifest->module))) {
@@ -1127,6 +1218,7 @@ wd_instance *wd_instance_new(wd_daemon *d, cfg_manifest *m) {
     in->limits.max_memory_pages = m->memory_pages ? m->memory_pages : dc->memory_pages;
     in->limits.value_stack_slots = m->stack_slots ? m->stack_slots : dc->stack_slots;
     in->limits.max_call_depth = m->call_depth ? m->call_depth : dc->call_depth;
+    in->limits.budget = &d->budget;
     in->fuel_per_slice = m->fuel_per_slice ? m->fuel_per_slice : dc->fuel_per_slice;
     if (in->fuel_per_slice == 0 || in->fuel_per_slice > INT64_MAX)
         in->fuel_per_slice = 100000;

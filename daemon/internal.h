@@ -51,6 +51,12 @@
 #define WD_GPIO_EDGE_QUEUE   64u         /* edges kept per input line for gpio_wait_edge; older ones are dropped */
 #define WD_MIC_MAX_FDS       8u          /* ALSA poll descriptors of one capture stream */
 #define WD_SCHED_POLL_NS     1000000u    /* the scheduler returns to the loop for I/O at least this often */
+#define WD_SLICE_MAX_NS      2000000u    /* a slice ends after this much wall time, whatever its fuel */
+#define WD_FUEL_HOST_BYTES   64u         /* bytes a wasmd import reads or writes per unit of fuel */
+#define WD_FUEL_LOG_LINE     512u        /* fuel per line of output (wasmd_log, stdout, stderr): what the
+                                            daemon spends on it (ring, journal, followers) */
+#define WD_OUTPUT_TURN_BYTES 4096u       /* output read from one stream per loop turn; the rest waits */
+#define WD_BUDGET_MIN_MIB    64u         /* the least memory budget derived from the machine's RAM */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;
@@ -89,6 +95,8 @@ typedef struct wd_output {
     wd_instance *inst;
     const char *stream;  /* "stdout" or "stderr" */
     size_t len;          /* bytes of the unfinished line in `line` */
+    uint32_t turn_left;  /* bytes it may still read in this loop turn */
+    bool paused;         /* reading stopped until the next turn (wd_instance_output_resume) */
     char line[WD_LOG_LINE_MAX + 1];
     char rbuf[4096];
 } wd_output;
@@ -186,6 +194,9 @@ struct wd_instance {
     uint64_t host_results[1];
     uint64_t run_started_ns;
     uint64_t slices;
+    uint64_t budget_refusals;    /* the store's refusals already logged */
+    uint64_t slice_max_ns;       /* wall time of the longest slice of the run */
+    uint64_t slice_max_cpu_ns;   /* CPU time of the costliest slice of the run */
 
     /* Run queue (sched.c). */
     wd_instance *rq_next;
@@ -260,6 +271,13 @@ void wd_instance_autostart(wd_instance *in);
 
 /* Runs one time slice; called by the scheduler for a queued instance. */
 void wd_instance_run_slice(wd_instance *in);
+/* A new loop turn: reading resumes on its output streams that used up their turn (sched.c). */
+void wd_instance_output_resume(wd_instance *in);
+/* Bytes of linear memory and tables the current run holds (0 when not running), and its limit per memory. */
+uint64_t wd_instance_memory_bytes(const wd_instance *in);
+uint64_t wd_instance_memory_limit(const wd_instance *in);
+/* Sets d->budget from the daemon config (memory_budget_mib, or half the RAM); logs it on stderr. */
+void wd_budget_init(wd_daemon *d);
 
 /* Appends a line to its log, to followers and to the daemon's stderr. */
 void wd_instance_log(wd_instance *in, const char *stream, const char *line);
@@ -338,6 +356,9 @@ void wd_sched_enqueue(wd_daemon *d, wd_instance *in);
 /* Queues an instance woken by an event ahead of those computing (no-op when already queued). */
 void wd_sched_wake(wd_daemon *d, wd_instance *in);
 void wd_sched_remove(wd_daemon *d, wd_instance *in);
+/* An output stream stopped reading for this turn: the next turn resumes it (wd_instance_output_resume). */
+void wd_sched_output_paused(wd_daemon *d);
+void wd_sched_output_unpaused(wd_daemon *d);
 /*
  * An instance runs its shutdown handler: wd_sched_close waits for the
  * matching drain_end of every one before closing the scheduler.
@@ -367,6 +388,10 @@ struct wd_daemon {
     wd_instance *rq_head, *rq_tail;
     wd_instance *rq_woken;       /* the last of the woken instances at the front of the queue, or NULL */
     size_t turn_left;            /* slices left in the turn under way */
+    unsigned outputs_paused;     /* output streams waiting for the next turn to read again */
+
+    /* instance.c: linear memories and tables of all runs together (memory_budget_mib) */
+    wr_budget budget;
 
     /* control.c */
     uv_pipe_t server;

@@ -416,6 +416,7 @@ int main(int argc, char **argv) {
     uv_loop_init(&loop);
     d.loop = &loop;
     wd_sched_init(&d);
+    wd_budget_init(&d);
     uv_signal_init(&loop, &d.sigterm);
     uv_signal_init(&loop, &d.sigint);
     d.sigterm.data = d.sigint.data = &d;

@@ -122,6 +122,12 @@
 #define WD_F_EXIT_CODE "exit_code" /* number: the last proc_exit code, or -1 */
 #define WD_F_UPTIME_MS "uptime_ms" /* number: since the current run started; 0 when not running */
 #define WD_F_SLICES    "slices"    /* number: time slices run in the current run */
+#define WD_F_SLICE_MAX_US "slice_max_us" /* number: wall time of the longest slice of the current run, in µs */
+#define WD_F_SLICE_MAX_CPU_US "slice_max_cpu_us" /* number: CPU time of its costliest slice, in µs */
+#define WD_F_MEMORY    "memory_bytes" /* number: linear memory and tables the current run holds (0 when not running) */
+#define WD_F_MEMORY_LIMIT "memory_limit_bytes" /* number: the most one linear memory may grow to (limits.memory_pages) */
+#define WD_F_MEMORY_BUDGET "memory_budget_bytes" /* number: the daemon's budget for all modules together */
+#define WD_F_MEMORY_BUDGET_USED "memory_budget_used_bytes" /* number: what all modules hold of it */
 #define WD_F_RESTART_IN_MS "restart_in_ms" /* number: a restart is scheduled in that many ms, or -1 */
 #define WD_F_HARDWARE  "hardware"  /* array of strings: what the current run holds, one line each */
 
