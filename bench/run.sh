@@ -7,7 +7,8 @@
 # the geometric mean of the ratios; then the start-up time and peak memory of
 # a "hello world" command, the size of the engine's code, and the latency from
 # a simulated GPIO edge to a module's output, alone and among 50 busy
-# instances (bench/latency.py).  `make bench` runs it after building
+# instances (bench/latency.py), and a 10 ms ticker's lateness and `status`'s
+# latency beside four hostile modules (bench/hostile.py).  `make bench` runs it after building
 # everything; see bench/README.md for how to read it.
 #
 # Exit status: 0 if every workload built, ran and agreed; 1 if any did not
@@ -16,9 +17,9 @@
 # Environment:
 #   BENCH_RUNS         runs of each measurement, the best one counts (default 3)
 #   BENCH_ONLY         comma-separated workloads to run (default: all); "hello"
-#                      selects the start-up/memory section and "latency" the
-#                      latency one, which otherwise run only when BENCH_ONLY
-#                      is unset
+#                      selects the start-up/memory section, "latency" the
+#                      latency one and "hostile" the hostile-modules one,
+#                      which otherwise run only when BENCH_ONLY is unset
 #   BENCH_HELLO_RUNS   runs averaged for the start-up time (default 20)
 #   BENCH_TIMEOUT      seconds after which one run is killed (default 600)
 #   BENCH_ARG_<name>   argument for workload <name> instead of its default
@@ -27,6 +28,8 @@
 #   BENCH_LATENCY_SAMPLES, BENCH_LATENCY_BUSY
 #                      samples per configuration (default 200) and the numbers
 #                      of busy instances (default 0,50) of bench/latency.py
+#   BENCH_HOSTILE_SECONDS  how long bench/hostile.py measures each configuration
+#                      (default 10)
 set -eu
 
 WORKLOADS="fib sha256 nbody qsort mandel mix"
@@ -70,21 +73,24 @@ yardstick() {
 selected=$WORKLOADS
 run_hello=1
 run_latency=1
+run_hostile=1
 if [ -n "$ONLY" ]; then
     selected=
     run_hello=0
     run_latency=0
+    run_hostile=0
     for w in $(echo "$ONLY" | tr ',' ' '); do
-        case " $WORKLOADS hello latency " in
+        case " $WORKLOADS hello latency hostile " in
         *" $w "*) ;;
         *)
-            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency)" >&2
+            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency hostile)" >&2
             exit 2
             ;;
         esac
         case $w in
         hello) run_hello=1 ;;
         latency) run_latency=1 ;;
+        hostile) run_hostile=1 ;;
         *) selected="$selected $w" ;;
         esac
     done
@@ -315,6 +321,23 @@ fi
 if [ $run_latency = 1 ]; then
     echo
     if ! python3 "$HERE/stall.py" "$BUILD"; then
+        status=1
+    fi
+fi
+
+# ---- Hostile modules ------------------------------------------------------
+
+# A 10 ms ticker's lateness and `status`'s latency, alone and beside a bulk
+# memory.fill loop, a random_get loop, a stdout flood and a tight spin.
+if [ $run_hostile = 1 ]; then
+    echo
+    if [ ! -x "$BUILD/wasmd" ] || [ ! -f "$BUILD/tests/daemon/bulkfill.wasm" ]; then
+        echo "hostile: $BUILD/wasmd or tests/daemon/*.wasm not found (run make all first)"
+        status=1
+    elif ! command -v python3 >/dev/null 2>&1; then
+        echo "hostile: python3 not found (scripts/deps.sh installs it)"
+        status=1
+    elif ! python3 "$HERE/hostile.py" "$BUILD"; then
         status=1
     fi
 fi
