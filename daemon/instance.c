@@ -887,7 +887,7 @@ static void note_budget_refusals(wd_instance *in) {
     if (n == in->budget_refusals)
         return;
     const wr_budget *b = &in->daemon->budget;
-    wd_instance_event(in, "memory.grow refused %" PRIu64 " time%s: the daemon's memory budget is used up "
+    wd_instance_event(in, "memory.grow or table.grow refused %" PRIu64 " time%s: the daemon's memory budget is used up "
                       "(%" PRIu64 " of %" PRIu64 " MiB; this module holds %" PRIu64 " KiB)",
                       n - in->budget_refusals, n - in->budget_refusals == 1 ? "" : "s", b->used >> 20,
                       b->limit >> 20, wr_store_bytes(in->store) >> 10);

@@ -149,7 +149,7 @@ verdict budget-announced "$(grep -q 'memory budget 8 MiB (memory_budget_mib)' "$
 verdict grow-returns-minus-1 "$(wait_for "$DEADLINE" log_has growhold 'memory.grow returned -1 at' && echo 1)" \
     "$(ctl logs growhold | tail -5)"
 verdict grow-refusal-logged \
-    "$(log_has growhold "\[wasmd\] memory.grow refused 1 time: the daemon's memory budget is used up" && echo 1)" \
+    "$(log_has growhold "\[wasmd\] memory.grow or table.grow refused 1 time: the daemon's memory budget is used up" && echo 1)" \
     "$(ctl logs growhold | tail -5)"
 pages=$(ctl logs growhold | sed -n 's/.*memory.grow returned -1 at \([0-9]*\) pages.*/\1/p' | head -1)
 used=$(numfield growhold memory_bytes)
