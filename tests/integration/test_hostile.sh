@@ -14,8 +14,8 @@
 # back.
 #
 # Only outcomes and their order are checked, never durations: every wait
-# polls for a condition with a generous deadline, so the test passes on a
-# machine whose cores are saturated.
+# polls for a condition with a generous deadline (lib.sh's wait_for), so the
+# test passes on a machine whose cores are saturated.
 . "$(dirname "$0")/lib.sh"
 
 WASMD=${WASMD:-$BUILD/wasmd}
@@ -25,16 +25,6 @@ MODS=$TMP/modules.d
 DEADLINE=${HOSTILE_DEADLINE_S:-120}
 mkdir -p "$MODS"
 export WASMD_SOCKET=$SOCK
-
-# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds; fails after SECONDS.
-wait_for() {
-    local end=$(( $(date +%s) + $1 ))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -lt "$end" ] || return 1
-        sleep 0.05
-    done
-}
 
 start_daemon() {
     "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
