@@ -32,7 +32,7 @@
     X(BR_IF)           /* s_cond t: jump if cond != 0 */                          \
     X(BR_IFZ)          /* s_cond t: jump if cond == 0 */                          \
     X(BR_TABLE)        /* s_index n t_0 ... t_n-1 t_default */                    \
-    X(LOOP)            /* (none): spends one unit of fuel */                     \
+    X(LOOP)            /* cost: spends that much fuel (1 + body cells / WR_FUEL_CODE_CELLS) */ \
     X(CALL)            /* func_index frame_offset */                              \
     X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
     X(RETURN)          /* (none): results are in slots 0..n-1 */                 \

@@ -446,7 +446,10 @@ static void op_block(compiler *c, uint32_t op) {
     } else if (op == WR__OP_LOOP) {
         push_frame(c, F_LOOP, np, nr);
         if (c->status == WR_OK)
+        {
             c->frames[c->nframes - 1].loop_pos = emit_op(c, WR__IOP_EXTRA + WR__X_LOOP);
+            emit_cell(c, 1); /* its cost, set at the loop's end (op_end) */
+        }
     } else {
         uint32_t cell = emit_cond_branch(c, false);
         push_frame(c, F_IF, np, nr);
@@ -494,6 +497,9 @@ static bool op_end(compiler *c) {
     }
     if (!c->unreachable)
         settle_results(c, f);
+    /* A loop iteration pays for the straight-line code its body may run. */
+    if (f->kind == F_LOOP && c->status == WR_OK)
+        c->cells[f->loop_pos + 1].i64 = 1 + (int64_t)((c->ncells - f->loop_pos) / WR_FUEL_CODE_CELLS);
     /* An `if` without `else`: the false path passes its parameters through as results. */
     patch_chain(c, f->else_patch, c->ncells);
     patch_chain(c, f->patch, c->ncells);
@@ -1108,6 +1114,7 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     code->nresults = c.type->nresults;
     code->nlocals = c.nlocals;
     code->frame_slots = c.nbase + c.max_height;
+    code->entry_fuel = 1 + (int64_t)(c.ncells / WR_FUEL_CODE_CELLS);
     if (code->frame_slots < code->nresults)
         code->frame_slots = code->nresults;
     fd->code = code;

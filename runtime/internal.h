@@ -258,6 +258,7 @@ typedef struct wr__code {
     uint32_t nresults;
     uint32_t nlocals;          /* params + declared locals */
     uint32_t frame_slots;      /* locals + constants + the deepest operand stack */
+    int64_t entry_fuel;        /* what a call costs: 1 + ncells / WR_FUEL_CODE_CELLS */
     /* What a new frame holds after the params: zeroed locals, then the
      * function's pooled constants.  Copied in on every call. */
     uint64_t *frame_init;      /* owned, ninit entries */

@@ -612,11 +612,11 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BRCMP(I64_GE_S, int64_t, >=)
     BRCMP(I64_GE_U, uint64_t, >=)
 
-    /* A loop header spends fuel, so that no loop runs without paying. */
+    /* A loop header spends fuel, so that no loop runs without paying: more for a longer body. */
     X_LOOP: {
         if (fuel <= 0) goto out_of_fuel;
-        fuel--;
-        SKIP(1);
+        fuel -= pc[1].i64;
+        SKIP(2);
     }
 
     /* op func_index frame_offset */
@@ -645,7 +645,7 @@ do_call:
         /* pc still points at the call: running out of fuel here repeats the call on resume. */
         if (fuel <= 0) goto out_of_fuel;
         if (depth >= max_frames || nfp + c->frame_slots > stack_end) TRAP(CALL_STACK_EXHAUSTED);
-        fuel--;
+        fuel -= c->entry_fuel;
         frames[depth].ret_pc = ret;
         frames[depth].fp = fp;
         frames[depth].func = callee;
@@ -837,7 +837,7 @@ static wr_status enter_and_run(wr_exec *e, wr_val *results, size_t nresults) {
         e->state = WR__EXEC_IDLE;
         return finish(e, WR_TRAP_CALL_STACK_EXHAUSTED, results, nresults);
     }
-    e->fuel--;
+    e->fuel -= c->entry_fuel;
     e->frames[0].ret_pc = NULL;
     e->frames[0].fp = NULL;
     e->frames[0].func = e->entry;

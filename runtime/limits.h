@@ -39,6 +39,9 @@
 #define WR_FUEL_BULK_ELEMS      8u      /* elements of table.fill/copy/init/grow per unit */
 #define WR_FUEL_GROW_PAGE       (WR_PAGE_SIZE / WR_FUEL_BULK_BYTES) /* per page of memory.grow (zeroed) */
 #define WR_FUEL_HOST_CALL       8u      /* per call of a host function, before what it charges itself */
+/* Straight-line code: a loop iteration costs one unit more per this many cells of internal code in
+ * its body, a call one more per this many in the callee, so that no unit of fuel buys unbounded work. */
+#define WR_FUEL_CODE_CELLS      256u
 /* With a deadline (wr_exec_set_deadline), the clock is read each time this much fuel is spent. */
 #define WR_FUEL_CHECK_INTERVAL  4096u
 

@@ -358,7 +358,9 @@ void wr_exec_reset(wr_exec *e);
 
 /*
  * Fuel: one unit is spent per function entry and per loop iteration, so a
- * module cannot run without spending fuel; work whose size the guest
+ * module cannot run without spending fuel, one more per WR_FUEL_CODE_CELLS
+ * cells of internal code in the callee or the loop's body, so that long
+ * straight-line code pays for itself; work whose size the guest
  * chooses costs in proportion to it (runtime/limits.h, WR_FUEL_*): bulk
  * memory and table operations by length, memory.grow and table.grow by
  * what they add, host calls a fixed amount plus what the host function

@@ -2,11 +2,12 @@
  * test_fuel.c - fuel that follows the work: bulk memory and table
  * operations charged by their length and done in parts when the fuel left
  * does not cover them (with the same result as in one go, and traps before
- * any part), memory.grow charged per page, the wall-time deadline of a
- * slice, and the memory budget shared by stores.
+ * any part), memory.grow charged per page, loops and calls charged for
+ * the straight-line code they may run, the wall-time deadline of a slice,
+ * and the memory budget shared by stores.
  *
- * The module is tests/wat/bulk.wat, built by the Makefile into
- * $TEST_WASM_DIR/bulk.wasm.
+ * The modules are tests/wat/bulk.wat and straight.wat, built by the
+ * Makefile into $TEST_WASM_DIR.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -232,6 +233,36 @@ static void test_deadline_passed(void **state) {
     wr_exec_reset(fx->exec);
 }
 
+/* Fuel spent by calling export `name` of straight.wasm with n (one slice, enough fuel). */
+static int64_t straight_cost(wr_instance *inst, wr_exec *e, const char *name, int32_t n) {
+    wr_extern f;
+    assert_true(wr_instance_export(inst, name, &f));
+    wr_val arg = wr_val_i32(n), r;
+    wr_exec_set_fuel(e, 100000000);
+    assert_int_equal(wr_call(e, f.of.func, &arg, 1, &r, 1), WR_OK);
+    return 100000000 - wr_exec_fuel(e);
+}
+
+/* A loop iteration or a call pays for the straight-line code it may run: one unit buys bounded work. */
+static void test_straight_line_code(void **state) {
+    (void)state;
+    wr_module *m = test_load_wasm("straight.wasm");
+    wr_store *s = wr_store_new(NULL);
+    wr_instance *inst;
+    wr_error err;
+    assert_int_equal(wr_instantiate(s, m, NULL, 0, &inst, &err), WR_OK);
+    wr_exec *e = wr_exec_new(s);
+    /* 1000 additions are at least 2000 cells of internal code: each iteration or call costs more than 7. */
+    int64_t unit = 1 + 2000 / WR_FUEL_CODE_CELLS;
+    assert_true(straight_cost(inst, e, "long_loop", 100) >= 100 * unit);
+    assert_true(straight_cost(inst, e, "long_calls", 100) >= 100 * unit);
+    /* A short body still costs one unit per iteration (and the call one). */
+    assert_int_equal(straight_cost(inst, e, "short_loop", 100), 1 + 100);
+    wr_exec_free(e);
+    wr_store_free(s);
+    wr_module_free(m);
+}
+
 /* Stores drawing on one budget: growth past it fails with -1, an instance whose minimum does not fit is refused. */
 static void test_budget(void **state) {
     (void)state;
@@ -282,6 +313,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_grow_charged_per_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_ends_the_slice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deadline_passed, setup, teardown),
+        cmocka_unit_test(test_straight_line_code),
         cmocka_unit_test(test_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
