@@ -102,7 +102,7 @@ if [ "$rc" -ne 0 ]; then
     show 40 </tmp/apt.log
     finish
 fi
-say "INFO after install: wasmd is $(systemctl is-active wasmd) ($(systemctl is-enabled wasmd 2>&1)); ExecStart=$(systemctl show -p ExecStart --value wasmd | sed 's/.*path=\([^ ;]*\).*argv\[\]=\([^;]*\);.*/\2/')"
+say "INFO after install: wasmd is $(systemctl is-active wasmd) ($(systemctl is-enabled wasmd 2>&1)), wasmd.socket $(systemctl is-active wasmd.socket); unit $(systemctl show -p User,Group,SupplementaryGroups wasmd | oneline); /dev/$CHIP $(stat -c '%U:%G %a' /dev/$CHIP)"
 
 # ---- The test's config and module; a restart measures the time to READY ---
 
