@@ -7,7 +7,7 @@
 #
 # Report on stdout, one line each, all starting with "SYSTEST ":
 #   SYSTEST PASS|FAIL <what> (<observed>)   one per check
-#   SYSTEST TIME <name> <seconds>            measured figures
+#   SYSTEST TIME <name> <seconds>            measured figures (install, ready)
 #   SYSTEST INFO <text>                      context, not a check
 #   SYSTEST END pass=N fail=N
 # Everything else (apt's output, diagnostics) goes to stderr; after a
@@ -46,7 +46,6 @@ finish() {
 }
 
 say "INFO kernel $(uname -r) on $(uname -m); systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p'); system state $(systemctl is-system-running 2>/dev/null)"
-say "TIME boot $(now)"
 
 # ---- The GPIO chip, before wasmd is installed ---------------------------
 
@@ -114,7 +113,7 @@ rc=$?
 t1=$(now)
 # Type=notify: systemctl restart returns once wasmd has sent READY=1.
 say "TIME ready $(elapsed "$t0" "$t1")"
-state=$(systemctl show -p ActiveState,SubState,Type,Result wasmd | oneline)
+state=$(systemctl show -p Type,ActiveState,SubState,Result,StatusText wasmd | oneline)
 if [ "$rc" -eq 0 ] && [ "$(systemctl is-active wasmd)" = active ] &&
    [ "$(systemctl show -p Type --value wasmd)" = notify ]; then r=0; else r=1; fi
 verdict $r "systemd reports wasmd active (READY sent)" "systemctl restart exit $rc; $state"

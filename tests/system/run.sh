@@ -166,7 +166,7 @@ if [ "$(cat "$CACHE/base.key" 2>/dev/null)" != "$base_key" ] || [ ! -s "$CACHE/b
     cp "$tree"/boot/initrd.img-* "$CACHE/initrd.img.new"
     echo wasmd-systest >"$tree/etc/hostname"
     printf '127.0.1.1\twasmd-systest\n' >>"$tree/etc/hosts"
-    echo '/dev/vda / ext4 rw,errors=remount-ro 0 0' >"$tree/etc/fstab"
+    echo 'LABEL=wasmd-root / ext4 rw,errors=remount-ro 0 0' >"$tree/etc/fstab"
     # A machine id of its own: no first-boot setup asking questions on the console.
     echo 5a5a1e57000000000000000000000000 >"$tree/etc/machine-id"
     # No login prompt on the serial console: the test's report goes there.
@@ -178,7 +178,7 @@ if [ "$(cat "$CACHE/base.key" 2>/dev/null)" != "$base_key" ] || [ ! -s "$CACHE/b
     # Room for the package, its logs and the journal.
     size_mb=$(( $(du -sm "$tree" | cut -f1) + 512 ))
     rm -f "$CACHE/base.img.new"
-    mke2fs -q -t ext4 -L wasmd-root -d "$tree" "$CACHE/base.img.new" "${size_mb}M"
+    mke2fs -q -t ext4 -L wasmd-root -d "$tree" "$CACHE/base.img.new" "${size_mb}M" >/dev/null
     rm -rf "$tree"
     mv "$CACHE/vmlinuz.new" "$CACHE/vmlinuz"
     mv "$CACHE/initrd.img.new" "$CACHE/initrd.img"
@@ -199,7 +199,7 @@ cp "$WASM" "$payload/gpio-high.wasm"
 cp "$HERE/gpio-high.yaml" "$HERE/wasmd.yaml" "$payload/"
 rm -f "$OUT/payload.img"
 mke2fs -q -t ext4 -O ^has_journal -L SYSTEST -d "$payload" "$OUT/payload.img" \
-    "$(( $(du -sm "$payload" | cut -f1) + 8 ))M"
+    "$(( $(du -sm "$payload" | cut -f1) + 8 ))M" >/dev/null
 
 # ---- Boot ---------------------------------------------------------------
 
@@ -208,10 +208,12 @@ log "booting the arm64 guest (qemu-system-aarch64, software emulation; console: 
 T_BOOT=$EPOCHREALTIME
 qemu_rc=0
 # snapshot=on: the guest's writes go to a temporary overlay, not base.img.
+# The root is named by its label: virt gives the virtio-mmio disks their
+# names in the reverse order of the -device options.
 timeout --kill-after=10 "$TIMEOUT" qemu-system-aarch64 \
     -M virt -cpu cortex-a72 -m 1024 -smp 2 \
     -kernel "$CACHE/vmlinuz" -initrd "$CACHE/initrd.img" \
-    -append "root=/dev/vda rw console=ttyAMA0 panic=-1 quiet" \
+    -append "root=LABEL=wasmd-root rw console=ttyAMA0 panic=-1 quiet" \
     -drive if=none,file="$CACHE/base.img",format=raw,id=hd,snapshot=on -device virtio-blk-device,drive=hd \
     -drive if=none,file="$OUT/payload.img",format=raw,id=payload,readonly=on -device virtio-blk-device,drive=payload \
     -nic none -nographic -no-reboot </dev/null 2>&1 |
@@ -237,7 +239,7 @@ echo "wasmd system test: Debian 12 arm64 under qemu-system-aarch64 (TCG), packag
 grep -E '^(PASS|FAIL) ' <<<"$report" || true
 echo
 printf 'boot (QEMU start to the test runner, host clock):  %s s\n' "${begin:-?}"
-printf 'boot (kernel start to the test runner, guest uptime): %s s\n' "$(guest_time boot)"
+printf 'boot (kernel start to the test runner, guest uptime): %s s\n' "$(sed -n 's/^BEGIN uptime=//p' <<<"$report" | head -n 1)"
 printf 'install the .deb (apt-get install, offline):         %s s\n' "$(guest_time install)"
 printf 'READY (systemctl restart wasmd until active):        %s s\n' "$(guest_time ready)"
 printf 'guest run (QEMU start to power-off):                 %s s\n' "$(awk -v a="$T_BOOT" -v b="$T_END" 'BEGIN { printf "%.1f", b - a }')"
