@@ -14,7 +14,7 @@
 # failure the interesting part is copied to the report as "SYSTEST | ...".
 set -u
 P=${1:?usage: guest-check.sh PAYLOAD_DIR}
-MODULE=gpio-high        # the module, its manifest and its .wasm file
+MODULE="gpio-high"       # the module, its manifest and its .wasm file
 CHIP=gpiochip0          # QEMU virt's PL061: 8 lines, line 3 is the power button
 LINE=5                  # the module's output (gpio-high.yaml)
 SAFE=0                  # its safe_value
@@ -66,13 +66,13 @@ for d in /sys/class/gpio/gpiochip*; do
     [ -e "$d/device" ] || continue
     case $(ls "$d/device" 2>/dev/null) in *"$CHIP"*) base=$(cat "$d/base") ;; esac
 done
-[ -n "$base" ] || for d in /sys/bus/gpio/devices/"$CHIP"/../gpio/gpiochip*; do base=$(cat "$d/base" 2>/dev/null); done
+[ -n "$base" ] || ko "the sysfs GPIO interface has $CHIP" "none of /sys/class/gpio/gpiochip* is $CHIP"
 gpio=$((${base:-0} + LINE))
 say "INFO $CHIP base ${base:-unknown}: line $LINE is gpio-$gpio"
 debug_row() { grep -E "^ *gpio-$gpio " /sys/kernel/debug/gpio | sed 's/^ *//; s/  */ /g'; }
 # The line's direction and value without changing either: the sysfs GPIO
-# interface exports a line as it is (libgpiod 1.6's gpioget would make it
-# an input, and an input of QEMU's PL061 reads its pull-up, 1).
+# interface exports a line as it is, where libgpiod 1.6's gpioget would
+# make it an input and read what the pin is given, not what it drives.
 sysfs_read() {
     echo "$gpio" >/sys/class/gpio/export 2>/dev/null || { echo "export failed"; return; }
     printf '%s %s\n' "$(cat /sys/class/gpio/gpio$gpio/direction)" "$(cat /sys/class/gpio/gpio$gpio/value)"
