@@ -307,3 +307,22 @@ clean-cross:
 
 # Dependency files of our objects (not of the package trees in build/deb and build/cleanroom).
 -include $(shell find $(BUILD) \( -path $(BUILD)/deb -o -path $(BUILD)/cleanroom \) -prune -o -name '*.d' -type f -print 2>/dev/null)
+
+# ---- System test (not part of `check`: it takes minutes) ----------------
+#
+# make system-test [DEB=path/to/wasmd_VERSION_arm64.deb]: boots Debian 12
+# arm64 under qemu-system-aarch64, installs the arm64 package with apt and
+# checks the service, wasmctl and a real GPIO line (tests/system/run.sh).
+# Without DEB it makes and tests build/deb/wasmd_VERSION_arm64.deb
+# (`make deb ARCH=arm64`).  The guest's root filesystem is cached in
+# ~/.cache/wasmd/system-test (SYSTEST_CACHE).
+SYSTEST_WASM := $(BUILD)/tests/system/gpio-high.wasm
+$(SYSTEST_WASM): tests/system/gpio-high.c sdk/wasmd.h
+	@mkdir -p $(dir $@)
+	$(WASM_CC) --target=wasm32-wasi -mexec-model=reactor -O2 -Wall -Werror $< -Wl,--strip-debug -o $@
+
+.PHONY: system-test
+system-test: deps
+	$(MAKE) --no-print-directory $(SYSTEST_WASM)
+	$(if $(DEB),,$(MAKE) --no-print-directory deb ARCH=arm64)
+	tests/system/run.sh $(BUILD) $(or $(DEB),build/deb/wasmd_$(shell cat VERSION)_arm64.deb)
