@@ -176,6 +176,45 @@ after=$(sysfs_read)
 check "line $LINE is back at its safe_value $SAFE (sysfs: direction value)" "$after" \
     [ "$after" = "out $SAFE" ]
 
+# ---- A deploy, as a member of group wasmd: state under /var/lib/wasmd ----
+
+# The same module under another name, from a manifest the member has.
+sed 's/^module: .*/module: deployed.wasm/' "$P/$MODULE.yaml" >/tmp/deployed.yaml
+cp "$P/$MODULE.wasm" /tmp/deployed.wasm
+chmod 0644 /tmp/deployed.yaml /tmp/deployed.wasm
+dep=$(runuser -u "$USER_OK" -- wasmctl deploy /tmp/deployed.wasm /tmp/deployed.yaml 2>&1)
+rc=$?
+unit=$(ls -l /var/lib/wasmd/modules/ 2>&1 | grep deployed | oneline)
+if [ "$rc" -eq 0 ] && [ -f /var/lib/wasmd/modules/deployed/deployed.wasm ] &&
+   [ "$(stat -c %U /var/lib/wasmd/modules/deployed/deployed.wasm)" = wasmd ]; then r=0; else r=1; fi
+verdict $r "wasmctl deploy as $USER_OK keeps the module in /var/lib/wasmd" "exit $rc: $(echo "$dep" | oneline); $unit"
+i=0
+while [ $i -lt 50 ] && ! wasmctl status deployed 2>&1 | grep -qiE 'state: *(running|waiting)'; do
+    i=$((i + 1))
+    sleep 0.2
+done
+row=$(debug_row)
+if echo "$row" | grep -q "|deployed *) *out hi"; then r=0; else r=1; fi
+verdict $r "the deployed module drives line $LINE high (debugfs)" "${row:-no row for gpio-$gpio}"
+
+# ---- apt remove stops the service and keeps the state; purge removes it ----
+
+apt-get remove -y wasmd >/tmp/remove.log 2>&1
+rc=$?
+active=$(systemctl is-active wasmd 2>&1)
+if [ "$rc" -eq 0 ] && [ "$active" != active ] && ! pgrep -x wasmd >/dev/null && [ ! -e /usr/sbin/wasmd ] &&
+   [ -d /var/lib/wasmd/modules/deployed ]; then r=0; else r=1; fi
+verdict $r "apt-get remove wasmd stops it and keeps /var/lib/wasmd" \
+    "exit $rc; wasmd $active; process $(pgrep -x wasmd >/dev/null && echo running || echo gone); state $(ls /var/lib/wasmd/modules 2>&1 | oneline)"
+after=$(sysfs_read)
+check "line $LINE is back at its safe_value $SAFE after the remove" "$after" [ "$after" = "out $SAFE" ]
+apt-get purge -y wasmd >/tmp/purge.log 2>&1
+rc=$?
+if [ "$rc" -eq 0 ] && [ ! -e /var/lib/wasmd ] && [ ! -e /etc/wasmd/wasmd.yaml ]; then r=0; else r=1; fi
+verdict $r "apt-get purge wasmd removes /var/lib/wasmd and the config" \
+    "exit $rc; /var/lib/wasmd $([ -e /var/lib/wasmd ] && echo still there || echo gone); /etc/wasmd/wasmd.yaml $([ -e /etc/wasmd/wasmd.yaml ] && echo still there || echo gone)"
+[ "$rc" -ne 0 ] && show 20 </tmp/purge.log
+
 if [ "$fail" -ne 0 ]; then
     journalctl -u wasmd -b --no-pager -o cat 2>&1 | show 30
 fi
