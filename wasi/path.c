@@ -362,6 +362,11 @@ uint32_t wasi__path_open(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *ar
     e = wasi__open_beneath(dir->host, name, flags, lookup & WASI_LOOKUP_SYMLINK_FOLLOW, &host);
     if (e != WASI_ESUCCESS)
         return e;
+    if (wr && (oflags & WASI_OFLAG_DIRECTORY)) {
+        /* It is a directory (O_DIRECTORY succeeded), which cannot be written: refuse, as the kernel does without it. */
+        close(host);
+        return WASI_EISDIR;
+    }
     uint32_t fd;
     e = wasi__fd_insert(ctx, host, rights_base, rights_inheriting, &fd);
     if (e != WASI_ESUCCESS) {
@@ -658,7 +663,9 @@ uint32_t wasi__path_symlink(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t 
     /*
      * The link's contents are stored as given: they are only a string until
      * something follows the link, and every resolution here refuses targets
-     * that leave the directory (absolute ones, or too many "..").
+     * that leave the directory (too many "..").  An absolute target is
+     * refused at once: it could only point out of the sandbox, to whatever
+     * follows links on the host.
      */
     char target[WASI_MAX_PATH + 1];
     uint32_t e;
@@ -668,6 +675,8 @@ uint32_t wasi__path_symlink(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t 
     e = path_from_guest(mem, old_path, old_len, target);
     if (e != WASI_ESUCCESS)
         return e;
+    if (target[0] == '/')
+        return WASI_ENOTCAPABLE;
     parent_ref p;
     e = one_path(ctx, mem, WASI_ARG32(args, 2), WASI_RIGHT_PATH_SYMLINK, WASI_ARG32(args, 3), WASI_ARG32(args, 4),
                  LAST_KEEP, &p);

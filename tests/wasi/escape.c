@@ -1,7 +1,9 @@
 /*
  * escape.c - tries every way out of the preopened directory and checks
  * that each is refused with WASI ENOTCAPABLE (76), or fails otherwise
- * without touching anything outside.  Raw __wasi_* calls are used so that
+ * without touching anything outside: links with an absolute target are
+ * not made at all, and a directory is never opened for writing (EISDIR).
+ * Raw __wasi_* calls are used so that
  * the exact errno is seen (wasi-libc maps some of them).
  *
  * tests/integration/test_wasi.sh prepares, with TOP a scratch directory:
@@ -75,10 +77,14 @@ int main(void) {
 
     /* Links the guest makes itself: stored as given, refused when followed. */
     check_errno(__wasi_path_symlink("../secret.txt", SB, "mine"), 0, "symlink mine -> ../secret.txt");
-    check_errno(__wasi_path_symlink("/etc/passwd", SB, "mine_abs"), 0, "symlink mine_abs -> /etc/passwd");
+    /* An absolute target could only point out of the sandbox: refused, nothing made. */
+    check_errno(__wasi_path_symlink("/etc/passwd", SB, "mine_abs"), __WASI_ERRNO_NOTCAPABLE,
+                "symlink mine_abs -> /etc/passwd");
+    check_errno(__wasi_path_symlink("/", SB, "mine_root"), __WASI_ERRNO_NOTCAPABLE, "symlink mine_root -> /");
     check_errno(__wasi_path_symlink("../../secret.txt", SB, "sub/mine_mid"), 0, "symlink in a subdirectory");
     check_open("mine", FOLLOW, 0, R, __WASI_ERRNO_NOTCAPABLE);
-    check_open("mine_abs", FOLLOW, 0, R, __WASI_ERRNO_NOTCAPABLE);
+    check_open("mine_abs", 0, 0, R, __WASI_ERRNO_NOENT);
+    check_open("mine_root", 0, 0, R, __WASI_ERRNO_NOENT);
     check_open("sub/mine_mid", FOLLOW, 0, R, __WASI_ERRNO_NOTCAPABLE);
     char target[64] = { 0 };
     __wasi_size_t used = 0;
@@ -125,6 +131,14 @@ int main(void) {
     /* A link to a link is only the link: harmless, and allowed. */
     check_errno(__wasi_path_link(SB, 0, "mine", SB, "mine_hard"), 0, "hard link of the link itself");
     check_open("mine_hard", FOLLOW, 0, R, __WASI_ERRNO_NOTCAPABLE);
+
+    /* A directory cannot be opened for writing, asked as a directory or not; for reading it can. */
+    check_open(".", FOLLOW, __WASI_OFLAGS_DIRECTORY, W, __WASI_ERRNO_ISDIR);
+    check_open(".", FOLLOW, __WASI_OFLAGS_DIRECTORY, R | W, __WASI_ERRNO_ISDIR);
+    check_open(".", FOLLOW, 0, W, __WASI_ERRNO_ISDIR);
+    check_open("sub", FOLLOW, __WASI_OFLAGS_DIRECTORY, W, __WASI_ERRNO_ISDIR);
+    check_open("sub", FOLLOW, __WASI_OFLAGS_DIRECTORY, R, 0);
+    check_open(".", FOLLOW, __WASI_OFLAGS_DIRECTORY, 0, 0);
 
     /* Through wasi-libc: absolute guest paths outside every preopen. */
     printf("%s libc open /etc/passwd\n", open("/etc/passwd", O_RDONLY) < 0 ? "ok" : (failures++, "FAIL"));
