@@ -630,33 +630,43 @@ static bool ctl_connect(const char *path, bool timeout, ctl_conn *ret) {
     return true;
 }
 
-/* Sends a request as one line; prints why not and returns false. */
-static bool ctl_send(ctl_conn *c, cJSON *req) {
+/*
+ * Sends `len` bytes; 0, or the errno of the failure.  EPIPE and ECONNRESET
+ * mean the daemon closed its end, which it does after refusing us: its
+ * answer may still be waiting to be read.
+ */
+static int ctl_send_bytes(ctl_conn *c, const void *bytes, size_t len) {
+    for (size_t off = 0; off < len;) {
+        ssize_t w = send(c->fd, (const char *)bytes + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return errno;
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+static bool peer_closed(int err) {
+    return err == EPIPE || err == ECONNRESET;
+}
+
+/* Sends a request as one line; 0, or the errno of the failure (ENOMEM printed). */
+static int ctl_send(ctl_conn *c, cJSON *req) {
     char *text = cJSON_PrintUnformatted(req);
     size_t len = text ? strlen(text) : 0;
     char *line = text ? malloc(len + 1) : NULL;
     if (!line) {
         free(text);
         fprintf(stderr, "wasmctl: out of memory\n");
-        return false;
+        return ENOMEM;
     }
     memcpy(line, text, len);
     line[len++] = '\n';
     free(text);
-    bool ok = true;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = send(c->fd, line + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            fprintf(stderr, "wasmctl: sending to wasmd: %s\n", strerror(errno));
-            ok = false;
-            break;
-        }
-        off += (size_t)w;
-    }
+    int err = ctl_send_bytes(c, line, len);
     free(line);
-    return ok;
+    return err;
 }
 
 /*
@@ -917,27 +927,27 @@ static int ctl_request(const ctl_opts *o) {
         free(text);
         cJSON_AddNumberToObject(req, WD_F_MODULE_SIZE, (double)body_len);
     }
-    bool sent = ctl_send(&c, req);
+    int send_err = ctl_send(&c, req);
     cJSON_Delete(req);
-    for (size_t off = 0; sent && off < body_len;) {
-        ssize_t w = send(c.fd, body + off, body_len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            fprintf(stderr, "wasmctl: sending to wasmd: %s\n", strerror(errno));
-            sent = false;
-            break;
-        }
-        off += (size_t)w;
-    }
+    if (send_err == 0 && body_len > 0)
+        send_err = ctl_send_bytes(&c, body, body_len);
     free(body);
-    if (!sent) {
+    if (send_err == ENOMEM)
+        goto out;
+    if (send_err != 0 && !peer_closed(send_err)) {
+        fprintf(stderr, "wasmctl: sending to wasmd: %s\n", strerror(send_err));
         status = EXIT_UNREACHABLE;
         goto out;
     }
+    /* The daemon may have answered and closed before taking all we sent (a refusal): read its answer. */
     cJSON *r = ctl_receive(&c);
     if (!r) {
-        status = EXIT_PROTOCOL;
+        if (send_err != 0) {
+            fprintf(stderr, "wasmctl: sending to wasmd: %s\n", strerror(send_err));
+            status = EXIT_UNREACHABLE;
+        } else {
+            status = EXIT_PROTOCOL;
+        }
         goto out;
     }
     wd_proto_status s = wd_proto_status_parse(json_str(r, WD_F_STATUS));
