@@ -317,6 +317,7 @@ typedef struct cfg_daemon {
     char *socket_path;         /* default /run/wasmd/wasmd.sock */
     char *socket_group;        /* group allowed on the socket besides root; NULL: root only */
     uint32_t log_lines;        /* per-instance ring buffer, default 1000 */
+    uint32_t client_idle_timeout_ms; /* a control connection with no traffic this long is closed, default 60000 */
     uint64_t fuel_per_slice;   /* default 100000 */
     uint32_t memory_pages;     /* default per-module memory limit, default 256 (16 MiB) */
     uint32_t stack_slots;      /* default 65536 */

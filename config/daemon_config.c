@@ -144,6 +144,7 @@ static const cfg__key daemon_keys[] = {
     { .name = "socket_group", .type = CFG__STRING, .offset = CFG__FIELD(cfg_daemon, socket_group),
       .nullable = true, .min = 1, .max = GROUP_NAME_MAX },
     UINT_KEY(log_lines, 10, 100000, 1000),
+    UINT_KEY(client_idle_timeout_ms, 100, 86400000, 60000),
     UINT_KEY(fuel_per_slice, CFG__MIN_FUEL_PER_SLICE, CFG__MAX_FUEL_PER_SLICE, 100000),
     UINT_KEY(memory_pages, CFG__MIN_MEMORY_PAGES, CFG__MAX_MEMORY_PAGES, 256),
     UINT_KEY(stack_slots, CFG__MIN_STACK_SLOTS, CFG__MAX_STACK_SLOTS, 65536),

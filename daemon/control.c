@@ -12,8 +12,24 @@
  *
  * Peers are checked once, on accept, with SO_PEERCRED: root and members of
  * the configured group (cfg_daemon.socket_group) are served; anyone else
- * gets one "denied" response and is disconnected.  The socket itself is
- * left connectable by all (0666) so that the refusal can say why.
+ * gets one "denied" response.  The socket itself is left connectable by all
+ * (0666) so that the refusal can say why.
+ *
+ * Bounds, so that no client can exhaust the daemon (limits in internal.h):
+ *   - at most WD_MAX_CLIENTS connections are served at once, the last
+ *     WD_ROOT_RESERVED_CLIENTS of them for root only, so root always gets in;
+ *   - a refused peer (not allowed, or no slot left) never holds a slot: it
+ *     goes to a separate list of at most WD_MAX_REFUSED connections, where
+ *     the daemon keeps reading and discarding what it sends until it closes
+ *     or WD_REFUSED_LINGER_MS pass, so that its request never meets a closed
+ *     socket and it always reads the refusal; past WD_MAX_REFUSED the
+ *     refusal is written and the connection closed at once;
+ *   - a served connection with no traffic either way for
+ *     client_idle_timeout_ms (daemon config) is closed, unless it follows a
+ *     log (it only listens, and is bounded by the next rule);
+ *   - a client that leaves more than WD_CLIENT_MAX_QUEUE bytes of replies
+ *     unread is dropped instead of buffered.
+ * Each refusal, drop and idle close is logged with the peer's uid and pid.
  */
 #include <errno.h>
 #include <grp.h>
@@ -21,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,10 +52,16 @@
 
 struct wd_client {
     uv_pipe_t pipe;
+    uv_timer_t timer;            /* idle timeout (served) or linger (refused) */
+    unsigned open_handles;       /* pipe and timer: the client is freed when both have closed */
     wd_daemon *daemon;
-    wd_client *prev, *next;
-    wd_instance *follow;         /* streaming this instance's log lines, or NULL */
+    wd_client *prev, *next;      /* in d->clients, or d->refused when refused */
+    bool refused;                /* only kept to deliver its refusal */
+    bool lingering;              /* refused, and read (and dropped) from until it closes */
     bool closing;
+    unsigned uid;                /* the peer, from SO_PEERCRED (uid -1, pid 0 when unknown) */
+    int pid;
+    wd_instance *follow;         /* streaming this instance's log lines, or NULL */
     /* A deploy request waiting for its module bytes: the parsed request, and the bytes so far. */
     cJSON *pending;
     uint8_t *body;
@@ -52,14 +75,48 @@ struct wd_client {
 
 typedef struct write_req {
     uv_write_t req;
+    wd_client *client;
     size_t len;
     char data[];
 } write_req;
 
-/* ---- Writing and closing ------------------------------------------------ */
+/* ---- Lists, writing and closing ---------------------------------------- */
 
-static void client_close_cb(uv_handle_t *h) {
-    wd_client *c = wd_container_of(h, wd_client, pipe);
+static void client_link(wd_client *c) {
+    wd_daemon *d = c->daemon;
+    wd_client **head = c->refused ? &d->refused : &d->clients;
+    c->prev = NULL;
+    c->next = *head;
+    if (*head)
+        (*head)->prev = c;
+    *head = c;
+    if (c->refused)
+        d->nrefused++;
+    else
+        d->nclients++;
+}
+
+static void client_unlink(wd_client *c) {
+    wd_daemon *d = c->daemon;
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (c->refused)
+        d->refused = c->next;
+    else
+        d->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    if (c->refused)
+        d->nrefused--;
+    else
+        d->nclients--;
+}
+
+static void client_handle_closed(uv_handle_t *h) {
+    wd_client *c = h->data;
+    if (--c->open_handles > 0)
+        return;
     if (c->deploy)
         wd_deploy_detach(c->deploy);
     cJSON_Delete(c->deploy_errors);
@@ -72,30 +129,70 @@ static void client_close(wd_client *c) {
     if (c->closing)
         return;
     c->closing = true;
-    wd_daemon *d = c->daemon;
-    if (c->prev)
-        c->prev->next = c->next;
+    client_unlink(c);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, client_handle_closed);
+    uv_close((uv_handle_t *)&c->pipe, client_handle_closed);
+}
+
+static void client_log(const wd_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void client_log(const wd_client *c, const char *fmt, ...) {
+    char msg[WD_REASON_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "wasmd: client uid %d pid %d: %s\n", (int)c->uid, c->pid, msg);
+}
+
+static void idle_cb(uv_timer_t *t) {
+    wd_client *c = t->data;
+    client_log(c, "closed after %u ms without traffic", c->daemon->cfg->client_idle_timeout_ms);
+    client_close(c);
+}
+
+static void linger_cb(uv_timer_t *t) {
+    client_close(t->data); /* a refused peer that neither closed nor read in time */
+}
+
+/* Traffic on a served connection: its idle timeout starts again (not while it follows a log or deploys). */
+static void client_touch(wd_client *c) {
+    if (c->closing || c->refused)
+        return;
+    if (c->follow || c->deploy)
+        uv_timer_stop(&c->timer);
     else
-        d->clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    d->nclients--;
-    uv_close((uv_handle_t *)&c->pipe, client_close_cb);
+        uv_timer_start(&c->timer, idle_cb, c->daemon->cfg->client_idle_timeout_ms, 0);
 }
 
 static void write_cb(uv_write_t *req, int status) {
     write_req *w = wd_container_of(req, write_req, req);
+    if (status == 0)
+        client_touch(w->client); /* still open: a closing client's writes are cancelled (status < 0) */
     free(w);
 }
 
 static void shutdown_cb(uv_shutdown_t *req, int status) {
     wd_client *c = req->data;
     free(req);
-    client_close(c);
+    if (!c->lingering || status < 0)
+        client_close(c);
+    /* A lingering refused peer is closed on its EOF or by the linger timer. */
 }
 
-/* Sends one JSON object as a line; takes ownership of `msg`. */
+/* Sends one JSON object as a line; takes ownership of `msg`.  Drops a client too far behind. */
 static void send_json(wd_client *c, cJSON *msg) {
+    if (c->closing) {
+        cJSON_Delete(msg);
+        return;
+    }
+    size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe);
+    if (queued > WD_CLIENT_MAX_QUEUE) {
+        cJSON_Delete(msg);
+        client_log(c, "dropped: %zu bytes of replies unread (at most %u)", queued, WD_CLIENT_MAX_QUEUE);
+        client_close(c);
+        return;
+    }
     char *text = msg ? cJSON_PrintUnformatted(msg) : NULL;
     cJSON_Delete(msg);
     if (!text) {
@@ -109,6 +206,7 @@ static void send_json(wd_client *c, cJSON *msg) {
         client_close(c);
         return;
     }
+    w->client = c;
     memcpy(w->data, text, len);
     w->data[len] = '\n';
     w->len = len + 1;
@@ -120,9 +218,12 @@ static void send_json(wd_client *c, cJSON *msg) {
     }
 }
 
-/* Closes after the queued responses are written. */
+/* Shuts the sending side down after the queued responses, then closes (a lingering peer: on its EOF). */
 static void client_finish(wd_client *c) {
-    uv_read_stop((uv_stream_t *)&c->pipe);
+    if (c->closing)
+        return;
+    if (!c->lingering)
+        uv_read_stop((uv_stream_t *)&c->pipe);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req) {
         client_close(c);
@@ -293,8 +394,10 @@ static void verb_logs(wd_client *c, const cJSON *req) {
     for (uint32_t i = in->log.count - want; i < in->log.count; i++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(wd_log_get(&in->log, i)));
     send_json(c, r);
-    if (cJSON_IsTrue(follow))
+    if (cJSON_IsTrue(follow) && !c->closing) {
         c->follow = in;
+        client_touch(c); /* a follower only listens: no idle timeout */
+    }
 }
 
 /* Appends to the array `what` of the response under construction (ud). */
@@ -426,6 +529,7 @@ static void deploy_body(wd_client *c) {
                                  : NULL;
     if (c->deploy) {
         c->body = NULL; /* the deploy's now */
+        client_touch(c); /* no idle timeout while it runs: its answer ends the connection */
     } else {
         send_error(c, c->deploy_errors ? WD_PROTO_INVALID : WD_PROTO_INTERNAL, "%s",
                    c->deploy_errors ? why : "out of memory");
@@ -495,6 +599,12 @@ static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
         client_close(c); /* EOF or error: pending writes are cancelled and freed (and a partial deploy) */
         return;
     }
+    if (c->refused) {
+        c->len = 0; /* a refused peer's request is read only so that it can be sent, and dropped */
+        return;
+    }
+    if (n > 0)
+        client_touch(c);
     c->len += (size_t)n;
     size_t start = 0, scan = c->len - (size_t)n; /* bytes before `scan` hold no newline */
     while (!c->closing) {
@@ -536,27 +646,47 @@ static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
 
 /* ---- Peer check -------------------------------------------------------- */
 
+/* The peer's credentials; false when the kernel cannot tell. */
+static bool peer_cred(int fd, struct ucred *ret) {
+    socklen_t len = sizeof *ret;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ret, &len) == 0;
+}
+
 /* True for root and members (primary or supplementary) of the configured group. */
-static bool peer_allowed(wd_daemon *d, int fd, struct ucred *ret_cred) {
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-        return false;
-    *ret_cred = cred;
-    if (cred.uid == 0)
+static bool peer_allowed(wd_daemon *d, int fd, const struct ucred *cred) {
+    if (cred->uid == 0)
         return true;
     if (!d->has_group)
         return false;
-    if (cred.gid == d->group)
+    if (cred->gid == d->group)
         return true;
     gid_t groups[MAX_PEER_GROUPS];
-    len = sizeof groups;
+    socklen_t len = sizeof groups;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
         return false;
     for (size_t i = 0; i < len / sizeof groups[0]; i++)
         if (groups[i] == d->group)
             return true;
     return false;
+}
+
+/*
+ * Refuses a peer with a "denied" response and logs it.  The connection
+ * holds no slot; it lingers (reading and dropping) so that the peer's
+ * request is taken and the refusal read, unless too many already linger.
+ */
+static void client_refuse(wd_client *c, const char *why) {
+    wd_daemon *d = c->daemon;
+    bool room = d->nrefused < WD_MAX_REFUSED;
+    c->refused = true;
+    client_link(c);
+    client_log(c, "refused: %s", why);
+    send_error(c, WD_PROTO_DENIED, "%s", why);
+    if (room && uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read) == 0) {
+        c->lingering = true;
+        uv_timer_start(&c->timer, linger_cb, WD_REFUSED_LINGER_MS, 0);
+    }
+    client_finish(c);
 }
 
 static void on_connection(uv_stream_t *server, int status) {
@@ -569,38 +699,59 @@ static void on_connection(uv_stream_t *server, int status) {
         return;
     }
     c->daemon = d;
+    c->uid = (unsigned)-1;
     uv_pipe_init(d->loop, &c->pipe, 0);
-    c->next = d->clients;
-    if (d->clients)
-        d->clients->prev = c;
-    d->clients = c;
-    d->nclients++;
+    uv_timer_init(d->loop, &c->timer);
+    c->pipe.data = c->timer.data = c;
+    c->open_handles = 2;
     if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
+        client_link(c);
         client_close(c);
         return;
     }
-    if (d->nclients > WD_MAX_CLIENTS) {
-        send_error(c, WD_PROTO_DENIED, "too many clients (at most %u)", WD_MAX_CLIENTS);
-        client_finish(c);
-        return;
-    }
     uv_os_fd_t fd;
-    struct ucred cred = { 0 };
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 || !peer_allowed(d, fd, &cred)) {
+    struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+    bool known = uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 && peer_cred(fd, &cred);
+    c->uid = (unsigned)cred.uid;
+    c->pid = (int)cred.pid;
+    char why[WD_REASON_MAX];
+    if (!known || !peer_allowed(d, fd, &cred)) {
         if (d->has_group)
-            send_error(c, WD_PROTO_DENIED, "uid %u is neither root nor in group %s", (unsigned)cred.uid,
-                       d->cfg->socket_group);
+            snprintf(why, sizeof why, "uid %d is neither root nor in group %s", (int)cred.uid, d->cfg->socket_group);
         else
-            send_error(c, WD_PROTO_DENIED, "uid %u is not root (no socket_group is configured)",
-                       (unsigned)cred.uid);
-        client_finish(c);
+            snprintf(why, sizeof why, "uid %d is not root (no socket_group is configured)", (int)cred.uid);
+        client_refuse(c, why);
         return;
     }
+    unsigned slots = cred.uid == 0 ? WD_MAX_CLIENTS : WD_MAX_CLIENTS - WD_ROOT_RESERVED_CLIENTS;
+    if (d->nclients >= slots) {
+        snprintf(why, sizeof why, "too many clients (%u connections served%s)", d->nclients,
+                 cred.uid == 0 ? "" : "; the rest are kept for root");
+        client_refuse(c, why);
+        return;
+    }
+    client_link(c);
+    client_touch(c);
     if (uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read) < 0)
         client_close(c);
 }
 
 /* ---- Listening --------------------------------------------------------- */
+
+/*
+ * Asks for descriptors enough for every connection the daemon may hold
+ * besides its instances' (the usual soft limit, 1024, is not); warns when
+ * the hard limit is lower.
+ */
+static void raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= WD_NOFILE_MIN)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < WD_NOFILE_MIN ? rl.rlim_max : WD_NOFILE_MIN;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < WD_NOFILE_MIN)
+        fprintf(stderr, "wasmd: warning: %lu file descriptors (RLIMIT_NOFILE) are fewer than the %u wanted for clients\n",
+                (unsigned long)rl.rlim_cur, WD_NOFILE_MIN);
+}
 
 /* True when a daemon already answers on `path`. */
 static bool socket_in_use(const char *path) {
@@ -625,6 +776,7 @@ int wd_control_listen(wd_daemon *d, const char *path) {
         d->has_group = true;
         d->group = g->gr_gid;
     }
+    raise_fd_limit();
     if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
         fprintf(stderr, "wasmd: socket path too long: %s\n", path);
         return -ENAMETOOLONG;
@@ -669,6 +821,7 @@ int wd_control_listen_fd(wd_daemon *d, int fd) {
         d->has_group = true;
         d->group = g->gr_gid;
     }
+    raise_fd_limit();
     if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
         fprintf(stderr, "wasmd: the socket passed by systemd is not a listening Unix stream socket\n");
         return -EINVAL;
@@ -689,6 +842,8 @@ int wd_control_listen_fd(wd_daemon *d, int fd) {
 void wd_control_close(wd_daemon *d) {
     while (d->clients)
         client_close(d->clients);
+    while (d->refused)
+        client_close(d->refused);
     if (d->listening) {
         d->listening = false;
         uv_close((uv_handle_t *)&d->server, NULL);
@@ -706,10 +861,6 @@ void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line) {
         next = c->next;
         if (c->follow != in)
             continue;
-        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > WD_FOLLOW_MAX_QUEUE) {
-            client_close(c); /* too far behind: drop it rather than buffer without bound */
-            continue;
-        }
         cJSON *r = reply_new(WD_PROTO_OK);
         if (r)
             cJSON_AddStringToObject(r, WD_F_LINE, line);

@@ -39,13 +39,17 @@
 /* ---- Limits (named here, enforced where used) -------------------------- */
 
 #define WD_LOG_LINE_MAX      1024u       /* longer output lines are split */
-#define WD_MAX_CLIENTS       1024u       /* concurrent control connections; more are refused */
+#define WD_MAX_CLIENTS       1024u       /* control connections served at once; more are refused */
+#define WD_ROOT_RESERVED_CLIENTS 16u     /* of those, kept for root: others are refused past WD_MAX_CLIENTS - this */
+#define WD_MAX_REFUSED       64u         /* refused connections kept open to deliver their refusal; past it, closed at once */
+#define WD_REFUSED_LINGER_MS 5000u       /* a refused peer has this long to send its request and read the refusal */
+#define WD_CLIENT_MAX_QUEUE  (1u << 20)  /* bytes of replies a client may leave unread; past it, it is dropped */
+#define WD_NOFILE_MIN        (WD_MAX_CLIENTS + WD_MAX_REFUSED + 1024u) /* descriptors the daemon asks for (RLIMIT_NOFILE) */
 #define WD_MAX_WAIT_FDS      64u         /* descriptors one parked call may wait on */
 #define WD_BACKOFF_MAX_MS    30000u      /* cap of the exponential restart backoff */
 #define WD_BACKOFF_RESET_MS  10000u      /* a run that lasted this long resets the backoff */
 #define WD_MODULE_MAX_BYTES  (256u << 20) /* largest .wasm file read */
 #define WD_PIPE_BYTES        (256 * 1024) /* requested capacity of each output pipe */
-#define WD_FOLLOW_MAX_QUEUE  (1u << 20)  /* a follower this far behind is dropped */
 #define WD_REASON_MAX        256u
 #define WD_EVENT_QUEUE_MAX   128u        /* events queued for a reactor's handlers; more are dropped */
 #define WD_GPIO_EDGE_QUEUE   64u         /* edges kept per input line for gpio_wait_edge; older ones are dropped */
@@ -399,8 +403,10 @@ struct wd_daemon {
     char *socket_path;           /* owned; unlinked on close */
     bool has_group;
     gid_t group;
-    wd_client *clients;
+    wd_client *clients;          /* served connections */
     unsigned nclients;
+    wd_client *refused;          /* refused connections until their refusal is delivered */
+    unsigned nrefused;
 
     uv_signal_t sigterm, sigint;
     bool shutting_down;

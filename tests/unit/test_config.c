@@ -938,6 +938,7 @@ static void check_daemon_defaults(const cfg_daemon *d) {
     assert_string_equal(d->socket_path, CFG_DEFAULT_SOCKET_PATH);
     assert_null(d->socket_group);
     assert_int_equal(d->log_lines, 1000);
+    assert_int_equal(d->client_idle_timeout_ms, 60000);
     assert_int_equal(d->fuel_per_slice, 100000);
     assert_int_equal(d->memory_pages, 256);
     assert_int_equal(d->memory_budget_mib, 0);
