@@ -1,10 +1,11 @@
 /*
- * hw_wait.c - gpio_wait_edge in a command: waits (up to 10 s) for an edge of
+ * hw_wait.c - gpio_wait_edge in a command: waits (for ever) for an edge of
  * `btn` and prints it with the time it returned, then waits 300 ms for an
- * edge that does not come, then sleeps 1 s during which the test makes two
- * edges, which must have been queued: two waits with a timeout of 0 return
- * them, a third times out at once.  Times are CLOCK_MONOTONIC, as the
- * daemon's edge time stamps.
+ * edge that does not come, then waits (for ever) for an edge of `go`; the
+ * test makes two edges of `btn` before that one, which must have been
+ * queued: two waits with a timeout of 0 return them, a third times out at
+ * once.  Times are CLOCK_MONOTONIC, as the daemon's edge time stamps.  Every
+ * step waits for the test, never for a time, so it holds on a slow machine.
  */
 #include <stdio.h>
 #include <time.h>
@@ -18,16 +19,18 @@ static unsigned long long now_ns(void) {
 }
 
 int main(void) {
-    uint32_t btn = 0;
+    uint32_t btn = 0, go = 0;
     int32_t rc = wasmd_gpio_request("btn", 3, WASMD_GPIO_INPUT, &btn);
+    if (rc == WASMD_OK)
+        rc = wasmd_gpio_request("go", 2, WASMD_GPIO_INPUT, &go);
     if (rc != WASMD_OK) {
-        printf("request btn: %d\n", (int)rc);
+        printf("request btn, go: %d\n", (int)rc);
         return 1;
     }
     printf("waiting\n");
     fflush(stdout);
     wasmd_gpio_event ev = { 0, 0, 0 };
-    rc = wasmd_gpio_wait_edge(btn, 10000, &ev);
+    rc = wasmd_gpio_wait_edge(btn, -1, &ev);
     unsigned long long now = now_ns();
     printf("edge: rc=%d edge=%u ts=%llu now=%llu\n", (int)rc, (unsigned)ev.edge,
            (unsigned long long)ev.timestamp_ns, now);
@@ -37,10 +40,10 @@ int main(void) {
     rc = wasmd_gpio_wait_edge(btn, 300, &ev);
     unsigned long long t1 = now_ns();
     printf("timeout: rc=%d after %llu ms\n", (int)rc, (t1 - t0) / 1000000ull);
-    printf("sleeping\n");
+    printf("waiting for go\n");
     fflush(stdout);
-    struct timespec req = { 1, 0 };
-    nanosleep(&req, NULL);
+    rc = wasmd_gpio_wait_edge(go, -1, &ev);
+    printf("go: rc=%d\n", (int)rc);
 
     wasmd_gpio_event e1 = { 0, 0, 0 }, e2 = { 0, 0, 0 }, e3 = { 0, 0, 0 };
     int32_t r1 = wasmd_gpio_wait_edge(btn, 0, &e1);

@@ -78,7 +78,8 @@ verdict notify-status "$(grep -q 'STATUS=3 modules: 3 waiting' "$TMP/notify.log"
 # ---- Reload with wasmctl -------------------------------------------------
 
 wait_for 5 is_active keep
-sleep 1
+up_1s() { [ "$(numfield keep uptime_ms)" -ge 1000 ]; }
+wait_until up_1s
 up0=$(numfield keep uptime_ms)
 manifest "$MODS/new.yaml" 100
 rm "$MODS/gone.yaml"

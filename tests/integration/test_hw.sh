@@ -10,7 +10,7 @@
 #      its log, and the module goes on running;
 #   3. GPIO: safe values at start (0 and 1, active_low), set/get, a
 #      pull-up input nobody drives, gpio_wait_edge in a command (only that
-#      module waits; time stamps; timeout; queued edges), edges to a
+#      module waits; time stamps; a timeout never short; queued edges), edges to a
 #      reactor's wasmd_on_gpio_edge (examples/button_led.wasm);
 #   4. arbitration of an output line and of a microphone alias;
 #   5. safe state after a trap, a stop and the daemon's SIGTERM;
@@ -21,6 +21,10 @@
 #
 # Guests: $BUILD/tests/daemon/hw_*.wasm, ticker.wasm, and
 # $BUILD/examples/{vad,button_led}.wasm (built by `make all`).
+#
+# Every check waits for what it expects (lib.sh's DEADLINE) and asserts
+# what happened and in which order; pacing and latency figures are printed
+# as "#" lines, and measured by `make bench`.
 . "$(dirname "$0")/lib.sh"
 
 WASMD=${WASMD:-$BUILD/wasmd}
@@ -85,7 +89,7 @@ hardware:
 EOF
 
 # ---- Manifests -------------------------------------------------------------
-# gpiochip0 lines: 1-3, 6-8 out; 4-5 deny; 9 hold-a/hold-b; 10 wait;
+# gpiochip0 lines: 1-3, 6-8 out; 4-5 deny; 9 hold-a/hold-b; 10-11 wait;
 # 22, 27 button; 23 vad-a; 24 vad-silence; 25 vad-b; 30 noi2c.
 
 manifest() { # NAME MODULE [YAML LINES...]
@@ -113,7 +117,7 @@ manifest deny "$G/hw_deny.wasm" "capabilities:" "  gpio:" "$(gpio led 4 output)"
 manifest out "$G/hw_out.wasm" "capabilities:" "  gpio:" "$(gpio led 1 output)" "$(gpio led2 2 output 'safe_value: 1')" \
     "$(gpio inv 3 output 'active_low: true')" "$(gpio sw 6 input 'active_low: true')" \
     "$(gpio pu 7 input 'bias: pull-up')" "$(gpio step 8 input 'edge: both')"
-manifest wait "$G/hw_wait.wasm" "capabilities:" "  gpio:" "$(gpio btn 10 input 'edge: both')"
+manifest wait "$G/hw_wait.wasm" "capabilities:" "  gpio:" "$(gpio btn 10 input 'edge: both')" "$(gpio go 11 input 'edge: both')"
 manifest ticker "$G/ticker.wasm" "args: [10]"
 manifest button "$EX/button_led.wasm" "capabilities:" "  gpio:" \
     "$(gpio button 27 input 'bias: pull-up' 'active_low: true' 'edge: both')" "$(gpio led 22 output)"
@@ -148,48 +152,32 @@ stop_daemons() {
     done
 }
 trap stop_daemons EXIT
-for _ in $(seq 100); do
-    [ -S "$SOCK" ] && break
-    sleep 0.05
-done
-verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket after 5 s: $(head -c 500 "$TMP/wasmd.log")"
+wait_socket "$SOCK"
+verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket: $(head -c 500 "$TMP/wasmd.log")"
 
 # ---- Helpers ---------------------------------------------------------------
 
 logs() { "$WASMCTL" logs "$1" 2>/dev/null; }
 oneline() { logs "$1" | tail -n "${2:-12}" | tr '\n' '|' | head -c 1200; }
-# wait_log NAME ERE [SECONDS]: waits (default 5 s) for a log line matching ERE; prints it.
+# wait_log NAME ERE: waits for a log line matching ERE; prints it.
+log_has() { logs "$1" | grep -Eq -- "$2"; }
 wait_log() {
-    local tries=$(( ${3:-5} * 25 )) line
-    for _ in $(seq "$tries"); do
-        if line=$(logs "$1" | grep -E -m1 -- "$2"); then
-            echo "$line"
-            return 0
-        fi
-        sleep 0.04
-    done
-    return 1
+    wait_until log_has "$1" "$2" && logs "$1" | grep -E -m1 -- "$2"
 }
 # has_line NAME LINE: the module's log has exactly this line.
 has_line() { logs "$1" | grep -Fxq -- "$2"; }
 # line_is LINE TEXT: `wasmctl sim gpio get gpiochip0 LINE` prints TEXT.
 line_is() { [ "$("$WASMCTL" sim gpio get gpiochip0 "$1" 2>&1)" = "$2" ]; }
 line_now() { "$WASMCTL" sim gpio get gpiochip0 "$1" 2>&1; }
-# wait_level LINE LEVEL [SECONDS]: waits (default 2 s) for the wire's level.
-wait_level() {
-    local tries=$(( ${3:-2} * 50 ))
-    for _ in $(seq "$tries"); do
-        "$WASMCTL" --json sim gpio get gpiochip0 "$1" 2>/dev/null | grep -q "\"level\":$2[,}]" && return 0
-        sleep 0.02
-    done
-    return 1
-}
+# wait_level LINE LEVEL: waits for the wire's level.
+level_is() { "$WASMCTL" --json sim gpio get gpiochip0 "$1" 2>/dev/null | grep -q "\"level\":$2[,}]"; }
+wait_level() { wait_until level_is "$1" "$2"; }
 changed_ns() { "$WASMCTL" --json sim gpio get gpiochip0 "$1" 2>/dev/null | grep -o '"changed_ns":[0-9]*' | sed 's/.*://'; }
 sim_set() { "$WASMCTL" sim gpio set gpiochip0 "$1" "$2" >/dev/null 2>"$TMP/sim.err" || echo "# sim gpio set $1 $2 failed: $(cat "$TMP/sim.err")"; }
 # in_range X LO HI: LO <= X <= HI (decimals allowed).
 in_range() { awk -v x="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(x != "" && x + 0 >= lo + 0 && x + 0 <= hi + 0) }'; }
-state_is() { # NAME STATE [SECONDS]
-    [ "$(wait_state "$1" "$2" "${3:-5}")" = "$2" ]
+state_is() { # NAME STATE
+    [ "$(wait_state "$1" "$2")" = "$2" ]
 }
 
 # ---- 1. Start-time refusal -------------------------------------------------
@@ -238,8 +226,8 @@ verdict deny-denials-counted "$([ "$(logs deny | grep -c '^\[wasmd\] denied: ')"
     "$(logs deny | grep -c '^\[wasmd\] denied: ') denial lines, expected 8"
 verdict deny-led-driven "$(wait_level 4 1 && echo 1)" "$(line_now 4)"
 n1=$(logs deny | grep -c '^alive')
-wait_log deny "^alive $((n1 + 3))\$" 2 >/dev/null
-verdict deny-keeps-running "$(state_is deny waiting 1 && [ "$(logs deny | grep -c '^alive')" -ge $((n1 + 3)) ] && echo 1)" \
+wait_log deny "^alive $((n1 + 3))\$" >/dev/null
+verdict deny-keeps-running "$(state_is deny waiting && [ "$(logs deny | grep -c '^alive')" -ge $((n1 + 3)) ] && echo 1)" \
     "deny: $(field deny state) $(field deny reason); $(logs deny | grep -c '^alive') alive lines (had $n1)"
 
 # ---- 3. GPIO: safe values, set/get, active_low, bias -----------------------
@@ -275,33 +263,37 @@ check trap-active-low-back-to-wire-high 0 "gpiochip0 3: level 1, not held" -- "$
 
 ticks() { logs ticker | grep -c '^tick '; }
 wait_log wait '^waiting$' >/dev/null
-verdict wait-parked "$(state_is wait waiting 2 && echo 1)" "wait: $(field wait state) '$(field wait reason)'; $(oneline wait)"
+verdict wait-parked "$(state_is wait waiting && echo 1)" "wait: $(field wait state) '$(field wait reason)'; $(oneline wait)"
 s0=$(numfield wait slices)
 k0=$(ticks)
-for _ in $(seq 100); do [ "$(ticks)" -ge $((k0 + 20)) ] && break; sleep 0.02; done
+ticked_20() { [ "$(ticks)" -ge $((k0 + 20)) ]; }
+wait_until ticked_20
 k1=$(ticks)
 verdict wait-others-run "$([ "$k1" -ge $((k0 + 20)) ] && [ "$(field wait state)" = waiting ] && [ "$(numfield wait slices)" = "$s0" ] && echo 1)" \
     "ticker went from $k0 to $k1 ticks; wait: $(field wait state), slices $s0 -> $(numfield wait slices)"
 sim_set 10 1
 ts_sim=$(changed_ns 10)
-e=$(wait_log wait '^edge:' 2)
+e=$(wait_log wait '^edge:')
 ts=$(printf '%s' "$e" | sed -n 's/.* ts=\([0-9]*\) .*/\1/p')
 now=$(printf '%s' "$e" | sed -n 's/.* now=\([0-9]*\)$/\1/p')
 echo "# wait_edge returned: $e (sim changed_ns $ts_sim)"
 verdict wait-edge-returned "$(printf '%s' "$e" | grep -q '^edge: rc=0 edge=1 ' && echo 1)" "got '$e'; $(oneline wait)"
-verdict wait-edge-timestamp "$([ -n "$ts" ] && [ "$ts" = "$ts_sim" ] && [ "$now" -ge "$ts" ] && [ $((now - ts)) -lt 1000000000 ] && echo 1)" \
+verdict wait-edge-timestamp "$([ -n "$ts" ] && [ "$ts" = "$ts_sim" ] && [ "$now" -ge "$ts" ] && echo 1)" \
     "ts $ts, sim changed_ns $ts_sim, returned at $now"
-t=$(wait_log wait '^timeout:' 3)
+t=$(wait_log wait '^timeout:')
 ms=$(printf '%s' "$t" | sed -n 's/^timeout: rc=11 after \([0-9]*\) ms$/\1/p')
 echo "# 300 ms wait_edge timeout: $t"
-verdict wait-edge-timeout "$(in_range "$ms" 290 800 && echo 1)" "got '$t', expected 'timeout: rc=11 after ~300 ms'"
-if wait_log wait '^sleeping$' 3 >/dev/null; then
+# Never short (less a little: the loop's clock is cached); how long over is for bench.
+verdict wait-edge-timeout "$(in_range "$ms" 290 1000000 && echo 1)" "got '$t', expected 'timeout: rc=11 after >= 300 ms'"
+# Two edges of btn while the module waits for go: queued, then read without waiting.
+if wait_log wait '^waiting for go$' >/dev/null; then
     sim_set 10 0
     sim_set 10 1
+    sim_set 11 1
 fi
-verdict wait-edges-queued "$(wait_log wait '^queued: 0 2, 0 1, 11 in [0-9] ms$' 3 >/dev/null && echo 1)" \
-    "$(oneline wait 3)"
-verdict wait-exit-0 "$(state_is wait stopped 2 && [ "$(numfield wait exit_code)" = 0 ] && echo 1)" \
+verdict wait-edges-queued "$(wait_log wait '^queued: ' >/dev/null && has_line wait 'go: rc=0' &&
+    logs wait | grep -Eq '^queued: 0 2, 0 1, 11 in [0-9]+ ms$' && echo 1)" "$(oneline wait 3)"
+verdict wait-exit-0 "$(state_is wait stopped && [ "$(numfield wait exit_code)" = 0 ] && echo 1)" \
     "wait: $(field wait state) exit $(numfield wait exit_code) '$(field wait reason)'"
 
 # ---- 3. Edges to a reactor: button_led -------------------------------------
@@ -311,12 +303,12 @@ check button-led-off 0 "gpiochip0 22: level 0, held as output" -- "$WASMCTL" sim
 sim_set 27 0   # press: the wire goes low, logical 1 (active_low), a rising edge
 ts=$(changed_ns 27)
 verdict button-press-led-on "$(wait_level 22 1 && echo 1)" "$(line_now 22); $(oneline button 3)"
-verdict button-press-logged "$(wait_log button 'button pressed' 2 >/dev/null && has_line button "[info] button pressed at $((ts / 1000000)) ms" && echo 1)" \
+verdict button-press-logged "$(wait_log button 'button pressed' >/dev/null && has_line button "[info] button pressed at $((ts / 1000000)) ms" && echo 1)" \
     "expected '[info] button pressed at $((ts / 1000000)) ms': $(oneline button 3)"
 sim_set 27 1
 verdict button-release-led-off "$(wait_level 22 0 && echo 1)" "$(line_now 22); $(oneline button 3)"
-verdict button-release-logged "$(wait_log button 'button released at' 2 >/dev/null && echo 1)" "$(oneline button 3)"
-verdict button-idle "$(state_is button waiting 1 && echo 1)" "button: $(field button state) '$(field button reason)'"
+verdict button-release-logged "$(wait_log button 'button released at' >/dev/null && echo 1)" "$(oneline button 3)"
+verdict button-idle "$(state_is button waiting && echo 1)" "button: $(field button state) '$(field button reason)'"
 
 # ---- 4, 5. Arbitration of a line, safe state after a stop -----------------
 
@@ -329,7 +321,7 @@ check_rc stop-holder 0 -- "$WASMCTL" stop hold-a
 verdict stop-holder-stopped "$(state_is hold-a stopped && echo 1)" "hold-a: $(field hold-a state)"
 check stop-line-back-to-0 0 "gpiochip0 9: level 0, not held" -- "$WASMCTL" sim gpio get gpiochip0 9
 check_rc start-second-holder 0 -- "$WASMCTL" start hold-b
-verdict second-holder-holds "$(wait_log hold-b '^holding$' >/dev/null && state_is hold-b waiting 1 && line_is 9 'gpiochip0 9: level 1, held as output' && echo 1)" \
+verdict second-holder-holds "$(wait_log hold-b '^holding$' >/dev/null && state_is hold-b waiting && line_is 9 'gpiochip0 9: level 1, held as output' && echo 1)" \
     "hold-b: $(field hold-b state) '$(field hold-b reason)'; $(line_now 9)"
 
 # ---- 6. I2C ------------------------------------------------------------------
@@ -343,14 +335,14 @@ check i2c-byte-write-seen 0 "0x00ab (171)" -- "$WASMCTL" sim i2c get 1 0x50 5
 check i2c-word-write-low-byte 0 "0x00ef (239)" -- "$WASMCTL" sim i2c get 1 0x50 6
 check i2c-word-write-high-byte 0 "0x00be (190)" -- "$WASMCTL" sim i2c get 1 0x50 7
 verdict i2c-nack-enodev "$(has_line i2c 'nack byte read: 10' && has_line i2c 'nack plain read: 10' && echo 1)" "$(oneline i2c 14)"
-verdict i2c-tmp102-default "$(wait_log i2c '^temperature ' 2 >/dev/null && has_line i2c 'temperature 25.00 C' && echo 1)" "$(oneline i2c 4)"
+verdict i2c-tmp102-default "$(wait_log i2c '^temperature ' >/dev/null && has_line i2c 'temperature 25.00 C' && echo 1)" "$(oneline i2c 4)"
 check_rc sim-temperature 0 -- "$WASMCTL" sim i2c temperature 1 0x48 30.5
-verdict i2c-tmp102-30.5 "$(wait_log i2c '^temperature 30\.50 C$' 2 >/dev/null && echo 1)" "$(oneline i2c 4)"
+verdict i2c-tmp102-30.5 "$(wait_log i2c '^temperature 30\.50 C$' >/dev/null && echo 1)" "$(oneline i2c 4)"
 check_rc sim-temperature-negative 0 -- "$WASMCTL" sim i2c temperature 1 0x48 -10.25
-verdict i2c-tmp102-negative "$(wait_log i2c '^temperature -10\.25 C$' 2 >/dev/null && echo 1)" "$(oneline i2c 4)"
+verdict i2c-tmp102-negative "$(wait_log i2c '^temperature -10\.25 C$' >/dev/null && echo 1)" "$(oneline i2c 4)"
 check_rc sim-i2c-set 0 -- "$WASMCTL" sim i2c set 1 0x50 8 0x99
-verdict i2c-module-sees-sim-set "$(wait_log i2c '^r8 0x99$' 2 >/dev/null && has_line i2c 'r8 0x00' && echo 1)" "$(oneline i2c 4)"
-verdict i2c-running "$(state_is i2c waiting 1 && echo 1)" "i2c: $(field i2c state) '$(field i2c reason)'"
+verdict i2c-module-sees-sim-set "$(wait_log i2c '^r8 0x99$' >/dev/null && has_line i2c 'r8 0x00' && echo 1)" "$(oneline i2c 4)"
+verdict i2c-running "$(state_is i2c waiting && echo 1)" "i2c: $(field i2c state) '$(field i2c reason)'"
 
 # ---- 7. Microphones ----------------------------------------------------------
 
@@ -359,7 +351,7 @@ verdict mic-second-refused "$(state_is vad-b failed && [ "$(field vad-b reason)"
     "vad-b: $(field vad-b state) '$(field vad-b reason)', expected '$want'"
 
 # vad on speech: VAD_SECONDS=3.5 of realtime audio from the daemon's start.
-verdict vad-speech-exit-0 "$(state_is vad-a stopped 8 && [ "$(numfield vad-a exit_code)" = 0 ] && echo 1)" \
+verdict vad-speech-exit-0 "$(state_is vad-a stopped && [ "$(numfield vad-a exit_code)" = 0 ] && echo 1)" \
     "vad-a: $(field vad-a state) exit $(numfield vad-a exit_code) '$(field vad-a reason)'; $(oneline vad-a 6)"
 sum=$(logs vad-a | grep '^vad: ')
 segs=$(printf '%s' "$sum" | sed -n 's/^vad: \([0-9]*\) speech segments, .*/\1/p')
@@ -371,41 +363,44 @@ verdict vad-speech-summary "$(printf '%s' "$sum" | grep -Eq '^vad: [0-9]+ speech
     [ "${segs:-0}" -ge 1 ] && in_range "$secs" "$lo" "$hi" && echo 1)" \
     "summary '$sum': expected >= 1 segment and $lo..$hi s of speech in 3.50 s; $(oneline vad-a 6)"
 check vad-led-released 0 "gpiochip0 23: level 0, not held" -- "$WASMCTL" sim gpio get gpiochip0 23
-verdict vad-silence "$(state_is vad-silence stopped 6 && [ "$(numfield vad-silence exit_code)" = 0 ] &&
+verdict vad-silence "$(state_is vad-silence stopped && [ "$(numfield vad-silence exit_code)" = 0 ] &&
     has_line vad-silence 'vad: 0 speech segments, 0.00 s of speech in 2.00 s of audio' && echo 1)" \
     "vad-silence: $(field vad-silence state) exit $(numfield vad-silence exit_code); $(oneline vad-silence 6)"
 
 # The alias is free once vad-a has exited: vad-b starts and runs its 1 s.
 check_rc mic-start-second 0 -- "$WASMCTL" start vad-b
-verdict mic-second-runs "$(state_is vad-b stopped 4 && [ "$(numfield vad-b exit_code)" = 0 ] &&
+verdict mic-second-runs "$(state_is vad-b stopped && [ "$(numfield vad-b exit_code)" = 0 ] &&
     logs vad-b | grep -Eq '^vad: [0-9]+ speech segments, [0-9.]+ s of speech in 1\.00 s of audio$' && echo 1)" \
     "vad-b: $(field vad-b state) exit $(numfield vad-b exit_code) '$(field vad-b reason)'; $(oneline vad-b 6)"
 
 # A reactor on wasmd_on_mic_period, realtime: 1 s of audio after about 1 s.
-a1=$(wait_log mic-rt '^\[info\] audio 1 s: ' 3)
+a1=$(wait_log mic-rt '^\[info\] audio 1 s: ')
 echo "# mic-rt: $a1"
 f1=$(printf '%s' "$a1" | sed -n 's/.*: \([0-9]*\) frames in .*/\1/p')
 c1=$(printf '%s' "$a1" | sed -n 's/.* in \([0-9]*\) calls.*/\1/p')
 p1=$(printf '%s' "$a1" | sed -n 's/.* peak \([0-9]*\),.*/\1/p')
 w1=$(printf '%s' "$a1" | sed -n 's/.* after \([0-9]*\) ms$/\1/p')
 verdict mic-reactor-opened "$(has_line mic-rt '[info] mic open: 0 rate=16000 period=320' && echo 1)" "$(oneline mic-rt 4)"
-verdict mic-reactor-periods "$(in_range "$f1" 16000 21120 && in_range "$c1" 2 50 && in_range "$p1" 1000 32768 && echo 1)" \
+verdict mic-reactor-periods "$(in_range "$f1" 16000 24191 && in_range "$c1" 2 50 && in_range "$p1" 1000 32768 && echo 1)" \
     "'$a1': expected 16000.. frames of speech (peak > 1000) in 2..50 calls"
-verdict mic-realtime-paced "$(in_range "$w1" 900 1600 && echo 1)" "1 s of audio after $w1 ms"
-a5=$(wait_log mic-rt '^\[info\] audio 5 s: ' 6)
+# Realtime: never delivered faster than it plays (how close to it: bench).
+verdict mic-realtime-paced "$(in_range "$w1" 900 1000000 && echo 1)" "1 s of audio after $w1 ms"
+a5=$(wait_log mic-rt '^\[info\] audio 5 s: ')
 w5=$(printf '%s' "$a5" | sed -n 's/.* after \([0-9]*\) ms$/\1/p')
 echo "# mic-rt: $a5"
-verdict mic-realtime-paced-5s "$(in_range "$w5" 4900 5800 && echo 1)" "'$a5'; $(oneline mic-rt 4)"
+verdict mic-realtime-paced-5s "$(in_range "$w5" 4900 1000000 && echo 1)" "'$a5'; $(oneline mic-rt 4)"
 
 # Without realtime the file is read as fast as the module takes it.
 # (Known to fail: a `null` slave's poll descriptor is /dev/full, which
 # epoll refuses, so mic_open says "cannot watch the capture stream", EIO.)
-verdict mic-fast-opened "$(wait_log mic-fast 'mic open' 2 >/dev/null && has_line mic-fast '[info] mic open: 0 rate=16000 period=320' && echo 1)" \
+verdict mic-fast-opened "$(wait_log mic-fast 'mic open' >/dev/null && has_line mic-fast '[info] mic open: 0 rate=16000 period=320' && echo 1)" \
     "mic-fast: $(field mic-fast state) '$(field mic-fast reason)'; $(oneline mic-fast 5)"
 a5=
-has_line mic-fast '[info] mic open: 0 rate=16000 period=320' && a5=$(wait_log mic-fast '^\[info\] audio 5 s: ' 3)
+has_line mic-fast '[info] mic open: 0 rate=16000 period=320' && a5=$(wait_log mic-fast '^\[info\] audio 5 s: ')
 w5=$(printf '%s' "$a5" | sed -n 's/.* after \([0-9]*\) ms$/\1/p')
-verdict mic-fast-not-paced "$(in_range "$w5" 0 4000 && echo 1)" "expected 5 s of audio in well under 5 s, got '$a5'"
+echo "# mic-fast: $a5"
+# Not paced: faster than it plays (how much faster: bench).
+verdict mic-fast-not-paced "$(in_range "$w5" 0 4999 && echo 1)" "expected 5 s of audio in under 5 s, got '$a5'"
 verdict mic-fast-daemon-responsive "$("$WASMCTL" status mic-fast >/dev/null 2>&1 && echo 1)" "wasmctl status: no answer"
 
 # ---- 8. wasmctl sim errors -----------------------------------------------------
@@ -419,7 +414,7 @@ mkdir -p "$TMP/real.d"
 printf 'socket_group: %s\n' "$(id -gn)" > "$TMP/real.yaml"   # gpiod and /dev/i2c-N: nothing simulated
 "$WASMD" --config "$TMP/real.yaml" --modules-dir "$TMP/real.d" --socket "$TMP/real.sock" >"$TMP/real.log" 2>&1 &
 REAL_PID=$!
-for _ in $(seq 100); do [ -S "$TMP/real.sock" ] && break; sleep 0.05; done
+wait_socket "$TMP/real.sock"
 check_err sim-gpio-not-simulated 5 "GPIO backend is not simulated" -- "$WASMCTL" --socket "$TMP/real.sock" sim gpio get gpiochip0 1
 check_err sim-i2c-not-simulated 5 "I2C backend is not simulated" -- "$WASMCTL" --socket "$TMP/real.sock" sim i2c temperature 1 0x48 20
 kill -TERM "$REAL_PID" && wait "$REAL_PID" 2>/dev/null

@@ -14,7 +14,7 @@ export WASMD_SOCKET=$SOCK
 start_daemon() {
     "$WASMD" --modules-dir "$MODS" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &
     WASMD_PID=$!
-    for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
+    wait_socket "$SOCK"
 }
 stop_daemon() {
     if [ -n "${WASMD_PID:-}" ] && kill -0 "$WASMD_PID" 2>/dev/null; then
@@ -39,13 +39,11 @@ verdict hog-stopped-at-limit "$(wait_state hog failed >/dev/null && field hog re
     "hog: $(field hog state), $(field hog reason)"
 verdict recursion-trapped "$(wait_state deep failed >/dev/null && field deep reason | grep -q 'call stack exhausted' && echo 1)" \
     "deep: $(field deep state), $(field deep reason)"
-sleep 0.3
 verdict neighbour-unaffected "$(case "$(field ticker state)" in running|waiting) echo 1;; esac)" \
     "ticker: $(field ticker state)"
-n1=$("$WASMCTL" logs ticker | grep -c '^tick')
-sleep 0.5
-n2=$("$WASMCTL" logs ticker | grep -c '^tick')
-verdict neighbour-still-ticking "$([ $((n2 - n1)) -ge 30 ] && echo 1)" "$((n2 - n1)) ticks in 0.5 s"
+n1=$(log_count ticker '^tick')
+verdict neighbour-still-ticking "$(wait_log_count ticker '^tick' $((n1 + 30)) && echo 1)" \
+    "$n1 ticks, then $(log_count ticker '^tick')"
 verdict daemon-alive "$(kill -0 "$WASMD_PID" 2>/dev/null && echo 1)" "wasmd died: $(tail -c 300 "$TMP/wasmd.log")"
 stop_daemon
 
@@ -55,7 +53,9 @@ for i in 1 2 3; do
     manifest "sleeper$i" "module: $G/ticker.wasm" "args: [1000]" "restart: never"
 done
 start_daemon
-sleep 1
+# Once each sleeper has ticked, measure 3 s of idling: a window for counting
+# wake-ups, not a wait for something to happen.
+for i in 1 2 3; do wait_log_count "sleeper$i" '^tick' 1; done
 cs0=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$WASMD_PID/status")
 cpu0=$(awk '{print $14 + $15}' "/proc/$WASMD_PID/stat")
 sleep 3

@@ -1,11 +1,13 @@
 # test_reactor.sh - reactor modules and graceful stop, on a real wasmd
-# driven with wasmctl: timers fire at their rate, a trapping handler fails
+# driven with wasmctl: timers fire in the order of their due times, a trapping handler fails
 # the instance (restart policy, crash loop), unknown wasmd imports and bad
 # handler signatures are refused with the name in the reason, the error
 # codes of the wasmd imports, wasmd_shutdown runs on stop, restart and
 # daemon shutdown, a runaway wasmd_shutdown is cut off after
 # stop_timeout_ms, and a start section looping forever is sliced instead of
-# blocking the daemon.
+# blocking the daemon.  (The timer's rate and how soon a runaway handler is
+# cut off are figures for `make bench`, bench/sched.sh; the checks here hold
+# on a loaded machine.)
 #
 # Guests: $BUILD/tests/daemon/*.wasm (from tests/daemon/*.wat).
 . "$(dirname "$0")/lib.sh"
@@ -51,25 +53,22 @@ trap stop_daemon EXIT
 
 logcount() { "$WASMCTL" logs "$1" 2>/dev/null | grep -c -- "$2"; }
 
-for i in $(seq 100); do
-    [ -S "$SOCK" ] && break
-    sleep 0.05
-done
-verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket after 5 s: $(head -c 300 "$TMP/wasmd.log")"
+wait_socket "$SOCK"
+verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket: $(head -c 300 "$TMP/wasmd.log")"
 
 # ---- Timers ---------------------------------------------------------------
 
 verdict reactor-waiting "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
 verdict reactor-kind-logged "$([ "$(logcount hb 'started (reactor)')" = 1 ] && echo 1)" "$("$WASMCTL" logs hb | head -3)"
 verdict import-error-codes "$([ "$(logcount hb '^\[info\] error codes ok$')" = 1 ] && echo 1)" "$("$WASMCTL" logs hb | head -5)"
-sleep 1.2
-up=$(numfield hb uptime_ms)
-ticks=$(logcount hb '^\[info\] tick$')
-want=$(( (up - 10) / 50 ))
-echo "# 50 ms timer: $ticks ticks in $up ms (expected about $want)"
-verdict timer-rate "$([ "$ticks" -ge $((want - 3)) ] && [ "$ticks" -le $((want + 2)) ] && echo 1)" \
-    "$ticks ticks in $up ms, expected about $want"
+# Timer 7 repeats every 50 ms; timer 1 fires once, at 120 ms: after the
+# first tick (due at 50) and before the third (due at 150 or later), however
+# late the loop runs them.
+verdict timer-repeats "$(wait_log_count hb '^\[info\] tick$' 10 && echo 1)" "$(logcount hb '^\[info\] tick$') ticks"
 verdict one-shot-timer "$([ "$(logcount hb '^\[info\] once$')" = 1 ] && echo 1)" "$(logcount hb once) 'once' lines"
+ticks_before_once=$("$WASMCTL" logs hb | awk '/^\[info\] once$/ { print n; exit } /^\[info\] tick$/ { n++ }')
+verdict timers-in-due-order "$([ "${ticks_before_once:-0}" -ge 1 ] && [ "${ticks_before_once:-0}" -le 2 ] && echo 1)" \
+    "$ticks_before_once ticks before 'once' (expected 1 or 2): $("$WASMCTL" logs hb | head -8 | tr '\n' '|')"
 verdict waiting-between-events "$([ "$(field hb state)" = waiting ] && echo 1)" "hb: $(field hb state)"
 
 # ---- Failures ------------------------------------------------------------
@@ -96,10 +95,11 @@ verdict command-log "$([ "$(wait_state cmdlog stopped)" = stopped ] &&
 
 verdict start-section-sliced "$([ "$(field startloop state)" = running ] && [ "$(numfield startloop slices)" -gt 10 ] && echo 1)" \
     "startloop: $(field startloop state), $(numfield startloop slices) slices"
-t0=$(now_ms)
-"$WASMCTL" status startloop >/dev/null
-t1=$(now_ms)
-verdict status-prompt-beside-start-loop "$([ $((t1 - t0)) -lt 200 ] && echo 1)" "status took $((t1 - t0)) ms"
+s0=$(numfield startloop slices)
+check_rc status-beside-start-loop 0 -- "$WASMCTL" status startloop
+more_slices() { [ "$(numfield startloop slices)" -gt "$s0" ]; }
+verdict start-loop-keeps-slicing "$(wait_until more_slices && [ "$(field startloop state)" = running ] && echo 1)" \
+    "startloop: $(field startloop state), slices $s0 -> $(numfield startloop slices)"
 check stop-start-loop 0 "startloop: stopped" -- "$WASMCTL" stop startloop
 
 # ---- Graceful stop --------------------------------------------------------
@@ -111,19 +111,32 @@ verdict shutdown-handler-ran "$([ "$(logcount hb '^\[info\] shutdown handler ran
     "$("$WASMCTL" logs -n 5 hb | tr '\n' '|')"
 verdict shutdown-before-stopped "$("$WASMCTL" logs hb | grep -A1 'shutdown handler ran' | tail -1 | grep -q 'stopped: stopped by request' && echo 1)" \
     "$("$WASMCTL" logs -n 5 hb | tr '\n' '|')"
-n1=$(logcount hb '^\[info\] tick$')
-sleep 0.2
-verdict no-ticks-after-stop "$([ "$(logcount hb '^\[info\] tick$')" = "$n1" ] && echo 1)" "ticks went on after the stop"
+# (no-ticks-after-stop is checked below, once the stopped run has been followed by a restart.)
 
-# A shutdown handler that never returns is cut off after stop_timeout_ms (300).
+# A shutdown handler that never returns is cut off after stop_timeout_ms
+# (300), not before (less a little: the loop's clock is cached).  The two stops go in one write on one connection, so
+# the second meets the instance still stopping however slow the machine.
 t0=$(now_ms)
-"$WASMCTL" stop runaway >"$TMP/out" 2>&1
-verdict stopping-state "$(grep -q '^runaway: stopping' "$TMP/out" && echo 1)" "$(cat "$TMP/out")"
-check_err stop-while-stopping 5 "already stopping" -- "$WASMCTL" stop runaway
-s=$(wait_state runaway stopped 4)
+python3 - "$SOCK" >"$TMP/out" 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"verb":"stop","name":"runaway"}\n{"v":1,"verb":"stop","name":"runaway"}\n')
+data = b""
+while data.count(b"\n") < 2:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().strip())
+PY
+verdict stopping-state "$(head -1 "$TMP/out" | grep -q '"status":"ok".*"state":"stopping"' && echo 1)" "$(cat "$TMP/out")"
+verdict stop-while-stopping "$(sed -n 2p "$TMP/out" | grep -q '"status":"conflict".*already stopping' && echo 1)" "$(cat "$TMP/out")"
+check_err stop-stopping-exit-code 5 "already stopping\|not running" -- "$WASMCTL" stop runaway
+s=$(wait_state runaway stopped)
 t1=$(now_ms)
 echo "# runaway wasmd_shutdown (stop_timeout_ms 300) ended after $((t1 - t0)) ms"
-verdict runaway-cut-off "$([ "$s" = stopped ] && [ $((t1 - t0)) -ge 280 ] && [ $((t1 - t0)) -lt 1500 ] && echo 1)" \
+verdict runaway-cut-off "$([ "$s" = stopped ] && [ $((t1 - t0)) -ge 280 ] && echo 1)" \
     "runaway: $s after $((t1 - t0)) ms"
 verdict runaway-logs "$([ "$(logcount runaway '^\[warn\] shutdown begins$')" = 1 ] && [ "$(logcount runaway 'wasmd_shutdown did not return within 300 ms')" = 1 ] && echo 1)" \
     "$("$WASMCTL" logs runaway | tr '\n' '|')"
@@ -133,6 +146,9 @@ check_rc start-reactor 0 -- "$WASMCTL" start hb
 wait_state hb waiting >/dev/null
 check_rc restart-reactor 0 -- "$WASMCTL" restart hb
 verdict restart-reactor-state "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
+# Between the stop's "stopped" line and the next start, the stopped run ticked no more.
+verdict no-ticks-after-stop "$("$WASMCTL" logs hb | awk '/stopped: stopped by request/ { off = 1 } /started \(reactor\)/ { off = 0 }
+    off && /^\[info\] tick$/ { bad = 1 } END { exit bad }' && echo 1)" "$("$WASMCTL" logs hb | grep -A3 'stopped: stopped by request' | tr '\n' '|')"
 verdict restart-ran-shutdown "$([ "$(logcount hb '^\[info\] shutdown handler ran$')" = 2 ] && [ "$(logcount hb 'started (reactor)')" = 3 ] && echo 1)" \
     "$("$WASMCTL" logs -n 8 hb | tr '\n' '|')"
 
@@ -148,7 +164,7 @@ echo "# daemon shutdown with a runaway wasmd_shutdown (400 ms): $((t1 - t0)) ms"
 verdict shutdown-clean "$([ "$rc" = 0 ] && echo 1)" "wasmd exited $rc: $(tail -c 300 "$TMP/wasmd.log")"
 verdict shutdown-handlers-ran "$(grep -q '^hbdown: \[info\] shutdown handler ran$' "$TMP/wasmd.log" && grep -q '^hb: \[info\] shutdown handler ran$' "$TMP/wasmd.log" && echo 1)" \
     "$(grep -i 'shutdown' "$TMP/wasmd.log" | tail -5)"
-verdict shutdown-runaway-cut-off "$(grep -q '^runaway2: \[wasmd\] wasmd_shutdown did not return within 400 ms' "$TMP/wasmd.log" && [ $((t1 - t0)) -ge 350 ] && [ $((t1 - t0)) -lt 3000 ] && echo 1)" \
+verdict shutdown-runaway-cut-off "$(grep -q '^runaway2: \[wasmd\] wasmd_shutdown did not return within 400 ms' "$TMP/wasmd.log" && [ $((t1 - t0)) -ge 350 ] && echo 1)" \
     "took $((t1 - t0)) ms; $(grep '^runaway2' "$TMP/wasmd.log" | tail -3)"
 verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1)" \
     "$(grep -A5 'Sanitizer' "$TMP/wasmd.log" | head -c 600)"
