@@ -18,7 +18,8 @@
 #   BENCH_RUNS         runs of each measurement, the best one counts (default 3)
 #   BENCH_ONLY         comma-separated workloads to run (default: all); "hello"
 #                      selects the start-up/memory section, "latency" the
-#                      latency one and "hostile" the hostile-modules one,
+#                      latency one, "hostile" the hostile-modules one and
+#                      "sched" the daemon's scheduling figures (bench/sched.sh),
 #                      which otherwise run only when BENCH_ONLY is unset
 #   BENCH_HELLO_RUNS   runs averaged for the start-up time (default 20)
 #   BENCH_TIMEOUT      seconds after which one run is killed (default 600)
@@ -74,16 +75,18 @@ selected=$WORKLOADS
 run_hello=1
 run_latency=1
 run_hostile=1
+run_sched=1
 if [ -n "$ONLY" ]; then
     selected=
     run_hello=0
     run_latency=0
     run_hostile=0
+    run_sched=0
     for w in $(echo "$ONLY" | tr ',' ' '); do
-        case " $WORKLOADS hello latency hostile " in
+        case " $WORKLOADS hello latency hostile sched " in
         *" $w "*) ;;
         *)
-            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency hostile)" >&2
+            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency hostile sched)" >&2
             exit 2
             ;;
         esac
@@ -91,6 +94,7 @@ if [ -n "$ONLY" ]; then
         hello) run_hello=1 ;;
         latency) run_latency=1 ;;
         hostile) run_hostile=1 ;;
+        sched) run_sched=1 ;;
         *) selected="$selected $w" ;;
         esac
     done
@@ -340,6 +344,13 @@ if [ $run_hostile = 1 ]; then
     elif ! python3 "$HERE/hostile.py" "$BUILD"; then
         status=1
     fi
+fi
+
+# ---- Daemon scheduling -----------------------------------------------------
+
+if [ $run_sched = 1 ]; then
+    echo
+    "$HERE/sched.sh" "$BUILD" || status=1
 fi
 
 if [ $status != 0 ]; then
