@@ -1,8 +1,9 @@
 # wasmd - top-level Makefile.
 #
 #   make            build everything (runtime library, wasmctl, tests) into build/
-#   make check      every test: unit (cmocka), spec, integration, the Debian package
-#                   (built, lintian, checked), then again under ASan+UBSan
+#   make check      every test: unit (cmocka), spec, mutate, integration, the Debian package
+#                   (built, lintian, checked), then again under ASan+UBSan; every pass
+#                   runs, and the last line is the tally "N passed, N failed"
 #   make deb        Debian packages in build/deb/ (ARCH=arm64|armhf to cross-build)
 #   make bench      benchmarks: our engine against native code, printed as ratios
 #   make run        the main job (see README.md)
@@ -194,8 +195,10 @@ $(MUTATE): tests/fuzz/fuzz_module.c tests/fuzz/mutate.c $(LIBWR)
 
 # ---- Running tests ------------------------------------------------------
 
+# Every unit suite runs; the target fails at the end if any did.
 unit: $(UNIT_BIN) $(WAT_WASM) $(WASI_WASM)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; TEST_WASM_DIR=$(BUILD)/tests/wat $$t; done
+	@bad=; for t in $(UNIT_BIN); do echo "== $$t"; TEST_WASM_DIR=$(BUILD)/tests/wat $$t || bad="$$bad $$t"; done; \
+	if [ -n "$$bad" ]; then echo "unit: failed:$$bad"; exit 1; fi
 
 spec: $(SPECTEST)
 	tests/spec/run.sh $(SPECTEST) $(BUILD)/spec-json
@@ -216,16 +219,17 @@ fuzz:
 integration: $(WASMCTL) $(WASMD) $(WASI_WASM) $(WAT_WASM) $(DAEMON_WASM) $(EXAMPLE_WASM)
 	tests/integration/run.sh $(BUILD)
 
-# The sanitizer pass rebuilds everything in build-asan/ and runs the same suites.
+# check runs every pass (build, unit, spec, mutate, integration, package-check), then the
+# build and suites again in $(BUILD)-asan/ with ASan+UBSan, whatever fails on the way; it
+# reports each pass and ends with the tally "N passed, N failed" (scripts/check.sh).
 asan:
-	$(MAKE) --no-print-directory BUILD=$(BUILD)-asan SAN=1 OPT=-O1 unit spec mutate integration
+	@MAKE="$(MAKE)" BUILD=$(BUILD) scripts/check.sh --asan
 
-check-fast: all unit spec mutate integration
+check-fast:
+	@MAKE="$(MAKE)" BUILD=$(BUILD) scripts/check.sh --fast
 
 check: deps
-	$(MAKE) --no-print-directory check-fast
-	$(MAKE) --no-print-directory package-check
-	$(MAKE) --no-print-directory asan
+	@MAKE="$(MAKE)" BUILD=$(BUILD) scripts/check.sh
 
 # ---- Benchmarks, main job, install -------------------------------------
 
