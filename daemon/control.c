@@ -869,7 +869,10 @@ void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line) {
 }
 
 void wd_control_forget(wd_daemon *d, wd_instance *in) {
-    for (wd_client *c = d->clients; c; c = c->next)
-        if (c->follow == in)
+    for (wd_client *c = d->clients; c; c = c->next) {
+        if (c->follow == in) {
             c->follow = NULL;
+            client_touch(c); /* following nothing now: idle like any other */
+        }
+    }
 }
