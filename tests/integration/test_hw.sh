@@ -225,10 +225,10 @@ verdict deny-granted-calls-ok "$(has_line deny 'gpio request sw: 0' && has_line 
 verdict deny-denials-counted "$([ "$(logs deny | grep -c '^\[wasmd\] denied: ')" = 8 ] && echo 1)" \
     "$(logs deny | grep -c '^\[wasmd\] denied: ') denial lines, expected 8"
 verdict deny-led-driven "$(wait_level 4 1 && echo 1)" "$(line_now 4)"
-n1=$(logs deny | grep -c '^alive')
-wait_log deny "^alive $((n1 + 3))\$" >/dev/null
-verdict deny-keeps-running "$(state_is deny waiting && [ "$(logs deny | grep -c '^alive')" -ge $((n1 + 3)) ] && echo 1)" \
-    "deny: $(field deny state) $(field deny reason); $(logs deny | grep -c '^alive') alive lines (had $n1)"
+n1=$(last_count deny alive)
+wait_until last_count_at_least deny alive $((n1 + 3))
+verdict deny-keeps-running "$(state_is deny waiting && [ "$(last_count deny alive)" -ge $((n1 + 3)) ] && echo 1)" \
+    "deny: $(field deny state) $(field deny reason); alive $(last_count deny alive) (was $n1)"
 
 # ---- 3. GPIO: safe values, set/get, active_low, bias -----------------------
 
@@ -261,7 +261,7 @@ check trap-active-low-back-to-wire-high 0 "gpiochip0 3: level 1, not held" -- "$
 
 # ---- 3. gpio_wait_edge in a command, beside a ticker ------------------------
 
-ticks() { logs ticker | grep -c '^tick '; }
+ticks() { last_count ticker tick; }
 wait_log wait '^waiting$' >/dev/null
 verdict wait-parked "$(state_is wait waiting && echo 1)" "wait: $(field wait state) '$(field wait reason)'; $(oneline wait)"
 s0=$(numfield wait slices)

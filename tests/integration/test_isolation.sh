@@ -41,9 +41,9 @@ verdict recursion-trapped "$(wait_state deep failed >/dev/null && field deep rea
     "deep: $(field deep state), $(field deep reason)"
 verdict neighbour-unaffected "$(case "$(field ticker state)" in running|waiting) echo 1;; esac)" \
     "ticker: $(field ticker state)"
-n1=$(log_count ticker '^tick')
-verdict neighbour-still-ticking "$(wait_log_count ticker '^tick' $((n1 + 30)) && echo 1)" \
-    "$n1 ticks, then $(log_count ticker '^tick')"
+n1=$(last_count ticker tick)
+verdict neighbour-still-ticking "$(wait_until last_count_at_least ticker tick $((n1 + 30)) && echo 1)" \
+    "tick $n1, then $(last_count ticker tick)"
 verdict daemon-alive "$(kill -0 "$WASMD_PID" 2>/dev/null && echo 1)" "wasmd died: $(tail -c 300 "$TMP/wasmd.log")"
 stop_daemon
 

@@ -21,7 +21,7 @@ export WASMD_SOCKET=$SOCK
 
 cat > "$TMP/wasmd.yaml" <<EOT
 socket_group: $(id -gn)
-log_lines: 1000
+log_lines: 100000
 EOT
 manifest() { # NAME MODULE [EXTRA YAML LINES...]
     local name=$1 module=$2
