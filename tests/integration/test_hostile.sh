@@ -42,7 +42,7 @@ trap stop_daemon EXIT
 # ctl ARGS...: wasmctl, killed if it does not answer within the deadline (a deaf daemon fails a check, not the run).
 ctl() { timeout "$DEADLINE" "$WASMCTL" "$@"; }
 
-ticks() { ctl logs ticker 2>/dev/null | grep -c '^tick'; }
+ticks() { ctl logs ticker 2>/dev/null | awk '$1 == "tick" { n = $2 } END { print n + 0 }'; } # the last tick's number: the log is a ring of log_lines lines
 ticks_at_least() { [ "$(ticks)" -ge "$1" ]; }
 is_state() { [ "$(field "$1" state)" = "$2" ]; }
 slices_above() { [ "$(numfield "$1" slices)" -gt "$2" ]; }
