@@ -500,6 +500,9 @@ static void deploy_note(void *ud, const char *what, const char *item) {
 static void deploy_done(void *ud, wd_proto_status s, wd_instance *in, const char *why) {
     wd_client *c = ud;
     c->deploy = NULL;
+    if (c->closing) { /* gone while the deploy ran: its close callback frees the rest */
+        return;
+    }
     if (s == WD_PROTO_OK) {
         reply_instance(c, in);
     } else {
