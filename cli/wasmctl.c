@@ -956,15 +956,15 @@ static int ctl_request(const ctl_opts *o) {
         print_json(r);
     else if (s == WD_PROTO_OK)
         print_human(o, r);
+    const char *error = json_str(r, WD_F_ERROR);
     if (s != WD_PROTO_OK)
-        fprintf(stderr, "wasmctl: %s: %s\n", o->verb,
-                json_str(r, WD_F_ERROR)[0] ? json_str(r, WD_F_ERROR) : wd_proto_status_message(s));
-    /* Problems found by reload or deploy, one per line (FILE:LINE:COLUMN: message). */
+        fprintf(stderr, "wasmctl: %s: %s\n", o->verb, error[0] ? error : wd_proto_status_message(s));
+    /* Problems found by reload or deploy, one per line (FILE:LINE:COLUMN: message), each once. */
     const cJSON *problem;
     int nproblems = 0;
     cJSON_ArrayForEach(problem, cJSON_GetObjectItemCaseSensitive(r, WD_F_ERRORS)) {
         if (cJSON_IsString(problem)) {
-            if (!o->json)
+            if (!o->json && !(s != WD_PROTO_OK && strcmp(problem->valuestring, error) == 0))
                 fprintf(stderr, "wasmctl: %s\n", problem->valuestring);
             nproblems++;
         }
@@ -1500,8 +1500,17 @@ static int cmd_ctl(int argc, char **argv) {
         } else if (!o.verb) {
             o.verb = a;
             if ((row = find_ctl_verb(a)) < 0) {
-                fprintf(stderr, "wasmctl: unknown command \"%s\"\n\n", a);
-                usage(stderr);
+                const char *names[sizeof ctl_verbs / sizeof ctl_verbs[0] + 2];
+                size_t n = 0;
+                for (size_t vi = 0; vi < sizeof ctl_verbs / sizeof ctl_verbs[0]; vi++)
+                    names[n++] = ctl_verbs[vi].verb;
+                names[n++] = "run";
+                names[n++] = "help";
+                const char *near = cfg_nearest_name(a, names, n);
+                fprintf(stderr, "wasmctl: unknown command \"%s\"", a);
+                if (near)
+                    fprintf(stderr, "; did you mean \"%s\"?", near);
+                fprintf(stderr, "\n(wasmctl --help lists the commands)\n");
                 return EXIT_USAGE;
             }
         } else if (o.nargs < ctl_verbs[row].max_args) {

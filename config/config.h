@@ -104,6 +104,14 @@ int cfg_error_set(cfg_error *err, cfg_status status, const char *file, unsigned 
                   unsigned column, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/*
+ * The name of `names` (n of them) nearest to `word` by edit distance
+ * (insertions, deletions, substitutions, swaps of neighbours), when it is
+ * near enough to be a likely misspelling (at most 1 edit for words of up to
+ * 4 letters, else 2); NULL otherwise.  For "did you mean ...?" hints.
+ */
+const char *cfg_nearest_name(const char *word, const char *const *names, size_t n);
+
 /* ---- Raw YAML nodes ---------------------------------------------------- */
 
 /*

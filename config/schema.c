@@ -870,6 +870,45 @@ static void store_pos(const cfg__schema *schema, void *obj, unsigned line, unsig
     }
 }
 
+/* Damerau-Levenshtein distance (optimal string alignment) of two short words, capped at limit + 1. */
+static size_t edit_distance(const char *a, const char *b, size_t limit) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return limit + 1;
+    size_t d[64][64];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb] > limit ? limit + 1 : d[la][lb];
+}
+
+const char *cfg_nearest_name(const char *word, const char *const *names, size_t n) {
+    size_t limit = strlen(word) <= 4 ? 1 : 2, best = limit + 1;
+    const char *found = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = edit_distance(word, names[i], limit);
+        if (dist < best) {
+            best = dist;
+            found = names[i];
+        }
+    }
+    return found;
+}
+
 static int apply_map(const cfg__schema *schema, const cfg_node *map, void *obj,
                      const cfg__ctx *ctx, const char *prefix);
 
@@ -1009,6 +1048,14 @@ static int apply_map(const cfg__schema *schema, const cfg_node *map, void *obj,
                 if (n > 0 && (size_t)n < sizeof known - used)
                     used += (size_t)n;
             }
+            const char *names[64];
+            size_t nnames = 0;
+            for (size_t j = 0; j < schema->nkeys && nnames < 64; j++)
+                names[nnames++] = schema->keys[j].name;
+            const char *near = cfg_nearest_name(v->key, names, nnames);
+            if (near)
+                return err_at_key(ctx, v, CFG_ERR_UNKNOWN_KEY, "unknown key '%s' in %s: did you mean '%s'?",
+                                  key, schema->what, near);
             return err_at_key(ctx, v, CFG_ERR_UNKNOWN_KEY, "unknown key '%s' in %s (known: %s)",
                               key, schema->what, known);
         }

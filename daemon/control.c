@@ -788,6 +788,32 @@ int wd_control_listen(wd_daemon *d, const char *path) {
         fprintf(stderr, "wasmd: %s: another daemon is listening there\n", path);
         return -EADDRINUSE;
     }
+    /*
+     * The socket's directory (/run/wasmd is made by systemd's RuntimeDirectory=,
+     * but not when wasmd is started by hand): made if missing, one level, and
+     * named with the real cause if that fails (libuv reports a missing
+     * directory as "permission denied").
+     */
+    char *dir = strdup(path);
+    if (!dir)
+        return -ENOMEM;
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        struct stat st;
+        if (stat(dir, &st) < 0 && errno == ENOENT && mkdir(dir, 0755) < 0) {
+            int e = errno;
+            fprintf(stderr, "wasmd: %s: cannot create the socket's directory %s: %s\n", path, dir, strerror(e));
+            free(dir);
+            return -e;
+        }
+        if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "wasmd: %s: %s is not a directory\n", path, dir);
+            free(dir);
+            return -ENOTDIR;
+        }
+    }
+    free(dir);
     (void)unlink(path); /* a stale socket of a daemon that died */
     d->socket_path = strdup(path);
     if (!d->socket_path)

@@ -134,6 +134,7 @@ printf 'module: bad.wasm\nrestart: never\n' > "$SRC/badmod.yaml"
 check_err deploy-bad-module 8 "magic header" -- "$WASMCTL" deploy "$SRC/garbage.wasm" "$SRC/badmod.yaml"
 printf 'module: nm.wasm\nrestart: sometimes\n' > "$SRC/badman.yaml"
 check_err deploy-bad-manifest 8 "badman.yaml:2:10: .*sometimes" -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/badman.yaml"
+verdict deploy-error-once "$([ "$(grep -c 'badman.yaml:2:10' "$TMP/stderr")" = 1 ] && echo 1)" "$(cat "$TMP/stderr")"
 printf 'module: needs.wasm\n' > "$SRC/needs.yaml"
 check_err deploy-unsatisfied-import 8 "env.frobnicate (func): not provided" -- "$WASMCTL" deploy "$SRC/needs.wasm" "$SRC/needs.yaml"
 printf 'module: sub/x.wasm\n' > "$SRC/subdir.yaml"
@@ -253,5 +254,23 @@ if command -v systemd-socket-activate >/dev/null; then
 else
     echo "skip socket-activation: systemd-socket-activate not installed"
 fi
+
+# ---- Hints and causes ------------------------------------------------------
+
+check_err unknown-verb-suggests 2 'unknown command "stauts"; did you mean "status"?' -- "$WASMCTL" stauts keep
+verdict unknown-verb-no-help-dump "$([ "$(wc -l <"$TMP/stderr")" -le 2 ] && echo 1)" "$(head -5 "$TMP/stderr")"
+printf 'module: x.wasm\nrestrt: never\n' >"$SRC/typo.yaml"
+check_err misspelled-key-suggests 8 "typo.yaml:2:1: unknown key 'restrt' in manifest: did you mean 'restart'?" -- \
+    "$WASMCTL" validate "$SRC/typo.yaml"
+# The socket's directory: made when missing (one level), else the real cause.
+check_err socket-dir-missing 1 "cannot create the socket's directory $TMP/no/such: No such file or directory" -- \
+    "$WASMD" --modules-dir "$MODS" --state-dir "$STATE" --socket "$TMP/no/such/wasmd.sock"
+mkdir -p "$TMP/empty.d"
+"$WASMD" --modules-dir "$TMP/empty.d" --state-dir "$STATE" --socket "$TMP/made/wasmd.sock" >"$TMP/made.log" 2>&1 &
+MADE_PID=$!
+verdict socket-dir-made "$(wait_for 30 "$WASMCTL" --socket "$TMP/made/wasmd.sock" version >/dev/null 2>&1 && echo 1)" \
+    "$(head -c 300 "$TMP/made.log")"
+kill -TERM "$MADE_PID" 2>/dev/null
+wait "$MADE_PID" 2>/dev/null
 
 finish

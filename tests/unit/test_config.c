@@ -77,6 +77,10 @@ typedef struct error_case {
 static const error_case error_cases[] = {
     { "unknown key", "module: a.wasm\nfoo: 1\n",
       CFG_ERR_UNKNOWN_KEY, 2, 1, "unknown key 'foo' in manifest" },
+    { "misspelled key: the nearest is suggested", "module: a.wasm\nrestrt: never\n",
+      CFG_ERR_UNKNOWN_KEY, 2, 1, "unknown key 'restrt' in manifest: did you mean 'restart'?" },
+    { "far from every key: the known keys are listed", "module: a.wasm\nfrobnicate: 1\n",
+      CFG_ERR_UNKNOWN_KEY, 2, 1, "unknown key 'frobnicate' in manifest (known: name, module," },
     { "unknown nested key", "module: a.wasm\nlimits:\n  memory: 3\n",
       CFG_ERR_UNKNOWN_KEY, 3, 3, "unknown key 'limits.memory'" },
     { "unknown key in a dirs entry", "module: a\ndirs:\n  - host: /x\n    ro: true\n",
@@ -1028,7 +1032,7 @@ static void test_daemon_overrides(void **state) {
 
     static const error_case daemon_errors[] = {
         { "unknown key", "log_lines: 10\nmodule_dir: /x\n",
-          CFG_ERR_UNKNOWN_KEY, 2, 1, "unknown key 'module_dir' in daemon config" },
+          CFG_ERR_UNKNOWN_KEY, 2, 1, "unknown key 'module_dir' in daemon config: did you mean 'modules_dir'?" },
         { "log_lines too small", "log_lines: 1\n",
           CFG_ERR_RANGE, 1, 12, "log_lines: 1 is out of range (expected an integer from 10 to 100000)" },
         { "socket path too long for sockaddr_un",
@@ -1552,6 +1556,19 @@ static size_t count_keys(const cfg__schema *schema) {
     return n;
 }
 
+/* "Did you mean" hints: near misspellings only, the nearest name wins. */
+static void test_nearest_name(void **state) {
+    static const char *const names[] = { "status", "start", "stop", "restart", "list", "logs" };
+    const size_t n = sizeof names / sizeof names[0];
+    assert_string_equal(cfg_nearest_name("stauts", names, n), "status"); /* a swap */
+    assert_string_equal(cfg_nearest_name("strat", names, n), "start");
+    assert_string_equal(cfg_nearest_name("lst", names, n), "list");      /* short: one edit */
+    assert_string_equal(cfg_nearest_name("restrat", names, n), "restart");
+    assert_null(cfg_nearest_name("lg", names, n));                       /* short: two edits is too far */
+    assert_null(cfg_nearest_name("frobnicate", names, n));
+    assert_null(cfg_nearest_name("x", names, 0));
+}
+
 static void test_man_page(void **state) {
     const char *path = getenv("WASMD_MAN_YAML");
     char *text = read_text(path ? path : "docs/wasmd.yaml.5");
@@ -1593,6 +1610,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_daemon_hardware, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daemon_hardware_errors, setup, teardown),
         cmocka_unit_test(test_enums_and_errors),
+        cmocka_unit_test(test_nearest_name),
         cmocka_unit_test(test_man_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
