@@ -920,7 +920,8 @@ void wr_exec_set_deadline(wr_exec *e, uint64_t deadline_ns) { e->deadline_ns = d
 void wr_exec_charge(wr_exec *e, uint64_t units) {
     /* Saturating: a charge can only bring fuel down to INT64_MIN / 2, which no refill overflows. */
     const int64_t floor = INT64_MIN / 2;
-    if (e->fuel <= floor || units >= (uint64_t)(e->fuel - floor))
+    /* fuel - floor in unsigned arithmetic: exact, where the signed difference could overflow. */
+    if (e->fuel <= floor || units >= (uint64_t)e->fuel - (uint64_t)floor)
         e->fuel = floor;
     else
         e->fuel -= (int64_t)units;
