@@ -14,7 +14,12 @@ ex=$build/examples
 ctl=$build/wasmctl
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# Bold commands on a terminal only, and never with NO_COLOR (no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+    step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n$ %s\n' "$*"; }
+fi
 
 step wasmctl run --dir examples/data::/data --env GREETING=Hi hello.wasm Ada
 "$ctl" run --dir "$here/examples/data::/data" --env GREETING=Hi "$ex/hello.wasm" Ada
