@@ -166,8 +166,9 @@ static void test_clock_parks_and_resumes(void **state) {
     wr_val arg = wr_val_i64(SLEEP_NS), result;
     uint64_t start = mono_ns();
     assert_int_equal(wr_call(fx->exec, export_func(fx, "sleep"), &arg, 1, &result, 1), WR_SUSPENDED);
-    /* The thread did not sleep: the call came back long before the 20 ms. */
-    assert_true(mono_ns() - start < SLEEP_NS);
+    /* The thread did not sleep: the call came back parked, naming its deadline
+     * (no bound on how fast it came back: a slow or busy machine may take
+     * longer than the 20 ms themselves). */
 
     wasi_wait w;
     assert_true(wasi_ctx_pending(fx->ctx, &w));
