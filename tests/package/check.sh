@@ -111,8 +111,10 @@ for page in wasmctl.1 wasmd.8; do
         "$(zcat "$root/usr/share/man/man$sect/$page.gz" | head -1) (VERSION is $version)"
 done
 for page in man1/wasmctl.1 man5/wasmd.yaml.5 man8/wasmd.8; do
-    zcat "$root/usr/share/man/$page.gz" >"$TMP/page"
-    out=$( (groff -ww -z -man "$TMP/page"; mandoc -T lint -W warning "$TMP/page") 2>&1)
+    # Under its own name: mandoc checks the section against the file name's suffix.
+    file=$TMP/$(basename "$page")
+    zcat "$root/usr/share/man/$page.gz" >"$file"
+    out=$( (groff -ww -z -man "$file"; cd "$TMP" && mandoc -T lint -W warning "$(basename "$page")") 2>&1)
     verdict "man-lint-$page" "$([ -z "$out" ] && echo 1)" "$(echo "$out" | head -3 | tr '\n' '|')"
 done
 verdict changelog-version "$(dpkg-deb -f "$deb" Version | grep -qx "$version" && echo 1)" "package $(dpkg-deb -f "$deb" Version), VERSION $version"
