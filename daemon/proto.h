@@ -145,6 +145,7 @@
     X(DENIED,          "denied",              "permission denied")        \
     X(TOO_LARGE,       "too-large",           "request too large")        \
     X(INVALID,         "invalid",             "invalid manifest or module") \
+    X(TIMEOUT,         "timeout",             "timed out")                \
     X(INTERNAL,        "internal",            "internal error")
 
 typedef enum wd_proto_status {

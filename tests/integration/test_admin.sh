@@ -193,7 +193,7 @@ cat > "$TMP/host.wat" <<'WAT'
 WAT
 wat2wasm "$TMP/host.wat" -o "$SRC/host.wasm"
 check_rc inspect-host-imports 8 -- "$WASMCTL" inspect "$SRC/host.wasm"
-verdict inspect-host-capabilities "$(grep -q '^capabilities: wasmd timers wasmd log$' "$TMP/stdout" &&
+verdict inspect-host-capabilities "$(grep -q '^capabilities: wasmd timers, wasmd log$' "$TMP/stdout" &&
     grep -q '^problem: *import wasmd.log: incompatible import type' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 check_err validate-host-import-type 8 "import wasmd.log: incompatible import type" -- "$WASMCTL" validate "$SRC/needs.yaml" "$SRC/host.wasm"
 check_err inspect-garbage 8 "magic header" -- "$WASMCTL" inspect "$SRC/garbage.wasm"

@@ -135,7 +135,7 @@ check_err start-again 5 "already" -- "$WASMCTL" start ticker
 check_rc restart 0 -- "$WASMCTL" restart ticker
 check_err status-unknown 4 "no module named" -- "$WASMCTL" status nope
 check_err start-unknown 4 "no module named" -- "$WASMCTL" start nope
-check_err usage-no-name 2 "needs a module name" -- "$WASMCTL" status
+check_err usage-no-name 2 "status needs NAME" -- "$WASMCTL" status
 check_err usage-bad-n 2 "expected a number" -- "$WASMCTL" logs -n x ticker
 check_err unreachable 3 "cannot reach" -- "$WASMCTL" --socket "$TMP/nothing.sock" list
 

@@ -1,0 +1,200 @@
+/*
+ * cmd_modules.c - the daemon verbs that look at and change modules: list,
+ * status, start, stop, restart, reload, remove, deploy, version.
+ *
+ * Exit status: see the table in wasmctl.h (and wasmctl(1)).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/wasmctl.h"
+#include "daemon/proto.h"
+
+static void print_instance_row(const cJSON *in) {
+    char up[32];
+    double uptime = cli_json_num(in, WD_F_UPTIME_MS);
+    cli_format_ms(uptime > 0 ? uptime : -1, up, sizeof up);
+    printf("%-20s %-14s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), cli_json_str(in, WD_F_STATE), up,
+           cli_json_num(in, WD_F_RESTARTS), cli_json_str(in, WD_F_REASON));
+}
+
+static void print_list(const cli *c, const cJSON *r) {
+    (void)c;
+    printf("%-20s %-14s %8s %8s  %s\n", "NAME", "STATE", "UPTIME", "RESTARTS", "REASON");
+    const cJSON *in;
+    cJSON_ArrayForEach(in, cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCES))
+        print_instance_row(in);
+}
+
+static void print_status(const cli *c, const cJSON *r) {
+    (void)c;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
+    char buf[32];
+    printf("name:      %s\n", cli_json_str(in, WD_F_NAME));
+    printf("state:     %s\n", cli_json_str(in, WD_F_STATE));
+    if (cli_json_str(in, WD_F_REASON)[0])
+        printf("reason:    %s\n", cli_json_str(in, WD_F_REASON));
+    printf("module:    %s\n", cli_json_str(in, WD_F_MODULE));
+    printf("restart:   %s\n", cli_json_str(in, WD_F_RESTART));
+    printf("restarts:  %.0f\n", cli_json_num(in, WD_F_RESTARTS));
+    double uptime = cli_json_num(in, WD_F_UPTIME_MS);
+    cli_format_ms(uptime > 0 ? uptime : -1, buf, sizeof buf);
+    printf("uptime:    %s\n", buf);
+    printf("slices:    %.0f (longest %.1f ms, costliest %.1f ms of CPU)\n", cli_json_num(in, WD_F_SLICES),
+           cli_json_num(in, WD_F_SLICE_MAX_US) / 1000, cli_json_num(in, WD_F_SLICE_MAX_CPU_US) / 1000);
+    char used[32], limit[32], budget[32], budget_used[32];
+    cli_format_bytes(cli_json_num(in, WD_F_MEMORY), used, sizeof used);
+    cli_format_bytes(cli_json_num(in, WD_F_MEMORY_LIMIT), limit, sizeof limit);
+    cli_format_bytes(cli_json_num(in, WD_F_MEMORY_BUDGET), budget, sizeof budget);
+    cli_format_bytes(cli_json_num(in, WD_F_MEMORY_BUDGET_USED), budget_used, sizeof budget_used);
+    printf("memory:    %s (limit %s per memory; all modules %s of %s)\n", used, limit, budget_used, budget);
+    if (cli_json_num(in, WD_F_EXIT_CODE) >= 0)
+        printf("exit code: %.0f\n", cli_json_num(in, WD_F_EXIT_CODE));
+    if (cli_json_num(in, WD_F_RESTART_IN_MS) >= 0) {
+        cli_format_ms(cli_json_num(in, WD_F_RESTART_IN_MS), buf, sizeof buf);
+        printf("restart in %s\n", buf);
+    }
+    const cJSON *hw = cJSON_GetObjectItemCaseSensitive(in, WD_F_HARDWARE), *item;
+    bool first = true;
+    cJSON_ArrayForEach(item, hw) {
+        if (cJSON_IsString(item)) {
+            printf("%s%s\n", first ? "hardware:  " : "           ", item->valuestring);
+            first = false;
+        }
+    }
+}
+
+/* "ticker: running" after start, stop, restart, deploy. */
+static void print_state(const cli *c, const cJSON *r) {
+    (void)c;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
+    printf("%s: %s\n", cli_json_str(in, WD_F_NAME), cli_json_str(in, WD_F_STATE));
+}
+
+static void print_reload(const cli *c, const cJSON *r) {
+    (void)c;
+    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        const cJSON *item;
+        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r, lists[i]))
+            if (cJSON_IsString(item))
+                printf("%-10s %s\n", lists[i], item->valuestring);
+    }
+}
+
+static void print_removed(const cli *c, const cJSON *r) {
+    (void)c;
+    printf("%s: removed\n", cli_json_str(r, WD_F_NAME));
+}
+
+static void print_version(const cli *c, const cJSON *r) {
+    (void)c;
+    printf("wasmd %s (protocol %.0f)\n", cli_json_str(r, WD_F_DAEMON), cli_json_num(r, WD_F_VERSION));
+}
+
+/* A request about the module named by the first argument. */
+static cJSON *named_request(const cli *c) {
+    cJSON *req = cli_request_new(c->verb->name);
+    if (req && c->nargs > 0)
+        cJSON_AddStringToObject(req, WD_F_NAME, c->args[0]);
+    return req;
+}
+
+int cmd_list(cli *c) {
+    return cli_simple(c, named_request(c), print_list);
+}
+
+int cmd_status(cli *c) {
+    return cli_simple(c, named_request(c), print_status);
+}
+
+int cmd_start(cli *c) {
+    return cli_simple(c, named_request(c), print_state);
+}
+
+int cmd_stop(cli *c) {
+    return cli_simple(c, named_request(c), print_state);
+}
+
+int cmd_restart(cli *c) {
+    return cli_simple(c, named_request(c), print_state);
+}
+
+int cmd_reload(cli *c) {
+    return cli_simple(c, named_request(c), print_reload);
+}
+
+int cmd_remove(cli *c) {
+    return cli_simple(c, named_request(c), print_removed);
+}
+
+/* version: wasmctl's own, then the daemon's (both in one document with --json). */
+int cmd_version(cli *c) {
+    if (!c->json)
+        printf("wasmctl %s (protocol %d)\n", WASMD_VERSION, WD_PROTO_VERSION);
+    cJSON *r;
+    int status = cli_call(c, cli_request_new(WD_VERB_VERSION), NULL, 0, false, NULL, &r);
+    if (status != EXIT_OK) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "status", cli_exit_name(status));
+        cJSON_AddStringToObject(doc, "wasmctl", WASMD_VERSION);
+        cli_print_doc(c, doc, status);
+        return status;
+    }
+    status = cli_response_status(c, r);
+    if (!c->json && status == EXIT_OK)
+        print_version(c, r);
+    cJSON_AddStringToObject(r, "wasmctl", WASMD_VERSION);
+    cli_print_doc(c, r, status);
+    return status;
+}
+
+/*
+ * deploy FILE.wasm MANIFEST.yaml: the manifest's text in the request line,
+ * the module's bytes after it.
+ */
+int cmd_deploy(cli *c) {
+    const char *module = c->args[0], *manifest = c->args[1];
+    uint8_t *body = NULL, *text = NULL;
+    size_t body_len = 0, text_len = 0;
+    if (!cli_read_file(module, &body, &body_len)) {
+        cli_error(c, "%s: %s", module, strerror(errno));
+        return EXIT_FAILED;
+    }
+    if (!cli_read_file(manifest, &text, &text_len)) {
+        cli_error(c, "%s: %s", manifest, strerror(errno));
+        free(body);
+        return EXIT_FAILED;
+    }
+    uint8_t *terminated = realloc(text, text_len + 1);
+    if (terminated) {
+        text = terminated;
+        text[text_len] = '\0';
+    }
+    if (!terminated || memchr(text, '\0', text_len) || body_len == 0) {
+        cli_error(c, "%s", !terminated ? "out of memory"
+                           : body_len == 0 ? "the module is empty"
+                                           : "the manifest contains NUL bytes");
+        free(text);
+        free(body);
+        return terminated ? EXIT_INVALID : EXIT_FAILED;
+    }
+    cJSON *req = cli_request_new(WD_VERB_DEPLOY);
+    cJSON_AddStringToObject(req, WD_F_FILE, manifest);
+    cJSON_AddStringToObject(req, WD_F_MANIFEST, (const char *)text);
+    cJSON_AddNumberToObject(req, WD_F_MODULE_SIZE, (double)body_len);
+    free(text);
+    cJSON *r;
+    int status = cli_call(c, req, body, body_len, false, NULL, &r);
+    cJSON_Delete(req);
+    free(body);
+    if (status != EXIT_OK)
+        return status;
+    status = cli_response_status(c, r);
+    if (!c->json && status == EXIT_OK)
+        print_state(c, r);
+    cli_print_doc(c, r, status);
+    return status;
+}
