@@ -57,7 +57,9 @@ static const cli_verb verbs[] = {
     { WD_VERB_DEPLOY, cmd_deploy, 2, 2, 0, false, "deploy FILE.wasm MANIFEST.yaml",
       "validate both, install them as one unit in the daemon's state\n"
       "(/var/lib/wasmd/modules), atomically, and start the module (the manifest's\n"
-      "module: is a plain file name, under which FILE.wasm is stored)",
+      "module: is a plain file name, under which FILE.wasm is stored); waits until\n"
+      "it has started, and if it fails to start exits 1 with the reason, the\n"
+      "previous version back in place",
       "0 1 3 6 7 8" },
     { WD_VERB_REMOVE, cmd_remove, 1, 1, 0, false, "remove NAME",
       "stop a module and forget it: a deployed one's files go; for one of the\n"

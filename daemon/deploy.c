@@ -26,6 +26,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,8 @@ int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean) {
  */
 struct wd_deploy {
     uv_work_t req;
+    uv_timer_t timer;            /* the outcome: at WD_DEPLOY_START_MS, or at once when decided; the
+                                    deploy is freed in its close callback */
     wd_daemon *d;
     wd_note_fn note;             /* NULL once detached: the client went away */
     wd_deploy_fn done;
@@ -257,6 +260,19 @@ struct wd_deploy {
     cfg_manifest *m;             /* parsed where it was written, in the unit */
     char unit[PATH_MAX];         /* the new unit directory, while it exists and is not published */
     bool have_unit;
+    /* After the switch, until the outcome (deploy_outcome). */
+    struct wd_deploy *next;      /* in d->deploys while waiting */
+    bool waiting;
+    bool decided, started;       /* deploy_watch saw the module start (or fail: why says how) */
+    bool settling;               /* started: now it must keep running for WD_DEPLOY_SETTLE_MS */
+    uint64_t settle_slices;      /* its slices when it started: it must have run one more since */
+    wd_instance *in;             /* the new run, while it exists */
+    char name[CFG_MAX_NAME + 1];
+    char link[PATH_MAX];         /* STATE/modules/NAME */
+    char new_unit[NAME_MAX + 1]; /* what it points to now */
+    char old_unit[NAME_MAX + 1]; /* what it pointed to before, when had_old */
+    bool had_old;
+    bool old_active;             /* the previous version was running (or due to restart) */
 };
 
 /* Keeps a problem for the caller's note function: `prefix` then `msg`. */
@@ -374,11 +390,35 @@ static bool is_deployed(wd_daemon *d, const wd_instance *in) {
     return dir && strncmp(in->manifest->path, dir, len) == 0 && in->manifest->path[len] == '/';
 }
 
+/* True for a state in which the run exists or is due (the previous version "was running"). */
+static bool was_active(const wd_instance *in) {
+    return in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING ||
+           in->state == WD_STATE_STOPPING || in->restart_pending;
+}
+
+/* The deploy of `name` waiting for its outcome, or NULL. */
+static wd_deploy *deploy_waiting(wd_daemon *d, const char *name) {
+    for (wd_deploy *j = d->deploys; j; j = j->next)
+        if (strcmp(j->name, name) == 0)
+            return j;
+    return NULL;
+}
+
+/* Appends to j->why (cut short when full: it is a message). */
+static void why_append(wd_deploy *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why_append(wd_deploy *j, const char *fmt, ...) {
+    size_t used = strlen(j->why);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->why + used, WD_REASON_MAX - used, fmt, ap);
+    va_end(ap);
+}
+
 /* The loop's half: publish the unit and start it (j->status and why say how it went). */
 static wd_instance *deploy_switch(wd_deploy *j) {
     wd_daemon *d = j->d;
     char *why = j->why;
-    char link[PATH_MAX], tmp_link[PATH_MAX], final_manifest[PATH_MAX], old_unit[NAME_MAX + 1];
+    char tmp_link[PATH_MAX], final_manifest[PATH_MAX];
     const char *dir = j->dir, *name = j->m->name;
     cfg_error cerr = { 0 };
 
@@ -387,9 +427,10 @@ static wd_instance *deploy_switch(wd_deploy *j) {
         snprintf(why, WD_REASON_MAX, "the daemon is shutting down");
         return NULL;
     }
-    if ((size_t)snprintf(link, sizeof link, "%s/%s", dir, name) >= sizeof link ||
+    snprintf(j->name, sizeof j->name, "%s", name);
+    if ((size_t)snprintf(j->link, sizeof j->link, "%s/%s", dir, name) >= sizeof j->link ||
         (size_t)snprintf(tmp_link, sizeof tmp_link, "%s/" LINK_PREFIX "%s", dir, name) >= sizeof tmp_link ||
-        (size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", link, j->base) >= sizeof final_manifest) {
+        (size_t)snprintf(final_manifest, sizeof final_manifest, "%s/%s", j->link, j->base) >= sizeof final_manifest) {
         snprintf(why, WD_REASON_MAX, "%.150s: path too long", dir);
         j->status = WD_PROTO_INVALID;
         return NULL;
@@ -401,17 +442,23 @@ static wd_instance *deploy_switch(wd_deploy *j) {
             return NULL;
         }
     }
+    if (deploy_waiting(d, name)) {
+        snprintf(why, WD_REASON_MAX, "another deploy of %.64s is waiting for it to start", name);
+        j->status = WD_PROTO_CONFLICT;
+        return NULL;
+    }
 
-    /* The switch: a new symlink renamed over the old one. */
-    ssize_t oldn = readlink(link, old_unit, sizeof old_unit - 1);
-    bool had_old = oldn > 0 && (old_unit[oldn] = '\0', has_prefix(old_unit, UNIT_PREFIX));
+    /* The switch: a new symlink renamed over the old one.  The old unit stays until the new one has started. */
+    ssize_t oldn = readlink(j->link, j->old_unit, sizeof j->old_unit - 1);
+    j->had_old = oldn > 0 && (j->old_unit[oldn] = '\0', has_prefix(j->old_unit, UNIT_PREFIX));
+    snprintf(j->new_unit, sizeof j->new_unit, "%s", strrchr(j->unit, '/') + 1);
     (void)unlink(tmp_link);
-    if (symlink(strrchr(j->unit, '/') + 1, tmp_link) < 0) {
+    if (symlink(j->new_unit, tmp_link) < 0) {
         snprintf(why, WD_REASON_MAX, "cannot create %.170s: %.60s", tmp_link, strerror(errno));
         return NULL;
     }
     crash_point("deploy", 3);
-    if (rename(tmp_link, link) < 0) {
+    if (rename(tmp_link, j->link) < 0) {
         snprintf(why, WD_REASON_MAX, "cannot rename %.170s: %.60s", tmp_link, strerror(errno));
         (void)unlink(tmp_link);
         return NULL;
@@ -419,13 +466,6 @@ static wd_instance *deploy_switch(wd_deploy *j) {
     j->have_unit = false;
     fsync_dir(dir);
     crash_point("deploy", 4);
-    if (had_old) {
-        char old_path[PATH_MAX];
-        snprintf(old_path, sizeof old_path, "%s/%s", dir, old_unit);
-        remove_unit_dir(old_path);
-        fsync_dir(dir);
-    }
-    crash_point("deploy", 5);
 
     /* Now the manifest as the daemon will read it from now on (through the symlink). */
     cfg_manifest *m = cfg_manifest_load(final_manifest, &cerr);
@@ -434,6 +474,7 @@ static wd_instance *deploy_switch(wd_deploy *j) {
         return NULL;
     }
     wd_instance *old = wd_daemon_find(d, m->name);
+    j->old_active = old && was_active(old);
     if (old)
         wd_daemon_drop(d, old);
     wd_instance *in = wd_daemon_start_manifest(d, m);
@@ -441,9 +482,177 @@ static wd_instance *deploy_switch(wd_deploy *j) {
         snprintf(why, WD_REASON_MAX, "out of memory");
         return NULL;
     }
-    fprintf(stderr, "wasmd: deployed %s (%s)\n", in->name, final_manifest);
+    fprintf(stderr, "wasmd: deployed %s (%s), waiting for it to start\n", in->name, final_manifest);
     j->status = WD_PROTO_OK;
     return in;
+}
+
+/* Calls the caller's note and done functions, unless it went away. */
+static void deploy_reply(wd_deploy *j, wd_instance *in) {
+    if (!j->note)
+        return;
+    for (size_t i = 0; i < j->nnotes; i++)
+        j->note(j->ud, WD_F_ERRORS, j->notes[i]);
+    j->done(j->ud, j->status, in, j->why);
+}
+
+static void deploy_closed(uv_handle_t *h) {
+    deploy_free(h->data);
+}
+
+/* The end of a deploy: it is freed once its timer has closed. */
+static void deploy_end(wd_deploy *j) {
+    uv_close((uv_handle_t *)&j->timer, deploy_closed);
+}
+
+/*
+ * Started: a command has entered _start (its start section, if any, ran);
+ * a reactor's start-up calls (_initialize, wasmd_init) have returned.  The
+ * deploy then waits WD_DEPLOY_SETTLE_MS more, and for one more slice, so
+ * that a module failing in its first moments (a trap in _start) fails it.
+ */
+static bool run_started(const wd_instance *in) {
+    if (!in->exec || in->boot_next < in->nboot)
+        return false;
+    return !in->reactor ||
+           (in->call != WD_CALL_START_SECTION && in->call != WD_CALL_INITIALIZE && in->call != WD_CALL_INIT);
+}
+
+static void deploy_outcome(uv_timer_t *t);
+
+/* The new run changed state (instance.c's watch): decides the deploy when it started, failed or went away. */
+static void deploy_watch(wd_instance *in, void *ud) {
+    wd_deploy *j = ud;
+    bool ok;
+    if (in->closing) {
+        ok = false;
+        snprintf(j->why, WD_REASON_MAX, "%s was %s before it started", j->name,
+                 j->d->shutting_down ? "stopped: the daemon is shutting down" : "removed");
+    } else if (in->state == WD_STATE_FAILED || in->state == WD_STATE_CRASH_LOOPING) {
+        ok = false;
+        j->why[0] = '\0';
+        why_append(j, "%s failed to start: %s", j->name, in->reason);
+    } else if (in->state == WD_STATE_STOPPED) {
+        ok = true;               /* a command that exited 0 (a non-zero exit is a failure), or stopped by a user */
+    } else if ((in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING) && run_started(in)) {
+        if (!j->settling) {
+            /* Started: it has WD_DEPLOY_SETTLE_MS to fail (a trap in its first slices) before the deploy succeeds. */
+            j->settling = true;
+            j->settle_slices = in->slices;
+            uv_timer_start(&j->timer, deploy_outcome, WD_DEPLOY_SETTLE_MS, 0);
+        }
+        return;
+    } else {
+        return;
+    }
+    in->watch = NULL;
+    in->watch_ud = NULL;
+    if (in->closing)
+        j->in = NULL;
+    j->decided = true;
+    j->started = ok;
+    uv_timer_start(&j->timer, deploy_outcome, 0, 0); /* decided on the next turn, outside the instance's code */
+}
+
+/* The new version failed: the previous one back in place (or nothing), and the new unit deleted. */
+static void rollback(wd_deploy *j) {
+    wd_daemon *d = j->d;
+    char tmp_link[PATH_MAX], unit[PATH_MAX];
+    if (j->in) {
+        j->in->watch = NULL;
+        wd_daemon_drop(d, j->in);
+        j->in = NULL;
+    }
+    snprintf(tmp_link, sizeof tmp_link, "%s/" LINK_PREFIX "%s", j->dir, j->name);
+    snprintf(unit, sizeof unit, "%s/%s", j->dir, j->new_unit);
+    if (j->had_old) {
+        (void)unlink(tmp_link);
+        if (symlink(j->old_unit, tmp_link) < 0 || (crash_point("rollback", 1), rename(tmp_link, j->link) < 0)) {
+            why_append(j, "; cannot restore the previous version: %s",
+                     strerror(errno));
+            (void)unlink(tmp_link);
+            fprintf(stderr, "wasmd: %s\n", j->why);
+            return;
+        }
+    } else if (unlink(j->link) < 0 && errno != ENOENT) {
+        why_append(j, "; cannot delete %s: %s", j->link, strerror(errno));
+        fprintf(stderr, "wasmd: %s\n", j->why);
+        return;
+    }
+    fsync_dir(j->dir);
+    crash_point("rollback", 2);
+    remove_unit_dir(unit);
+    fsync_dir(j->dir);
+    if (!j->had_old) {
+        why_append(j, "; nothing was installed");
+        return;
+    }
+    /* The previous version, as it was: running again if it ran. */
+    cfg_manifest_set set = { 0 };
+    cfg_manifest *m = NULL;
+    if (cfg_manifest_dir_load(j->link, &set) == 0) {
+        for (size_t i = 0; i < set.count && !m; i++) {
+            if (strcmp(set.items[i]->name, j->name) == 0) {
+                m = set.items[i];
+                set.items[i] = NULL;
+            }
+        }
+    }
+    cfg_manifest_set_clear(&set);
+    if (m && !wd_daemon_find(d, j->name) && wd_daemon_add_manifest(d, m, j->old_active))
+        why_append(j, "; the previous version is back%s",
+                 j->old_active ? " and running" : "");
+    else
+        why_append(j, "; the previous version is back on disk but could not be loaded");
+}
+
+/* The outcome of a switched deploy: keep the new version (the old unit goes), or roll back. */
+static void deploy_outcome(uv_timer_t *t) {
+    wd_deploy *j = t->data;
+    wd_daemon *d = j->d;
+    if (!j->decided && j->settling && j->in) {
+        if (j->in->slices == j->settle_slices && !d->shutting_down) {
+            uv_timer_start(&j->timer, deploy_outcome, WD_DEPLOY_SETTLE_MS, 0); /* not run yet (a busy loop) */
+            return;
+        }
+        j->in->watch = NULL;
+        j->in->watch_ud = NULL;
+        j->decided = j->started = true;
+    }
+    for (wd_deploy **p = &d->deploys; *p; p = &(*p)->next) {
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    }
+    j->waiting = false;
+    if (!j->decided) {
+        if (j->in) {
+            j->in->watch = NULL;
+            j->in->watch_ud = NULL;
+        }
+        snprintf(j->why, WD_REASON_MAX, "%s did not start within %u s (state %s)", j->name,
+                 WD_DEPLOY_START_MS / 1000, j->in ? wd_state_name(j->in->state) : "gone");
+    }
+    if (j->decided && j->started && j->in) {
+        if (j->had_old) {
+            char old_path[PATH_MAX];
+            snprintf(old_path, sizeof old_path, "%s/%s", j->dir, j->old_unit);
+            remove_unit_dir(old_path);
+            fsync_dir(j->dir);
+        }
+        crash_point("deploy", 5);
+        fprintf(stderr, "wasmd: deployed %s: %s\n", j->name, wd_state_name(j->in->state));
+        j->status = WD_PROTO_OK;
+        deploy_reply(j, j->in);
+    } else {
+        j->status = WD_PROTO_FAILED;
+        if (!d->shutting_down)
+            rollback(j);
+        fprintf(stderr, "wasmd: deploy of %s failed: %s\n", j->name, j->why);
+        deploy_reply(j, NULL);
+    }
+    deploy_end(j);
 }
 
 static void deploy_done(uv_work_t *req, int status) {
@@ -451,12 +660,20 @@ static void deploy_done(uv_work_t *req, int status) {
     wd_instance *in = NULL;
     if (j->status == WD_PROTO_OK)
         in = deploy_switch(j);
-    if (j->note) {
-        for (size_t i = 0; i < j->nnotes; i++)
-            j->note(j->ud, WD_F_ERRORS, j->notes[i]);
-        j->done(j->ud, j->status, in, j->why);
+    if (!in) {
+        deploy_reply(j, NULL);
+        deploy_end(j);
+        return;
     }
-    deploy_free(j);
+    /* Switched: the answer waits for the module to start (deploy_watch) or fail, within WD_DEPLOY_START_MS. */
+    j->in = in;
+    j->waiting = true;
+    j->next = j->d->deploys;
+    j->d->deploys = j;
+    in->watch = deploy_watch;
+    in->watch_ud = j;
+    uv_timer_start(&j->timer, deploy_outcome, WD_DEPLOY_START_MS, 0);
+    deploy_watch(in, j);
 }
 
 wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
@@ -473,10 +690,15 @@ wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest
         return NULL;
     }
     wd_deploy *j = calloc(1, sizeof *j);
-    if (!j || !(j->file = strdup(file)) || !(j->base = strdup(base)) || !(j->manifest = strdup(manifest)) ||
+    if (!j) {
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        return NULL;
+    }
+    uv_timer_init(d->loop, &j->timer);
+    j->timer.data = j;
+    if (!(j->file = strdup(file)) || !(j->base = strdup(base)) || !(j->manifest = strdup(manifest)) ||
         !(j->dir = strdup(dir))) {
-        if (j)
-            deploy_free(j);
+        deploy_end(j);
         snprintf(why, WD_REASON_MAX, "out of memory");
         return NULL;
     }
@@ -490,7 +712,7 @@ wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest
     int r = uv_queue_work(d->loop, &j->req, deploy_work, deploy_done);
     if (r < 0) {
         j->module = NULL; /* the caller keeps it on failure */
-        deploy_free(j);
+        deploy_end(j);
         snprintf(why, WD_REASON_MAX, "cannot queue the deploy: %s", uv_strerror(r));
         return NULL;
     }
@@ -568,6 +790,10 @@ wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why) {
     if (!in) {
         snprintf(why, WD_REASON_MAX, "no module named \"%.200s\"", name);
         return WD_PROTO_NOT_FOUND;
+    }
+    if (deploy_waiting(d, name)) {
+        snprintf(why, WD_REASON_MAX, "a deploy of %.64s is waiting for it to start: remove it afterwards", name);
+        return WD_PROTO_CONFLICT;
     }
     wd_proto_status s = is_deployed(d, in) ? remove_deployed(d, in, why) : remove_local(d, in, why);
     if (s == WD_PROTO_OK)

@@ -72,6 +72,8 @@ static void set_state(wd_instance *in, wd_state s) {
     if (in->stopping && (s == WD_STATE_RUNNING || s == WD_STATE_WAITING))
         s = WD_STATE_STOPPING;
     in->state = s;
+    if (in->watch)
+        in->watch(in, in->watch_ud);
 }
 
 static bool is_active(const wd_instance *in) {
@@ -1247,6 +1249,8 @@ static void close_now(wd_instance *in) {
         return;
     wd_control_forget(in->daemon, in);
     in->closing = true;
+    if (in->watch)
+        in->watch(in, in->watch_ud); /* a deploy waiting for it: it is gone */
     uv_close((uv_handle_t *)&in->wait_timer, handle_close_cb);
     uv_close((uv_handle_t *)&in->restart_timer, handle_close_cb);
     uv_close((uv_handle_t *)&in->stop_timer, handle_close_cb);

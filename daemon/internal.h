@@ -61,6 +61,10 @@
                                             daemon spends on it (ring, journal, followers) */
 #define WD_OUTPUT_TURN_BYTES 4096u       /* output read from one stream per loop turn; the rest waits */
 #define WD_BUDGET_MIN_MIB    64u         /* the least memory budget derived from the machine's RAM */
+#define WD_DEPLOY_START_MS   20000u      /* a deployed module has this long to start; past it the deploy
+                                            fails and the previous version comes back (deploy.c) */
+#define WD_DEPLOY_SETTLE_MS  1000u       /* ...and, once started, must run this long (and at least one slice)
+                                            without failing for the deploy to succeed */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;
@@ -256,6 +260,10 @@ struct wd_instance {
     wd_after_stop after_stop;
     char stop_reason[WD_REASON_MAX];
     uv_timer_t stop_timer;
+
+    /* deploy.c: a deploy waiting for this run's outcome is told of every state change and of the close. */
+    void (*watch)(wd_instance *in, void *ud);
+    void *watch_ud;
 };
 
 /*
@@ -435,6 +443,9 @@ struct wd_daemon {
     unsigned draining;
     bool sched_closing;
     bool sched_closed;
+
+    /* deploy.c: deploys that switched and wait for their module's outcome (one per name at most). */
+    struct wd_deploy *deploys;
 };
 
 /* Lists for a reload's or deploy's answer: `what` is a WD_F_* array name, `item` a name or message. */
@@ -449,6 +460,8 @@ typedef void (*wd_note_fn)(void *ud, const char *what, const char *item);
 int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud);
 /* A new instance for `m` (owned by it from here on), added and started; NULL when out of memory. */
 wd_instance *wd_daemon_start_manifest(wd_daemon *d, cfg_manifest *m);
+/* The same, started only when `start` (else it stays stopped: "not started"). */
+wd_instance *wd_daemon_add_manifest(wd_daemon *d, cfg_manifest *m, bool start);
 /* Takes `in` out of the list and closes it (it frees itself later). */
 void wd_daemon_drop(wd_daemon *d, wd_instance *in);
 /*
@@ -463,8 +476,12 @@ int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean);
  * directory, published atomically and started (deploy.c).  The slow part
  * runs in libuv's thread pool: this returns at once with the deploy under
  * way, and later calls `note` for each problem found (under WD_F_ERRORS)
- * then `done` with WD_PROTO_OK and the new instance, or a failure status
- * with `why`; nothing is left on disk on failure.  NULL with `why` (size
+ * then `done` once the module has started (a command entered _start or
+ * exited 0, a reactor's wasmd_init returned) with WD_PROTO_OK and the new
+ * instance, or a failure status with `why`.  On failure nothing new is
+ * left on disk, and a module that fails to start (WD_PROTO_FAILED, within
+ * WD_DEPLOY_START_MS) is switched back to the previous version, which runs
+ * again if it ran before.  NULL with `why` (size
  * WD_REASON_MAX) when it cannot begin (the module's bytes then stay the
  * caller's).  `file` is the manifest's file name as the user knows it.
  */

@@ -100,6 +100,10 @@ void wd_daemon_drop(wd_daemon *d, wd_instance *in) {
 }
 
 wd_instance *wd_daemon_start_manifest(wd_daemon *d, cfg_manifest *m) {
+    return wd_daemon_add_manifest(d, m, true);
+}
+
+wd_instance *wd_daemon_add_manifest(wd_daemon *d, cfg_manifest *m, bool start) {
     char name[CFG_MAX_NAME + 1];
     snprintf(name, sizeof name, "%s", m->name);
     wd_instance *in = wd_instance_new(d, m);
@@ -108,7 +112,8 @@ wd_instance *wd_daemon_start_manifest(wd_daemon *d, cfg_manifest *m) {
         return NULL;
     }
     add_instance(d, in);
-    wd_instance_autostart(in);
+    if (start)
+        wd_instance_autostart(in);
     return in;
 }
 

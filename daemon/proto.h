@@ -34,8 +34,12 @@
  *            the good ones are applied all the same)
  *   deploy:  {"v":1,"verb":"deploy","name":"ticker","file":"ticker.yaml",
  *             "manifest":"module: ticker.wasm\n...","module_size":1234} + bytes
- *            -> {"status":"ok","instance":{..}} or
- *               {"status":"invalid","error":"..","errors":[..]} (nothing written)
+ *            -> {"status":"ok","instance":{..}} once the module has started
+ *               (a command entered _start or exited 0; a reactor's wasmd_init
+ *               returned), or {"status":"invalid","error":"..","errors":[..]}
+ *               (nothing written), or {"status":"failed","error":".."}: it
+ *               failed to start (trap, non-zero exit, hardware held by
+ *               another module, ...) and the previous version is back
  *   remove:  {"v":1,"verb":"remove","name":"ticker"} -> {"status":"ok","name":"ticker"}
  *
  * `sim` drives the simulated hardware (status "conflict" when the daemon
@@ -146,6 +150,7 @@
     X(TOO_LARGE,       "too-large",           "request too large")        \
     X(INVALID,         "invalid",             "invalid manifest or module") \
     X(TIMEOUT,         "timeout",             "timed out")                \
+    X(FAILED,          "failed",              "the module failed to start") \
     X(INTERNAL,        "internal",            "internal error")
 
 typedef enum wd_proto_status {

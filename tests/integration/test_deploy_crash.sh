@@ -56,7 +56,8 @@ leftovers() {
 }
 
 # ---- Killed at each step of a redeploy -----------------------------------
-# Steps 1-3 come before the switch (the old version must survive), 4-5 after it.
+# Steps 1-3 come before the switch (the old version must survive), 4 after it
+# while the deploy waits for v2 to start, 5 after v2 has started and v1's unit is deleted.
 for step in 1 2 3 4 5; do
     rm -rf "$STATE"
     start_daemon
@@ -76,6 +77,38 @@ for step in 1 2 3 4 5; do
     verdict "deploy-crash-$step-whole" "$([ "$got" = "$want" ] && echo 1)" "on disk: $got, expected $want"
     verdict "deploy-crash-$step-runs" "$(wait_for 10 is_active dep && echo 1)" "dep: $(field dep state)"
     verdict "deploy-crash-$step-cleaned" "$([ -z "$(leftovers)" ] && echo 1)" "left over: $(leftovers)"
+    stop_daemon
+done
+
+# ---- Killed while a failed deploy rolls back -------------------------------
+# v3 traps at once: the deploy fails and switches back to v1.  Killed before
+# the switch back (rollback-1) v3 is on disk, whole; after it (rollback-2) v1.
+cp "$G/trap.wasm" "$SRC/v3.wasm"
+mkdir -p "$SRC/v3"
+printf 'module: dep.wasm
+restart: never
+# version 3
+' >"$SRC/v3/dep.yaml"
+for step in 1 2; do
+    rm -rf "$STATE"
+    start_daemon
+    "$WASMCTL" deploy "$SRC/v1.wasm" "$SRC/v1/dep.yaml" >/dev/null 2>&1
+    stop_daemon
+    start_daemon WASMD_CRASH_POINT="rollback-$step"
+    "$WASMCTL" deploy "$SRC/v3.wasm" "$SRC/v3/dep.yaml" >"$TMP/stdout" 2>&1
+    wait "$WASMD_PID" 2>/dev/null
+    rc=$?
+    WASMD_PID=
+    verdict "rollback-crash-$step-killed" "$([ "$rc" = 137 ] && echo 1)" "wasmd exited $rc (expected 137, SIGKILL)"
+    start_daemon
+    got=$(version_on_disk)
+    if [ "$got" != v1 ] && cmp -s "$DEPLOYED/dep/dep.yaml" "$SRC/v3/dep.yaml" && cmp -s "$DEPLOYED/dep/dep.wasm" "$SRC/v3.wasm"; then
+        got=v3
+    fi
+    want=v3
+    [ "$step" = 2 ] && want=v1
+    verdict "rollback-crash-$step-whole" "$([ "$got" = "$want" ] && echo 1)" "on disk: $got, expected $want"
+    verdict "rollback-crash-$step-cleaned" "$([ -z "$(leftovers)" ] && echo 1)" "left over: $(leftovers)"
     stop_daemon
 done
 
