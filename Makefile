@@ -68,6 +68,8 @@ endif
 
 PKG_CJSON  := $(shell $(PKG_CONFIG) --cflags --libs libcjson 2>/dev/null || echo -lcjson)
 PKG_CMOCKA := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+PKG_CURL   := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
+PKG_SODIUM := $(shell $(PKG_CONFIG) --libs libsodium 2>/dev/null || echo -lsodium)
 
 # One version for the binaries, the man pages and the package (VERSION).
 VERSION  := $(shell cat VERSION)
@@ -148,7 +150,7 @@ $(WASMCTL): $(CLI_OBJ) $(BUILD)/daemon/validate.o $(LIBCONFIG) $(LIBWASI) $(LIBW
 	$(CC) $(LDFLAGS) $^ -o $@ $(PKG_CJSON) -lyaml $(LDLIBS)
 
 $(WASMD): $(DAEMON_OBJ) $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
-	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(PKG_HAL) $(LDLIBS)
+	$(CC) $(LDFLAGS) $^ -o $@ -luv $(PKG_CJSON) -lyaml -lsystemd $(PKG_HAL) $(PKG_CURL) $(PKG_SODIUM) $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/test_util.h $(LIBHAL) $(LIBCONFIG) $(LIBWASI) $(LIBWR)
 	@mkdir -p $(dir $@)

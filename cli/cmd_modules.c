@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/wasmctl.h"
+#include "config/config.h"
 #include "daemon/proto.h"
 
 static void print_instance_row(const cJSON *in) {
@@ -151,21 +154,73 @@ int cmd_version(cli *c) {
     return status;
 }
 
+/* True for an argument that is a URL rather than a file. */
+static bool is_url(const char *s) {
+    return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0;
+}
+
+/* Shows a download's progress on one line of a terminal: bytes, rate and time left. */
+static void show_progress(const cJSON *p, double started_s) {
+    double bytes = cli_json_num(p, WD_F_BYTES), total = cli_json_num(p, WD_F_TOTAL);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double secs = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 - started_s;
+    double rate = secs > 0 ? bytes / secs : 0;
+    char got[32], all[32], speed[32], eta[32] = "";
+    cli_format_bytes(bytes, got, sizeof got);
+    cli_format_bytes(total, all, sizeof all);
+    cli_format_bytes(rate, speed, sizeof speed);
+    if (total > 0 && rate > 0) {
+        snprintf(eta, sizeof eta, ", %.0f s left", (total - bytes) / rate);
+        fprintf(stderr, "\r\033[Kdownloading: %s of %s (%.0f%%), %s/s%s", got, all, 100 * bytes / total, speed, eta);
+    } else {
+        fprintf(stderr, "\r\033[Kdownloading: %s, %s/s", got, speed);
+    }
+}
+
 /*
  * deploy FILE.wasm MANIFEST.yaml: the manifest's text in the request line,
- * the module's bytes after it.
+ * the module's bytes after it.  deploy MANIFEST.yaml (its source: names a
+ * URL and sha256) and deploy URL MANIFEST.yaml --sha256 HEX: the request
+ * names the URL and the daemon downloads the module; its progress events
+ * come before the answer.
  */
 int cmd_deploy(cli *c) {
-    const char *module = c->args[0], *manifest = c->args[1];
+    const char *module = c->nargs == 2 ? c->args[0] : NULL, *manifest = c->args[c->nargs - 1];
+    const char *url = NULL, *sha256 = c->sha256;
     uint8_t *body = NULL, *text = NULL;
     size_t body_len = 0, text_len = 0;
-    if (!cli_read_file(module, &body, &body_len)) {
+
+    /* The manifest's source: (read here only for that; the daemon checks the manifest). */
+    cfg_error cerr;
+    cfg_manifest *m = cfg_manifest_load(manifest, &cerr);
+    if (module && is_url(module)) {
+        url = module;
+        if (!sha256) {
+            cfg_manifest_free(m);
+            cli_error(c, "deploy: --sha256 HEX is required with a URL (the module's SHA-256)");
+            return EXIT_USAGE;
+        }
+    } else if (!module) {
+        if (!m || !m->source_url) {
+            cli_error(c, "deploy: %s names no source: url: give FILE.wasm or URL too (usage: wasmctl %s)", manifest,
+                      c->verb->usage);
+            cfg_manifest_free(m);
+            return EXIT_USAGE;
+        }
+        url = m->source_url;
+    }
+    if (!sha256 && m && m->source_sha256)
+        sha256 = m->source_sha256;
+    if (module && !url && !cli_read_file(module, &body, &body_len)) {
         cli_error(c, "%s: %s", module, strerror(errno));
+        cfg_manifest_free(m);
         return EXIT_FAILED;
     }
     if (!cli_read_file(manifest, &text, &text_len)) {
         cli_error(c, "%s: %s", manifest, strerror(errno));
         free(body);
+        cfg_manifest_free(m);
         return EXIT_FAILED;
     }
     uint8_t *terminated = realloc(text, text_len + 1);
@@ -173,24 +228,55 @@ int cmd_deploy(cli *c) {
         text = terminated;
         text[text_len] = '\0';
     }
-    if (!terminated || memchr(text, '\0', text_len) || body_len == 0) {
+    if (!terminated || memchr(text, '\0', text_len) || (!url && body_len == 0)) {
         cli_error(c, "%s", !terminated ? "out of memory"
-                           : body_len == 0 ? "the module is empty"
-                                           : "the manifest contains NUL bytes");
+                           : memchr(text, '\0', text_len) ? "the manifest contains NUL bytes"
+                                                          : "the module is empty");
         free(text);
         free(body);
+        cfg_manifest_free(m);
         return terminated ? EXIT_INVALID : EXIT_FAILED;
     }
     cJSON *req = cli_request_new(WD_VERB_DEPLOY);
     cJSON_AddStringToObject(req, WD_F_FILE, manifest);
     cJSON_AddStringToObject(req, WD_F_MANIFEST, (const char *)text);
-    cJSON_AddNumberToObject(req, WD_F_MODULE_SIZE, (double)body_len);
+    if (url) {
+        cJSON_AddStringToObject(req, WD_F_URL, url);
+        if (m && m->source_ca_file && m->source_url && strcmp(url, m->source_url) == 0)
+            cJSON_AddStringToObject(req, WD_F_CA_FILE, m->source_ca_file);
+    } else {
+        cJSON_AddNumberToObject(req, WD_F_MODULE_SIZE, (double)body_len);
+    }
+    if (sha256)
+        cJSON_AddStringToObject(req, WD_F_SHA256, sha256);
     free(text);
+    cfg_manifest_free(m);
+
+    /* The answer, after any progress events of a download. */
+    cli_conn conn;
     cJSON *r;
-    int status = cli_call(c, req, body, body_len, false, NULL, &r);
+    int status = cli_call(c, req, body, body_len, url != NULL, url ? &conn : NULL, &r);
     cJSON_Delete(req);
     free(body);
     if (status != EXIT_OK)
+        return status;
+    bool shown = false, tty = !c->json && isatty(STDERR_FILENO);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double started_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    while (url && r && cJSON_GetObjectItemCaseSensitive(r, WD_F_PROGRESS)) {
+        if (tty) {
+            show_progress(cJSON_GetObjectItemCaseSensitive(r, WD_F_PROGRESS), started_s);
+            shown = true;
+        }
+        cJSON_Delete(r);
+        r = cli_receive(c, &conn, &status);
+    }
+    if (shown)
+        fputs("\r\033[K", stderr);
+    if (url)
+        cli_conn_close(&conn);
+    if (!r)
         return status;
     status = cli_response_status(c, r);
     if (!c->json && status == EXIT_OK)

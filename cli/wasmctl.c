@@ -54,13 +54,17 @@ static const cli_verb verbs[] = {
       "re-read the modules directory: start new manifests, stop removed ones,\n"
       "restart changed ones (bad manifests are reported, the good ones applied)",
       "0 3 6 7 8" },
-    { WD_VERB_DEPLOY, cmd_deploy, 2, 2, 0, false, "deploy FILE.wasm MANIFEST.yaml",
+    { WD_VERB_DEPLOY, cmd_deploy, 1, 2, CLI_OPT_SHA256, false,
+      "deploy FILE.wasm MANIFEST.yaml | deploy MANIFEST.yaml | deploy URL MANIFEST.yaml --sha256 HEX",
       "validate both, install them as one unit in the daemon's state\n"
       "(/var/lib/wasmd/modules), atomically, and start the module (the manifest's\n"
-      "module: is a plain file name, under which FILE.wasm is stored); waits until\n"
+      "module: is a plain file name, under which the module is stored); waits until\n"
       "it has started, and if it fails to start exits 1 with the reason, the\n"
-      "previous version back in place",
-      "0 1 3 6 7 8" },
+      "previous version back in place.  With a manifest whose source: names a URL\n"
+      "and its sha256, or with URL and --sha256, the daemon downloads the module\n"
+      "(https://; progress shown on a terminal) and installs it only if the hash\n"
+      "matches; a failed download changes nothing",
+      "0 1 3 6 7 8 9" },
     { WD_VERB_REMOVE, cmd_remove, 1, 1, 0, false, "remove NAME",
       "stop a module and forget it: a deployed one's files go; for one of the\n"
       "modules directory, its manifest (and its module file if it is in that\n"
@@ -205,6 +209,7 @@ static const struct {
 } verb_options[] = {
     { "--lines", "-n", CLI_OPT_LINES, true },
     { "--follow", "-f", CLI_OPT_FOLLOW, false },
+    { "--sha256", "--sha256", CLI_OPT_SHA256, true },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -224,6 +229,13 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
     }
     case CLI_OPT_FOLLOW:
         c->follow = true;
+        return true;
+    case CLI_OPT_SHA256:
+        if (strlen(v) != 64 || strspn(v, "0123456789abcdefABCDEF") != 64) {
+            cli_error(c, "%s %s: expected a SHA-256 of 64 hex digits", name, v);
+            return false;
+        }
+        c->sha256 = v;
         return true;
     }
     return false;

@@ -66,6 +66,7 @@ enum {
     CLI_OPT_WAIT    = 1u << 2, /* --wait, --no-wait, --timeout SECONDS */
     CLI_OPT_SINCE   = 1u << 3, /* --since TIME, --until TIME */
     CLI_OPT_ALL     = 1u << 4, /* -a, --all */
+    CLI_OPT_SHA256  = 1u << 5, /* --sha256 HEX (deploy) */
 };
 
 /*
@@ -87,6 +88,7 @@ typedef struct cli {
     double timeout_s;          /* --timeout; 0 = the verb's default */
     const char *since, *until; /* logs: as given (see cli_parse_time) */
     bool all;
+    const char *sha256;        /* deploy --sha256 */
     bool bad_usage;            /* an option lacked its value (reported) */
     /* Output state (output.c). */
     char *error;               /* the first error, for --json */

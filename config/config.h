@@ -46,6 +46,7 @@
 #define CFG_MAX_SIM_CHIPS    16u     /* hardware.gpio.chips */
 #define CFG_MAX_SIM_DEVICES  128u    /* hardware.i2c.devices */
 #define CFG_MAX_MIC_ALIASES  32u     /* hardware.microphones */
+#define CFG_MAX_URL          2048u   /* bytes of a URL (source.url, fetch.proxy) */
 
 /* ---- Errors ------------------------------------------------------------ */
 
@@ -251,6 +252,10 @@ typedef struct cfg_manifest {
     cfg_i2c_grant *i2c;        /* capabilities.i2c */
     size_t ni2c;
     cfg_mic_grant mic;         /* capabilities.microphone: granted when mic.device != NULL */
+    /* source: {url, sha256, ca_file}: where `wasmctl deploy` has the daemon download the module */
+    char *source_url;          /* https:// (or http:// on loopback or when allowed); NULL: none */
+    char *source_sha256;       /* 64 hex digits, required with url */
+    char *source_ca_file;      /* a CA bundle (PEM) for this URL's server, or NULL: the daemon's */
 } cfg_manifest;
 
 /* Parses one manifest file.  Returns NULL and fills err on any error. */
@@ -341,6 +346,14 @@ typedef struct cfg_daemon {
     size_t nsim_i2c;
     cfg_mic_alias *mics;
     size_t nmics;
+    /* fetch: downloads of modules named by URL (daemon/fetch.c) */
+    char *fetch_ca_file;       /* CA bundle (PEM) trusted for HTTPS; NULL: the system's */
+    bool fetch_allow_http;     /* plain http:// to other hosts than loopback; default false */
+    uint32_t fetch_max_module_mib; /* largest download, default 64 */
+    uint32_t fetch_connect_timeout_s; /* default 15 */
+    uint32_t fetch_timeout_s;  /* a whole download, default 600 */
+    uint32_t fetch_max_redirects; /* default 5 */
+    char *fetch_proxy;         /* proxy URL; NULL: the environment's (https_proxy, no_proxy...) */
 } cfg_daemon;
 
 /*

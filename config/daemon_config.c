@@ -132,6 +132,24 @@ static const cfg__key hardware_keys[] = {
 };
 static const cfg__schema hardware_schema = CFG__SCHEMA("hardware", hardware_keys);
 
+/* ---- fetch ------------------------------------------------------------- */
+
+static const cfg__key fetch_keys[] = {
+    { .name = "ca_file", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, fetch_ca_file) },
+    { .name = "allow_http", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_daemon, fetch_allow_http), .def = 0 },
+    { .name = "max_module_mib", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, fetch_max_module_mib),
+      .width = CFG__WIDTH(cfg_daemon, fetch_max_module_mib), .min = 1, .max = 256, .def = 64 },
+    { .name = "connect_timeout_s", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, fetch_connect_timeout_s),
+      .width = CFG__WIDTH(cfg_daemon, fetch_connect_timeout_s), .min = 1, .max = 300, .def = 15 },
+    { .name = "timeout_s", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, fetch_timeout_s),
+      .width = CFG__WIDTH(cfg_daemon, fetch_timeout_s), .min = 1, .max = 86400, .def = 600 },
+    { .name = "max_redirects", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, fetch_max_redirects),
+      .width = CFG__WIDTH(cfg_daemon, fetch_max_redirects), .min = 0, .max = 20, .def = 5 },
+    { .name = "proxy", .type = CFG__STRING, .offset = CFG__FIELD(cfg_daemon, fetch_proxy),
+      .nullable = true, .min = 1, .max = CFG_MAX_URL },
+};
+static const cfg__schema fetch_schema = CFG__SCHEMA("fetch", fetch_keys);
+
 /* ---- The schema -------------------------------------------------------- */
 
 static const cfg__key daemon_keys[] = {
@@ -151,6 +169,7 @@ static const cfg__key daemon_keys[] = {
     UINT_KEY(call_depth, CFG__MIN_CALL_DEPTH, CFG__MAX_CALL_DEPTH, 2000),
     UINT_KEY(memory_budget_mib, 0, CFG__MAX_MEMORY_BUDGET_MIB, 0),
     { .name = "hardware", .type = CFG__OBJECT, .sub = &hardware_schema },
+    { .name = "fetch", .type = CFG__OBJECT, .sub = &fetch_schema },
 };
 
 const cfg__schema cfg__daemon_schema = CFG__SCHEMA("daemon config", daemon_keys);

@@ -168,6 +168,29 @@ static const cfg__key capability_keys[] = {
 };
 static const cfg__schema capability_schema = CFG__SCHEMA("capabilities", capability_keys);
 
+/* source.url: where deploy downloads the module. */
+static const char *check_url(const char *s) {
+    if (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0)
+        return NULL;
+    return "an https:// (or http://) URL";
+}
+
+/* source.sha256: the module's SHA-256, 64 hex digits. */
+static const char *check_sha256(const char *s) {
+    if (strlen(s) != 64 || strspn(s, "0123456789abcdefABCDEF") != 64)
+        return "a SHA-256 of 64 hex digits";
+    return NULL;
+}
+
+static const cfg__key source_keys[] = {
+    { .name = "url", .type = CFG__STRING, .offset = CFG__FIELD(cfg_manifest, source_url),
+      .required = true, .min = 8, .max = CFG_MAX_URL, .check = check_url },
+    { .name = "sha256", .type = CFG__STRING, .offset = CFG__FIELD(cfg_manifest, source_sha256),
+      .required = true, .min = 64, .max = 64, .check = check_sha256 },
+    { .name = "ca_file", .type = CFG__PATH, .offset = CFG__FIELD(cfg_manifest, source_ca_file) },
+};
+static const cfg__schema source_schema = CFG__SCHEMA("source", source_keys);
+
 #define UINT_KEY(field, lo, hi, dflt)                                                   \
     { .name = #field, .type = CFG__UINT, .offset = CFG__FIELD(cfg_manifest, field),      \
       .width = CFG__WIDTH(cfg_manifest, field), .min = (lo), .max = (hi), .def = (dflt) }
@@ -192,6 +215,7 @@ static const cfg__key manifest_keys[] = {
     UINT_KEY(crash_loop_window_s, 1, 86400, 60),
     UINT_KEY(stop_timeout_ms, 0, 300000, 2000),
     { .name = "capabilities", .type = CFG__OBJECT, .sub = &capability_schema },
+    { .name = "source", .type = CFG__OBJECT, .sub = &source_schema },
 };
 
 const cfg__schema cfg__manifest_schema = CFG__SCHEMA("manifest", manifest_keys);

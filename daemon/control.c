@@ -68,6 +68,8 @@ struct wd_client {
     size_t body_len, body_want;
     /* The deploy under way in the thread pool (the client reads nothing more meanwhile). */
     wd_deploy *deploy;
+    /* The download of a deploy by URL (fetch.c), before the deploy itself. */
+    wd_fetch *fetch;
     cJSON *deploy_errors;
     size_t len;                  /* bytes in buf */
     char buf[WD_PROTO_MAX_REQUEST];
@@ -119,6 +121,8 @@ static void client_handle_closed(uv_handle_t *h) {
         return;
     if (c->deploy)
         wd_deploy_detach(c->deploy);
+    if (c->fetch)
+        wd_fetch_cancel(c->fetch);
     cJSON_Delete(c->deploy_errors);
     cJSON_Delete(c->pending);
     free(c->body);
@@ -159,7 +163,7 @@ static void linger_cb(uv_timer_t *t) {
 static void client_touch(wd_client *c) {
     if (c->closing || c->refused)
         return;
-    if (c->follow || c->deploy)
+    if (c->follow || c->deploy || c->fetch)
         uv_timer_stop(&c->timer);
     else
         uv_timer_start(&c->timer, idle_cb, c->daemon->cfg->client_idle_timeout_ms, 0);
@@ -462,8 +466,14 @@ static void verb_sim(wd_client *c, const cJSON *req) {
     send_json(c, r);
 }
 
-/* The deploy request line: checks it, then waits for the module's bytes (deploy_body). */
+static void deploy_url(wd_client *c, const cJSON *req);
+
+/* The deploy request line: checks it, then waits for the module's bytes (deploy_body), or fetches them (deploy_url). */
 static void verb_deploy(wd_client *c, const cJSON *req) {
+    if (cJSON_GetObjectItemCaseSensitive(req, WD_F_URL)) {
+        deploy_url(c, req);
+        return;
+    }
     const cJSON *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE);
     const cJSON *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST);
     const cJSON *size = cJSON_GetObjectItemCaseSensitive(req, WD_F_MODULE_SIZE);
@@ -519,30 +529,95 @@ static void deploy_done(void *ud, wd_proto_status s, wd_instance *in, const char
     client_finish(c);
 }
 
-/* The module's bytes of a deploy have all arrived: the deploy goes on in the thread pool. */
-static void deploy_body(wd_client *c) {
-    cJSON *req = c->pending;
+/* The optional "sha256" of a deploy request: NULL when absent. */
+static const char *request_sha256(const cJSON *req) {
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(req, WD_F_SHA256);
+    return cJSON_IsString(sha) ? sha->valuestring : NULL;
+}
+
+/* Hands a deploy's manifest and module (owned by the deploy from here on) to the thread pool; answers when it cannot. */
+static void deploy_start(wd_client *c, const cJSON *req, uint8_t *module, size_t len) {
     const char *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE)->valuestring;
     const char *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST)->valuestring;
     char why[WD_REASON_MAX];
-    uv_read_stop((uv_stream_t *)&c->pipe);
     c->deploy_errors = cJSON_CreateObject();
-    c->deploy = c->deploy_errors ? wd_daemon_deploy(c->daemon, file, manifest, c->body, c->body_len, deploy_note,
-                                                    deploy_done, c, why)
+    c->deploy = c->deploy_errors ? wd_daemon_deploy(c->daemon, file, manifest, module, len, request_sha256(req),
+                                                    deploy_note, deploy_done, c, why)
                                  : NULL;
     if (c->deploy) {
-        c->body = NULL; /* the deploy's now */
         client_touch(c); /* no idle timeout while it runs: its answer ends the connection */
     } else {
+        free(module);
         send_error(c, c->deploy_errors ? WD_PROTO_INVALID : WD_PROTO_INTERNAL, "%s",
                    c->deploy_errors ? why : "out of memory");
         client_finish(c);
     }
-    cJSON_Delete(c->pending);
-    free(c->body);
-    c->pending = NULL;
+}
+
+/* The module's bytes of a deploy have all arrived: the deploy goes on in the thread pool. */
+static void deploy_body(wd_client *c) {
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    uint8_t *body = c->body;
     c->body = NULL;
+    deploy_start(c, c->pending, body, c->body_len);
+    cJSON_Delete(c->pending);
+    c->pending = NULL;
     c->body_len = c->body_want = 0;
+}
+
+/* A download's progress, as an event line before the deploy's answer. */
+static void fetch_progress(void *ud, uint64_t bytes, uint64_t total) {
+    wd_client *c = ud;
+    cJSON *r = reply_new(WD_PROTO_OK);
+    cJSON *p = r ? cJSON_AddObjectToObject(r, WD_F_PROGRESS) : NULL;
+    if (p) {
+        cJSON_AddNumberToObject(p, WD_F_BYTES, (double)bytes);
+        cJSON_AddNumberToObject(p, WD_F_TOTAL, (double)total);
+    }
+    send_json(c, r);
+}
+
+/* The download has ended: on to the deploy with its bytes, or the failure as the answer. */
+static void fetch_done(void *ud, wd_proto_status s, const char *why, uint8_t *data, size_t len) {
+    wd_client *c = ud;
+    c->fetch = NULL;
+    if (s != WD_PROTO_OK) {
+        send_error(c, s, "%s", why);
+        client_finish(c);
+    } else {
+        deploy_start(c, c->pending, data, len);
+    }
+    cJSON_Delete(c->pending);
+    c->pending = NULL;
+}
+
+/* A deploy naming its module by URL: no body follows; the daemon downloads it (fetch.c). */
+static void deploy_url(wd_client *c, const cJSON *req) {
+    const cJSON *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE);
+    const cJSON *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST);
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(req, WD_F_URL);
+    const cJSON *ca = cJSON_GetObjectItemCaseSensitive(req, WD_F_CA_FILE);
+    char why[WD_REASON_MAX];
+    uv_read_stop((uv_stream_t *)&c->pipe); /* a deploy's answer ends the connection: nothing after it is read */
+    if (!cJSON_IsString(file) || !cJSON_IsString(manifest) || !cJSON_IsString(url) || !request_sha256(req) ||
+        (ca && !cJSON_IsString(ca))) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "a deploy by URL needs \"%s\", \"%s\", \"%s\" and \"%s\" (strings)",
+                   WD_F_FILE, WD_F_MANIFEST, WD_F_URL, WD_F_SHA256);
+        client_finish(c);
+        return;
+    }
+    c->pending = cJSON_Duplicate(req, true);
+    c->fetch = c->pending ? wd_fetch_start(c->daemon, url->valuestring, ca ? ca->valuestring : NULL, fetch_progress,
+                                           fetch_done, c, why)
+                          : NULL;
+    if (!c->fetch) {
+        send_error(c, c->pending ? WD_PROTO_FETCH : WD_PROTO_INTERNAL, "%s", c->pending ? why : "out of memory");
+        cJSON_Delete(c->pending);
+        c->pending = NULL;
+        client_finish(c);
+        return;
+    }
+    client_touch(c);
 }
 
 /* One table of verbs: name and handler. */
@@ -636,6 +711,8 @@ static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
         }
         handle_request(c, c->buf + start, i - start);
         start = scan = i + 1;
+        if (c->fetch || c->deploy)
+            break; /* a deploy by URL: its answer ends the connection, nothing after it is read */
     }
     if (c->closing)
         return;

@@ -30,8 +30,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "daemon/internal.h"
 #include "daemon/validate.h"
@@ -252,6 +255,7 @@ struct wd_deploy {
     char *file, *base, *manifest, *dir;
     uint8_t *module;
     size_t manifest_len, module_len;
+    char sha256[65];             /* what the module's SHA-256 must be (hex), or "" */
     /* Results of deploy_work. */
     wd_proto_status status;
     char why[WD_REASON_MAX];
@@ -314,6 +318,18 @@ static void deploy_work(uv_work_t *req) {
     wr_error werr = { 0 };
     cfg_error cerr = { 0 };
     j->status = WD_PROTO_INVALID;
+
+    /* Its hash, when the manifest or the caller names one. */
+    if (j->sha256[0]) {
+        uint8_t digest[crypto_hash_sha256_BYTES];
+        char hex[2 * crypto_hash_sha256_BYTES + 1];
+        crypto_hash_sha256(digest, j->module, j->module_len);
+        sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+        if (strcasecmp(hex, j->sha256) != 0) {
+            snprintf(why, WD_REASON_MAX, "module: SHA-256 mismatch: expected %s, got %s", j->sha256, hex);
+            return;
+        }
+    }
 
     /* The module first: nothing touches the disk for a module that would not run. */
     if (wr_module_load(j->module, j->module_len, &mod, &werr) != WR_OK) {
@@ -677,7 +693,11 @@ static void deploy_done(uv_work_t *req, int status) {
 }
 
 wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
-                            wd_note_fn note, wd_deploy_fn done, void *ud, char *why) {
+                            const char *sha256, wd_note_fn note, wd_deploy_fn done, void *ud, char *why) {
+    if (sha256 && (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdefABCDEF") != 64)) {
+        snprintf(why, WD_REASON_MAX, "sha256: expected 64 hex digits");
+        return NULL;
+    }
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     size_t blen = strlen(base);
     if (blen <= 5 || strcmp(base + blen - 5, ".yaml") != 0 || base[0] == '.') {
@@ -709,6 +729,7 @@ wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest
     j->manifest_len = strlen(manifest);
     j->module = module;
     j->module_len = module_len;
+    snprintf(j->sha256, sizeof j->sha256, "%s", sha256 ? sha256 : "");
     int r = uv_queue_work(d->loop, &j->req, deploy_work, deploy_done);
     if (r < 0) {
         j->module = NULL; /* the caller keeps it on failure */

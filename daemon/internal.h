@@ -63,6 +63,8 @@
 #define WD_BUDGET_MIN_MIB    64u         /* the least memory budget derived from the machine's RAM */
 #define WD_DEPLOY_START_MS   20000u      /* a deployed module has this long to start; past it the deploy
                                             fails and the previous version comes back (deploy.c) */
+#define WD_FETCH_MAX_RESUMES 3u          /* a dropped download is resumed this many times (fetch.c) */
+#define WD_FETCH_PROGRESS_MS 250u        /* a download's progress goes to its client at most this often */
 #define WD_DEPLOY_SETTLE_MS  1000u       /* ...and, once started, must run this long (and at least one slice)
                                             without failing for the deploy to succeed */
 
@@ -388,6 +390,29 @@ void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line);
 /* `in` is about to be freed: its followers stop following. */
 void wd_control_forget(wd_daemon *d, wd_instance *in);
 
+/* ---- fetch.c: downloads in the loop (libcurl multi driven by libuv) ------ */
+
+typedef struct wd_fetch wd_fetch;
+/* Progress: bytes received so far, and the total when the server said it (else 0). */
+typedef void (*wd_fetch_progress_fn)(void *ud, uint64_t bytes, uint64_t total);
+/*
+ * The end: WD_PROTO_OK with the bytes (owned by the callee from here on),
+ * or a failure (WD_PROTO_FETCH, TOO_LARGE or TIMEOUT) with its message.
+ */
+typedef void (*wd_fetch_done_fn)(void *ud, wd_proto_status status, const char *why, uint8_t *data, size_t len);
+/*
+ * Starts downloading `url` into memory (policy at the top of fetch.c);
+ * `ca_file` (may be NULL) overrides the daemon config's CA bundle.  NULL
+ * with the reason in `why` when the URL is refused or the download cannot
+ * start; else `done` is called exactly once, later, unless cancelled.
+ */
+wd_fetch *wd_fetch_start(wd_daemon *d, const char *url, const char *ca_file, wd_fetch_progress_fn progress,
+                         wd_fetch_done_fn done, void *ud, char *why);
+/* The caller went away: no more calls; the transfer is aborted at libcurl's next callback. */
+void wd_fetch_cancel(wd_fetch *f);
+/* At shutdown: ends every download (their done functions are told) and frees libcurl's handles. */
+void wd_fetch_close(wd_daemon *d);
+
 /* ---- main.c: the daemon ---------------------------------------------- */
 
 struct wd_daemon {
@@ -446,6 +471,12 @@ struct wd_daemon {
 
     /* deploy.c: deploys that switched and wait for their module's outcome (one per name at most). */
     struct wd_deploy *deploys;
+
+    /* fetch.c: libcurl's multi handle (NULL before the first download), its timer, transfers, sockets. */
+    void *curlm;
+    uv_timer_t fetch_timer;
+    struct wd_fetch *fetches;
+    struct wd_fetch_sock *fetch_socks;
 };
 
 /* Lists for a reload's or deploy's answer: `what` is a WD_F_* array name, `item` a name or message. */
@@ -483,12 +514,13 @@ int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean);
  * WD_DEPLOY_START_MS) is switched back to the previous version, which runs
  * again if it ran before.  NULL with `why` (size
  * WD_REASON_MAX) when it cannot begin (the module's bytes then stay the
- * caller's).  `file` is the manifest's file name as the user knows it.
+ * caller's).  `file` is the manifest's file name as the user knows it;
+ * `sha256` (64 hex digits, or NULL) is what the module's SHA-256 must be.
  */
 typedef struct wd_deploy wd_deploy;
 typedef void (*wd_deploy_fn)(void *ud, wd_proto_status status, wd_instance *in, const char *why);
 wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
-                            wd_note_fn note, wd_deploy_fn done, void *ud, char *why);
+                            const char *sha256, wd_note_fn note, wd_deploy_fn done, void *ud, char *why);
 /* The caller of a deploy under way went away: neither `note` nor `done` will be called. */
 void wd_deploy_detach(wd_deploy *dep);
 /*

@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
@@ -326,6 +328,7 @@ static void shutdown_daemon(wd_daemon *d) {
     if (d->notify)
         sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
     wd_control_close(d);
+    wd_fetch_close(d);
     while (d->instances) {
         wd_instance *in = d->instances;
         d->instances = in->next;
@@ -415,6 +418,12 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
 
     uv_loop_t loop;
+    /* libsodium (hashes, signatures) and libcurl (downloads) before any thread is started. */
+    if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "wasmd: cannot initialise libsodium or libcurl\n");
+        cfg_daemon_free(d.cfg);
+        return EXIT_SETUP;
+    }
     uv_loop_init(&loop);
     d.loop = &loop;
     wd_sched_init(&d);
@@ -461,5 +470,6 @@ int main(int argc, char **argv) {
     free(d.deploy_dir);
     wd_hw_close(&d);   /* after the loop: every instance has released its lines */
     cfg_daemon_free(d.cfg);
+    curl_global_cleanup();
     return status;
 }

@@ -40,6 +40,12 @@
  *               (nothing written), or {"status":"failed","error":".."}: it
  *               failed to start (trap, non-zero exit, hardware held by
  *               another module, ...) and the previous version is back
+ *   deploy by URL: {"v":1,"verb":"deploy","file":"ticker.yaml","manifest":"..",
+ *             "url":"https://..","sha256":"64 hex digits","ca_file":"/path"} (no body)
+ *            -> any number of {"status":"ok","progress":{"bytes":N,"total":N}}
+ *               (at most every WD_FETCH_PROGRESS_MS), then the deploy's answer
+ *               as above, or {"status":"fetch-failed"|"too-large"|"timeout",
+ *               "error":".."} when the download fails (nothing written)
  *   remove:  {"v":1,"verb":"remove","name":"ticker"} -> {"status":"ok","name":"ticker"}
  *
  * `sim` drives the simulated hardware (status "conflict" when the daemon
@@ -101,6 +107,13 @@
 #define WD_F_FILE      "file"      /* string: request (deploy): the manifest's file name, for messages */
 #define WD_F_MANIFEST  "manifest"  /* string: request (deploy): the manifest's YAML text */
 #define WD_F_MODULE_SIZE "module_size" /* number: request (deploy): bytes of .wasm after the line */
+#define WD_F_URL       "url"       /* string: request (deploy by URL): where the daemon downloads the module */
+#define WD_F_SHA256    "sha256"    /* string: request (deploy): the module's SHA-256, 64 hex digits;
+                                      required with "url", optional with a body (checked when given) */
+#define WD_F_CA_FILE   "ca_file"   /* string: request (deploy by URL): a CA bundle for the server (optional) */
+#define WD_F_PROGRESS  "progress"  /* object: event (deploy by URL): {"bytes": N, "total": N} */
+#define WD_F_BYTES     "bytes"     /* number: progress: bytes downloaded so far */
+#define WD_F_TOTAL     "total"     /* number: progress: the size the server announced, 0 when unknown */
 
 /* Fields of sim requests and responses. */
 #define WD_F_DEVICE    "device"    /* string: "gpio" or "i2c" */
@@ -151,6 +164,7 @@
     X(INVALID,         "invalid",             "invalid manifest or module") \
     X(TIMEOUT,         "timeout",             "timed out")                \
     X(FAILED,          "failed",              "the module failed to start") \
+    X(FETCH,           "fetch-failed",        "the module could not be downloaded") \
     X(INTERNAL,        "internal",            "internal error")
 
 typedef enum wd_proto_status {

@@ -69,6 +69,7 @@ CROSS_PACKAGES="
     pkgconf:$arch
     libuv1-dev:$arch libyaml-dev:$arch libgpiod-dev:$arch libasound2-dev:$arch
     libsystemd-dev:$arch libcjson-dev:$arch libcmocka-dev:$arch
+    libcurl4-openssl-dev:$arch libsodium-dev:$arch
     qemu-user qemu-user-binfmt
 "
 

@@ -15,8 +15,8 @@ PACKAGES="
     libcmocka-dev
     libcjson-dev
     libuv1-dev libyaml-dev libgpiod-dev libasound2-dev libsystemd-dev
-    libcurl4-openssl-dev
-    python3
+    libcurl4-openssl-dev libsodium-dev
+    python3 openssl minisign
     espeak-ng sox alsa-utils
     systemd groff-base mandoc
 "
@@ -30,7 +30,10 @@ PACKAGES="
 # libcjson-dev:                       the spec test driver (reads wast2json output)
 # libuv1-dev, libyaml-dev, libgpiod-dev,
 #   libasound2-dev, libsystemd-dev:   the daemon (event loop, config, GPIO, microphone, sd_notify)
-# libcurl4-openssl-dev:               listed by the design brief for the daemon
+# libcurl4-openssl-dev:               the daemon's downloads of modules named by URL (daemon/fetch.c)
+# libsodium-dev:                      SHA-256 of downloads, minisign signatures (Ed25519, BLAKE2b)
+# openssl:                            the test CA and server certificate of test_fetch.sh
+# minisign:                           signing modules in the signature tests (interoperability)
 # python3:                            test and benchmark scripts
 # espeak-ng, sox, alsa-utils:         making and checking audio test data for the microphone HAL
 # systemd:                            systemd-analyze, which scores the packaged unit's hardening

@@ -146,7 +146,7 @@ check_err validate-ungranted-capability 8 "capability gpio not granted: the modu
     "$WASMCTL" validate "$SRC/nogpio.yaml" "$BUILD/examples/blinky.wasm"
 check_err deploy-module-path 8 "plain file name" -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/subdir.yaml"
 verdict deploy-refused-writes-nothing "$([ "$(ls -A "$MODS" "$DEPLOYED")" = "$before" ] && echo 1)" "before: $before; after: $(ls -A "$MODS" "$DEPLOYED")"
-check_err deploy-usage 2 "needs FILE.wasm MANIFEST.yaml" -- "$WASMCTL" deploy "$SRC/ticker.wasm"
+check_err deploy-usage 2 "names no source: url: give FILE.wasm or URL too" -- "$WASMCTL" deploy "$SRC/ticker.wasm"
 
 check remove 0 "dep: removed" -- "$WASMCTL" remove dep
 verdict remove-files "$([ -z "$(ls -A "$DEPLOYED")" ] && echo 1)" "$(ls -A "$DEPLOYED")"
