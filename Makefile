@@ -156,6 +156,10 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/test_util.h $(LIBHAL) $(LIBCONF
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(filter-out %.h,$^) -o $@ $(PKG_CMOCKA) -lyaml $(PKG_HAL) $(LDLIBS)
 
+# The signature test links the daemon's signature.c and libsodium.
+$(BUILD)/tests/unit/test_signature: $(BUILD)/daemon/signature.o
+$(BUILD)/tests/unit/test_signature: LDLIBS += $(PKG_SODIUM)
+
 # Test modules written in the text format.
 $(BUILD)/tests/wat/%.wasm: tests/wat/%.wat
 	@mkdir -p $(dir $@)

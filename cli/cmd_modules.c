@@ -249,6 +249,23 @@ int cmd_deploy(cli *c) {
     }
     if (sha256)
         cJSON_AddStringToObject(req, WD_F_SHA256, sha256);
+    if (c->allow_downgrade)
+        cJSON_AddTrueToObject(req, WD_F_ALLOW_DOWNGRADE);
+    /* A local module's signature, FILE.wasm.minisig, goes with it (a URL's, URL.minisig, the daemon fetches). */
+    if (!url) {
+        char sig_path[4096];
+        uint8_t *sig = NULL;
+        size_t sig_len = 0;
+        snprintf(sig_path, sizeof sig_path, "%s.minisig", module);
+        if (cli_read_file(sig_path, &sig, &sig_len)) {
+            uint8_t *z = realloc(sig, sig_len + 1);
+            if (z) {
+                z[sig_len] = '\0';
+                cJSON_AddStringToObject(req, WD_F_SIGNATURE, (const char *)z);
+            }
+            free(z ? z : sig);
+        }
+    }
     free(text);
     cfg_manifest_free(m);
 

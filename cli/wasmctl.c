@@ -54,8 +54,9 @@ static const cli_verb verbs[] = {
       "re-read the modules directory: start new manifests, stop removed ones,\n"
       "restart changed ones (bad manifests are reported, the good ones applied)",
       "0 3 6 7 8" },
-    { WD_VERB_DEPLOY, cmd_deploy, 1, 2, CLI_OPT_SHA256, false,
-      "deploy FILE.wasm MANIFEST.yaml | deploy MANIFEST.yaml | deploy URL MANIFEST.yaml --sha256 HEX",
+    { WD_VERB_DEPLOY, cmd_deploy, 1, 2, CLI_OPT_SHA256 | CLI_OPT_DOWNGRADE, false,
+      "deploy [--allow-downgrade] FILE.wasm MANIFEST.yaml | deploy MANIFEST.yaml\n"
+      "  | deploy URL MANIFEST.yaml --sha256 HEX",
       "validate both, install them as one unit in the daemon's state\n"
       "(/var/lib/wasmd/modules), atomically, and start the module (the manifest's\n"
       "module: is a plain file name, under which the module is stored); waits until\n"
@@ -63,8 +64,12 @@ static const cli_verb verbs[] = {
       "previous version back in place.  With a manifest whose source: names a URL\n"
       "and its sha256, or with URL and --sha256, the daemon downloads the module\n"
       "(https://; progress shown on a terminal) and installs it only if the hash\n"
-      "matches; a failed download changes nothing",
-      "0 1 3 6 7 8 9" },
+      "matches; a failed download changes nothing.  A minisign signature goes\n"
+      "with the module: FILE.wasm.minisig beside it, or URL.minisig; the daemon\n"
+      "checks it against its trusted keys (and refuses an unsigned module under\n"
+      "require_signature) and refuses a signed version older than the installed\n"
+      "one unless --allow-downgrade",
+      "0 1 3 5 6 7 8 9" },
     { WD_VERB_REMOVE, cmd_remove, 1, 1, 0, false, "remove NAME",
       "stop a module and forget it: a deployed one's files go; for one of the\n"
       "modules directory, its manifest (and its module file if it is in that\n"
@@ -210,6 +215,7 @@ static const struct {
     { "--lines", "-n", CLI_OPT_LINES, true },
     { "--follow", "-f", CLI_OPT_FOLLOW, false },
     { "--sha256", "--sha256", CLI_OPT_SHA256, true },
+    { "--allow-downgrade", "--allow-downgrade", CLI_OPT_DOWNGRADE, false },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -236,6 +242,9 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
             return false;
         }
         c->sha256 = v;
+        return true;
+    case CLI_OPT_DOWNGRADE:
+        c->allow_downgrade = true;
         return true;
     }
     return false;

@@ -67,6 +67,7 @@ enum {
     CLI_OPT_SINCE   = 1u << 3, /* --since TIME, --until TIME */
     CLI_OPT_ALL     = 1u << 4, /* -a, --all */
     CLI_OPT_SHA256  = 1u << 5, /* --sha256 HEX (deploy) */
+    CLI_OPT_DOWNGRADE = 1u << 6, /* --allow-downgrade (deploy) */
 };
 
 /*
@@ -89,6 +90,7 @@ typedef struct cli {
     const char *since, *until; /* logs: as given (see cli_parse_time) */
     bool all;
     const char *sha256;        /* deploy --sha256 */
+    bool allow_downgrade;      /* deploy --allow-downgrade */
     bool bad_usage;            /* an option lacked its value (reported) */
     /* Output state (output.c). */
     char *error;               /* the first error, for --json */

@@ -22,6 +22,7 @@
 #define CFG_DEFAULT_MODULES_DIR   "/etc/wasmd/modules.d"
 #define CFG_DEFAULT_SOCKET_PATH   "/run/wasmd/wasmd.sock"
 #define CFG_DEFAULT_STATE_DIR     "/var/lib/wasmd"
+#define CFG_DEFAULT_TRUSTED_DIR   "/etc/wasmd/trusted.d"
 
 /*
  * ---- Limits -------------------------------------------------------------
@@ -256,6 +257,7 @@ typedef struct cfg_manifest {
     char *source_url;          /* https:// (or http:// on loopback or when allowed); NULL: none */
     char *source_sha256;       /* 64 hex digits, required with url */
     char *source_ca_file;      /* a CA bundle (PEM) for this URL's server, or NULL: the daemon's */
+    bool require_signature;    /* deploy refuses the module unless signed by a trusted key; default false */
 } cfg_manifest;
 
 /* Parses one manifest file.  Returns NULL and fills err on any error. */
@@ -354,6 +356,9 @@ typedef struct cfg_daemon {
     uint32_t fetch_timeout_s;  /* a whole download, default 600 */
     uint32_t fetch_max_redirects; /* default 5 */
     char *fetch_proxy;         /* proxy URL; NULL: the environment's (https_proxy, no_proxy...) */
+    /* signatures of deployed modules (daemon/signature.c) */
+    char *trusted_keys_dir;    /* minisign public keys (*.pub), default /etc/wasmd/trusted.d */
+    bool require_signature;    /* every deploy must be signed by one of them; default false */
 } cfg_daemon;
 
 /*

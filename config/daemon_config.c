@@ -170,6 +170,9 @@ static const cfg__key daemon_keys[] = {
     UINT_KEY(memory_budget_mib, 0, CFG__MAX_MEMORY_BUDGET_MIB, 0),
     { .name = "hardware", .type = CFG__OBJECT, .sub = &hardware_schema },
     { .name = "fetch", .type = CFG__OBJECT, .sub = &fetch_schema },
+    { .name = "trusted_keys_dir", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, trusted_keys_dir),
+      .def_str = CFG_DEFAULT_TRUSTED_DIR },
+    { .name = "require_signature", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_daemon, require_signature), .def = 0 },
 };
 
 const cfg__schema cfg__daemon_schema = CFG__SCHEMA("daemon config", daemon_keys);

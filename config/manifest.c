@@ -216,6 +216,8 @@ static const cfg__key manifest_keys[] = {
     UINT_KEY(stop_timeout_ms, 0, 300000, 2000),
     { .name = "capabilities", .type = CFG__OBJECT, .sub = &capability_schema },
     { .name = "source", .type = CFG__OBJECT, .sub = &source_schema },
+    { .name = "require_signature", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_manifest, require_signature),
+      .def = 0 },
 };
 
 const cfg__schema cfg__manifest_schema = CFG__SCHEMA("manifest", manifest_keys);

@@ -47,6 +47,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon/internal.h"
+#include "daemon/signature.h"
 
 #define MAX_PEER_GROUPS 256
 
@@ -539,10 +540,16 @@ static const char *request_sha256(const cJSON *req) {
 static void deploy_start(wd_client *c, const cJSON *req, uint8_t *module, size_t len) {
     const char *file = cJSON_GetObjectItemCaseSensitive(req, WD_F_FILE)->valuestring;
     const char *manifest = cJSON_GetObjectItemCaseSensitive(req, WD_F_MANIFEST)->valuestring;
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(req, WD_F_SIGNATURE);
+    wd_deploy_opts opts = {
+        .sha256 = request_sha256(req),
+        .signature = cJSON_IsString(sig) ? sig->valuestring : NULL,
+        .allow_downgrade = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, WD_F_ALLOW_DOWNGRADE)),
+    };
     char why[WD_REASON_MAX];
     c->deploy_errors = cJSON_CreateObject();
-    c->deploy = c->deploy_errors ? wd_daemon_deploy(c->daemon, file, manifest, module, len, request_sha256(req),
-                                                    deploy_note, deploy_done, c, why)
+    c->deploy = c->deploy_errors ? wd_daemon_deploy(c->daemon, file, manifest, module, len, &opts, deploy_note,
+                                                    deploy_done, c, why)
                                  : NULL;
     if (c->deploy) {
         client_touch(c); /* no idle timeout while it runs: its answer ends the connection */
@@ -577,12 +584,59 @@ static void fetch_progress(void *ud, uint64_t bytes, uint64_t total) {
     send_json(c, r);
 }
 
-/* The download has ended: on to the deploy with its bytes, or the failure as the answer. */
-static void fetch_done(void *ud, wd_proto_status s, const char *why, uint8_t *data, size_t len) {
+/* The download of URL.minisig has ended: its text goes with the module (a 404: unsigned). */
+static void fetch_sig_done(void *ud, wd_proto_status s, long http_status, const char *why, uint8_t *data, size_t len) {
+    wd_client *c = ud;
+    c->fetch = NULL;
+    uint8_t *module = c->body;
+    c->body = NULL;
+    if (s == WD_PROTO_OK && (len > WD_SIG_FILE_MAX || memchr(data, '\0', len))) {
+        send_error(c, WD_PROTO_INVALID, "the signature file is not a minisign signature (%zu bytes)", len);
+        client_finish(c);
+        free(module);
+    } else if (s == WD_PROTO_OK || (s == WD_PROTO_FETCH && http_status == 404)) {
+        if (s == WD_PROTO_OK) {
+            char *text = malloc(len + 1);
+            if (text) {
+                memcpy(text, data, len);
+                text[len] = '\0';
+                cJSON_AddStringToObject(c->pending, WD_F_SIGNATURE, text);
+                free(text);
+            }
+        }
+        deploy_start(c, c->pending, module, c->body_len);
+    } else {
+        send_error(c, s, "signature: %s", why);
+        client_finish(c);
+        free(module);
+    }
+    free(data);
+    c->body_len = 0;
+    cJSON_Delete(c->pending);
+    c->pending = NULL;
+}
+
+/* The download has ended: then its signature (URL.minisig) unless the request has one; then the deploy. */
+static void fetch_done(void *ud, wd_proto_status s, long http_status, const char *why, uint8_t *data, size_t len) {
     wd_client *c = ud;
     c->fetch = NULL;
     if (s != WD_PROTO_OK) {
         send_error(c, s, "%s", why);
+        client_finish(c);
+    } else if (!cJSON_GetObjectItemCaseSensitive(c->pending, WD_F_SIGNATURE)) {
+        const cJSON *url = cJSON_GetObjectItemCaseSensitive(c->pending, WD_F_URL);
+        const cJSON *ca = cJSON_GetObjectItemCaseSensitive(c->pending, WD_F_CA_FILE);
+        char sig_url[WD_PROTO_MAX_URL + 16], err[WD_REASON_MAX];
+        snprintf(sig_url, sizeof sig_url, "%s.minisig", url->valuestring);
+        c->body = data;
+        c->body_len = len;
+        c->fetch = wd_fetch_start(c->daemon, sig_url, cJSON_IsString(ca) ? ca->valuestring : NULL, NULL,
+                                  fetch_sig_done, c, err);
+        if (c->fetch)
+            return; /* c->pending and c->body wait for fetch_sig_done */
+        free(c->body);
+        c->body = NULL;
+        send_error(c, WD_PROTO_FETCH, "signature: %s", err);
         client_finish(c);
     } else {
         deploy_start(c, c->pending, data, len);
@@ -600,7 +654,7 @@ static void deploy_url(wd_client *c, const cJSON *req) {
     char why[WD_REASON_MAX];
     uv_read_stop((uv_stream_t *)&c->pipe); /* a deploy's answer ends the connection: nothing after it is read */
     if (!cJSON_IsString(file) || !cJSON_IsString(manifest) || !cJSON_IsString(url) || !request_sha256(req) ||
-        (ca && !cJSON_IsString(ca))) {
+        (ca && !cJSON_IsString(ca)) || strlen(url->valuestring) > WD_PROTO_MAX_URL) {
         send_error(c, WD_PROTO_BAD_REQUEST, "a deploy by URL needs \"%s\", \"%s\", \"%s\" and \"%s\" (strings)",
                    WD_F_FILE, WD_F_MANIFEST, WD_F_URL, WD_F_SHA256);
         client_finish(c);

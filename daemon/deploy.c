@@ -37,6 +37,7 @@
 #include <sodium.h>
 
 #include "daemon/internal.h"
+#include "daemon/signature.h"
 #include "daemon/validate.h"
 
 #define UNIT_PREFIX ".unit-"
@@ -256,6 +257,11 @@ struct wd_deploy {
     uint8_t *module;
     size_t manifest_len, module_len;
     char sha256[65];             /* what the module's SHA-256 must be (hex), or "" */
+    char *signature;             /* a minisign signature's text, or NULL */
+    wd_minisig sig;              /* deploy_work: it, parsed and verified */
+    bool allow_downgrade;
+    char signer[64];             /* deploy_work: the key that signed it, or "" */
+    char version[64];            /* deploy_work: the signed version, or "" */
     /* Results of deploy_work. */
     wd_proto_status status;
     char why[WD_REASON_MAX];
@@ -306,7 +312,109 @@ static void deploy_free(wd_deploy *j) {
     free(j->manifest);
     free(j->dir);
     free(j->module);
+    free(j->signature);
     free(j);
+}
+
+/* Appends to j->why (cut short when full: it is a message). */
+static void why_append(wd_deploy *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why_append(wd_deploy *j, const char *fmt, ...) {
+    size_t used = strlen(j->why);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(j->why + used, WD_REASON_MAX - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Sets j->why (cut short when full). */
+#define why_set(j, ...) ((j)->why[0] = '\0', why_append((j), __VA_ARGS__))
+
+#define SIGNATURE_FILE "signature.minisig" /* a unit's signature, beside its manifest and module */
+
+/*
+ * The signature's cryptography (thread pool), before the module is even
+ * decoded: it must parse and verify against a trusted key (read at each
+ * deploy, so adding or removing a .pub file needs no reload).  True when
+ * it does; else j->why says why not.
+ */
+static bool verify_signature(wd_deploy *j) {
+    const cfg_daemon *cfg = j->d->cfg;
+    char sigwhy[WD_SIG_WHY_MAX];
+    if (!wd_sig_parse(j->signature, &j->sig, sigwhy)) {
+        why_set(j, "signature: %s", sigwhy);
+        return false;
+    }
+    wd_pubkey *keys = calloc(WD_SIG_MAX_KEYS, sizeof *keys);
+    int n = keys ? wd_sig_load_keys(cfg->trusted_keys_dir, keys, WD_SIG_MAX_KEYS) : -ENOMEM;
+    if (n <= 0) {
+        why_set(j, "signed, but there is no trusted key in %s%s", cfg->trusted_keys_dir,
+                n < 0 ? " (cannot read it)" : "");
+        free(keys);
+        return false;
+    }
+    const wd_pubkey *key = wd_sig_verify(&j->sig, keys, (size_t)n, j->module, j->module_len, sigwhy);
+    if (key)
+        snprintf(j->signer, sizeof j->signer, "%s", key->name);
+    else
+        why_set(j, "signature refused: %s", sigwhy);
+    free(keys);
+    return key != NULL;
+}
+
+/*
+ * The rules that need the manifest (thread pool): a verified signature's
+ * trusted comment must name this module and a version not older than the
+ * installed one's (unless allow_downgrade); no signature at all is refused
+ * under require_signature.  True when the deploy may go on; else j->why
+ * and j->status say why not.
+ */
+static bool check_signature(wd_deploy *j) {
+    const cfg_daemon *cfg = j->d->cfg;
+    char sigwhy[WD_SIG_WHY_MAX];
+    const char *name = j->m->name;
+    if (!j->signature) {
+        if (cfg->require_signature || j->m->require_signature) {
+            why_set(j, "%s: unsigned module refused: %s requires a signature by a trusted key", name,
+                    cfg->require_signature ? "the daemon config" : "its manifest");
+            return false;
+        }
+        return true;
+    }
+    char signed_name[CFG_MAX_NAME + 1];
+    if (!wd_sig_comment_field(j->sig.trusted, "module", signed_name, sizeof signed_name) ||
+        strcmp(signed_name, name) != 0) {
+        why_set(j, "%s: signature refused: its trusted comment (%s) does not name module:%s", name, j->sig.trusted,
+                name);
+        return false;
+    }
+    if (!wd_sig_comment_field(j->sig.trusted, "version", j->version, sizeof j->version) ||
+        !wd_sig_version_valid(j->version)) {
+        why_set(j, "%s: signature refused: its trusted comment (%s) has no version:N[.N...]", name, j->sig.trusted);
+        return false;
+    }
+    /* Anti-rollback: the installed unit's signed version, if any. */
+    char path[PATH_MAX], text[WD_SIG_FILE_MAX + 1], old[64];
+    wd_minisig installed;
+    size_t got = 0;
+    if ((size_t)snprintf(path, sizeof path, "%s/%s/" SIGNATURE_FILE, j->dir, name) < sizeof path) {
+        FILE *fp = fopen(path, "re");
+        got = fp ? fread(text, 1, sizeof text - 1, fp) : 0;
+        if (fp)
+            fclose(fp);
+    }
+    text[got] = '\0';
+    if (got > 0 && wd_sig_parse(text, &installed, sigwhy) &&
+        wd_sig_comment_field(installed.trusted, "version", old, sizeof old) && wd_sig_version_valid(old) &&
+        wd_sig_version_compare(j->version, old) < 0) {
+        if (!j->allow_downgrade) {
+            why_set(j, "%s: version %s is older than the installed version %s: refused (wasmctl deploy "
+                    "--allow-downgrade to install it anyway)", name, j->version, old);
+            j->status = WD_PROTO_CONFLICT;
+            return false;
+        }
+        fprintf(stderr, "wasmd: %s: downgrade from version %s to %s allowed by the operator\n", name, old, j->version);
+    }
+    return true;
 }
 
 /* The thread pool's half: validate, write, sync.  j->status says how it went. */
@@ -330,6 +438,10 @@ static void deploy_work(uv_work_t *req) {
             return;
         }
     }
+
+    /* Its signature, before its bytes are decoded. */
+    if (j->signature && !verify_signature(j))
+        return;
 
     /* The module first: nothing touches the disk for a module that would not run. */
     if (wr_module_load(j->module, j->module_len, &mod, &werr) != WR_OK) {
@@ -376,6 +488,19 @@ static void deploy_work(uv_work_t *req) {
         snprintf(why, WD_REASON_MAX, "%.180s: the manifest does not grant a capability the module needs", j->file);
         goto out;
     }
+    if (!check_signature(j))
+        goto out;
+    if (j->signature) {
+        char sig_path[PATH_MAX];
+        r = -ENAMETOOLONG;
+        if ((size_t)snprintf(sig_path, sizeof sig_path, "%s/" SIGNATURE_FILE, j->unit) < sizeof sig_path)
+            r = write_synced(sig_path, j->signature, strlen(j->signature));
+        if (r < 0) {
+            snprintf(why, WD_REASON_MAX, "cannot write %.180s: %.60s", sig_path, strerror(-r));
+            j->status = WD_PROTO_INTERNAL;
+            goto out;
+        }
+    }
     const char *slash = strrchr(j->m->module, '/');
     size_t ulen = strlen(j->unit);
     if (!slash || (size_t)(slash - j->m->module) != ulen || strncmp(j->m->module, j->unit, ulen) != 0 ||
@@ -418,16 +543,6 @@ static wd_deploy *deploy_waiting(wd_daemon *d, const char *name) {
         if (strcmp(j->name, name) == 0)
             return j;
     return NULL;
-}
-
-/* Appends to j->why (cut short when full: it is a message). */
-static void why_append(wd_deploy *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void why_append(wd_deploy *j, const char *fmt, ...) {
-    size_t used = strlen(j->why);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(j->why + used, WD_REASON_MAX - used, fmt, ap);
-    va_end(ap);
 }
 
 /* The loop's half: publish the unit and start it (j->status and why say how it went). */
@@ -658,7 +773,11 @@ static void deploy_outcome(uv_timer_t *t) {
             fsync_dir(j->dir);
         }
         crash_point("deploy", 5);
-        fprintf(stderr, "wasmd: deployed %s: %s\n", j->name, wd_state_name(j->in->state));
+        if (j->signer[0])
+            fprintf(stderr, "wasmd: deployed %s version %s signed by %s: %s\n", j->name, j->version, j->signer,
+                    wd_state_name(j->in->state));
+        else
+            fprintf(stderr, "wasmd: deployed %s (unsigned): %s\n", j->name, wd_state_name(j->in->state));
         j->status = WD_PROTO_OK;
         deploy_reply(j, j->in);
     } else {
@@ -693,7 +812,8 @@ static void deploy_done(uv_work_t *req, int status) {
 }
 
 wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
-                            const char *sha256, wd_note_fn note, wd_deploy_fn done, void *ud, char *why) {
+                            const wd_deploy_opts *opts, wd_note_fn note, wd_deploy_fn done, void *ud, char *why) {
+    const char *sha256 = opts ? opts->sha256 : NULL;
     if (sha256 && (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdefABCDEF") != 64)) {
         snprintf(why, WD_REASON_MAX, "sha256: expected 64 hex digits");
         return NULL;
@@ -730,6 +850,13 @@ wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest
     j->module = module;
     j->module_len = module_len;
     snprintf(j->sha256, sizeof j->sha256, "%s", sha256 ? sha256 : "");
+    j->allow_downgrade = opts && opts->allow_downgrade;
+    if (opts && opts->signature && !(j->signature = strdup(opts->signature))) {
+        j->module = NULL;
+        deploy_end(j);
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        return NULL;
+    }
     int r = uv_queue_work(d->loop, &j->req, deploy_work, deploy_done);
     if (r < 0) {
         j->module = NULL; /* the caller keeps it on failure */

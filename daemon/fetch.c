@@ -444,7 +444,7 @@ static void fetch_ended(wd_fetch *f, CURLcode r) {
     }
     fetch_free(f);
     if (done)
-        done(ud, s, why, data, len);
+        done(ud, s, code, why, data, len);
     else
         free(data);
 }
@@ -471,7 +471,7 @@ void wd_fetch_close(wd_daemon *d) {
         void *ud = f->ud;
         fetch_free(f);
         if (done)
-            done(ud, WD_PROTO_FETCH, "the daemon is shutting down", NULL, 0);
+            done(ud, WD_PROTO_FETCH, 0, "the daemon is shutting down", NULL, 0);
     }
     if (d->curlm) {
         curl_multi_cleanup(d->curlm);

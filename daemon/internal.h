@@ -397,9 +397,11 @@ typedef struct wd_fetch wd_fetch;
 typedef void (*wd_fetch_progress_fn)(void *ud, uint64_t bytes, uint64_t total);
 /*
  * The end: WD_PROTO_OK with the bytes (owned by the callee from here on),
- * or a failure (WD_PROTO_FETCH, TOO_LARGE or TIMEOUT) with its message.
+ * or a failure (WD_PROTO_FETCH, TOO_LARGE or TIMEOUT) with its message;
+ * http_status is the server's last status code (0 when none came).
  */
-typedef void (*wd_fetch_done_fn)(void *ud, wd_proto_status status, const char *why, uint8_t *data, size_t len);
+typedef void (*wd_fetch_done_fn)(void *ud, wd_proto_status status, long http_status, const char *why, uint8_t *data,
+                                 size_t len);
 /*
  * Starts downloading `url` into memory (policy at the top of fetch.c);
  * `ca_file` (may be NULL) overrides the daemon config's CA bundle.  NULL
@@ -515,12 +517,21 @@ int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean);
  * again if it ran before.  NULL with `why` (size
  * WD_REASON_MAX) when it cannot begin (the module's bytes then stay the
  * caller's).  `file` is the manifest's file name as the user knows it;
- * `sha256` (64 hex digits, or NULL) is what the module's SHA-256 must be.
+ * `opts` (may be NULL; copied) has the hash and signature to check: a
+ * signature must be by a key of trusted_keys_dir and name the module and a
+ * version not older than the installed one's (unless allow_downgrade); with
+ * require_signature (daemon config or manifest) an unsigned module is refused.
  */
 typedef struct wd_deploy wd_deploy;
+/* What a deploy must check besides the manifest and module (all optional). */
+typedef struct wd_deploy_opts {
+    const char *sha256;          /* the module's SHA-256, 64 hex digits */
+    const char *signature;       /* a minisign signature file's text (signature.h) */
+    bool allow_downgrade;        /* a signed version older than the installed one is accepted */
+} wd_deploy_opts;
 typedef void (*wd_deploy_fn)(void *ud, wd_proto_status status, wd_instance *in, const char *why);
 wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest, uint8_t *module, size_t module_len,
-                            const char *sha256, wd_note_fn note, wd_deploy_fn done, void *ud, char *why);
+                            const wd_deploy_opts *opts, wd_note_fn note, wd_deploy_fn done, void *ud, char *why);
 /* The caller of a deploy under way went away: neither `note` nor `done` will be called. */
 void wd_deploy_detach(wd_deploy *dep);
 /*

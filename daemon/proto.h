@@ -73,6 +73,7 @@
 #define WD_PROTO_DEFAULT_SOCKET "/run/wasmd/wasmd.sock"
 #define WD_PROTO_MAX_REQUEST (64 * 1024)
 #define WD_PROTO_MAX_MODULE  (256u << 20) /* bytes of a deployed .wasm */
+#define WD_PROTO_MAX_URL     2048         /* bytes of a deploy's "url" */
 
 /* Verbs: the request's "verb" value. */
 #define WD_VERB_VERSION "version"
@@ -111,6 +112,10 @@
 #define WD_F_SHA256    "sha256"    /* string: request (deploy): the module's SHA-256, 64 hex digits;
                                       required with "url", optional with a body (checked when given) */
 #define WD_F_CA_FILE   "ca_file"   /* string: request (deploy by URL): a CA bundle for the server (optional) */
+#define WD_F_SIGNATURE "signature" /* string: request (deploy): a minisign signature file's text (optional;
+                                      for a deploy by URL, the daemon fetches URL.minisig when absent) */
+#define WD_F_ALLOW_DOWNGRADE "allow_downgrade" /* bool: request (deploy): accept a signed version older than
+                                      the installed one */
 #define WD_F_PROGRESS  "progress"  /* object: event (deploy by URL): {"bytes": N, "total": N} */
 #define WD_F_BYTES     "bytes"     /* number: progress: bytes downloaded so far */
 #define WD_F_TOTAL     "total"     /* number: progress: the size the server announced, 0 when unknown */
