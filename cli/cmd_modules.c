@@ -59,6 +59,8 @@ static void print_status(const cli *c, const cJSON *r) {
         cli_format_ms(cli_json_num(in, WD_F_RESTART_IN_MS), buf, sizeof buf);
         printf("restart in %s\n", buf);
     }
+    if (cli_json_str(in, WD_F_DEPLOY_NOTE)[0])
+        printf("deploy:    %s\n", cli_json_str(in, WD_F_DEPLOY_NOTE));
     const cJSON *hw = cJSON_GetObjectItemCaseSensitive(in, WD_F_HARDWARE), *item;
     bool first = true;
     cJSON_ArrayForEach(item, hw) {

@@ -84,6 +84,16 @@ static const cli_verb verbs[] = {
       "simulated TMP102 measures (30.5, -10...), read or write a simulated I2C\n"
       "device's register (numbers decimal or 0x-hex, ADDR 0x03..0x77)",
       "0 2 3 4 5 6 7" },
+    { WD_VERB_HISTORY, cmd_history, 1, 1, 0, false, "history NAME",
+      "list the versions of a deployed module: number (* the one running), signed\n"
+      "version, time, deploy or rollback, whether its files are kept, signer,\n"
+      "SHA-256 and outcome (started, failed to start, rolled back)",
+      "0 3 4 6 7" },
+    { WD_VERB_ROLLBACK, cmd_rollback, 1, 1, CLI_OPT_TO, false, "rollback [--to VERSION] NAME",
+      "switch a deployed module back to a kept version, atomically: the newest\n"
+      "other one, or --to the number or signed version that history lists; waits\n"
+      "until it has started (exit 1, and the current version back, if it fails)",
+      "0 1 3 4 5 6 7" },
     { WD_VERB_VERSION, cmd_version, 0, 0, 0, false, "version",
       "print the versions of wasmctl and of the daemon", "0 3 6 7" },
     { "validate", cmd_validate, 1, 2, 0, true, "validate MANIFEST.yaml [FILE.wasm]",
@@ -216,6 +226,7 @@ static const struct {
     { "--follow", "-f", CLI_OPT_FOLLOW, false },
     { "--sha256", "--sha256", CLI_OPT_SHA256, true },
     { "--allow-downgrade", "--allow-downgrade", CLI_OPT_DOWNGRADE, false },
+    { "--to", "--to", CLI_OPT_TO, true },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -245,6 +256,9 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
         return true;
     case CLI_OPT_DOWNGRADE:
         c->allow_downgrade = true;
+        return true;
+    case CLI_OPT_TO:
+        c->to = v;
         return true;
     }
     return false;

@@ -68,6 +68,7 @@ enum {
     CLI_OPT_ALL     = 1u << 4, /* -a, --all */
     CLI_OPT_SHA256  = 1u << 5, /* --sha256 HEX (deploy) */
     CLI_OPT_DOWNGRADE = 1u << 6, /* --allow-downgrade (deploy) */
+    CLI_OPT_TO      = 1u << 7, /* --to VERSION (rollback) */
 };
 
 /*
@@ -91,6 +92,7 @@ typedef struct cli {
     bool all;
     const char *sha256;        /* deploy --sha256 */
     bool allow_downgrade;      /* deploy --allow-downgrade */
+    const char *to;            /* rollback --to */
     bool bad_usage;            /* an option lacked its value (reported) */
     /* Output state (output.c). */
     char *error;               /* the first error, for --json */
@@ -196,6 +198,9 @@ int cmd_version(cli *c);
 int cmd_logs(cli *c);
 /* cmd_sim.c */
 int cmd_sim(cli *c);
+/* cmd_remote.c */
+int cmd_history(cli *c);
+int cmd_rollback(cli *c);
 /* wasmctl.c */
 int cmd_help(cli *c);
 /*

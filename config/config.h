@@ -359,6 +359,8 @@ typedef struct cfg_daemon {
     /* signatures of deployed modules (daemon/signature.c) */
     char *trusted_keys_dir;    /* minisign public keys (*.pub), default /etc/wasmd/trusted.d */
     bool require_signature;    /* every deploy must be signed by one of them; default false */
+    uint32_t history_keep;     /* previous versions kept of each deployed module, default 2 */
+    uint32_t health_window_s;  /* a deployed version failing within this many seconds is rolled back, default 30 */
 } cfg_daemon;
 
 /*

@@ -173,6 +173,8 @@ static const cfg__key daemon_keys[] = {
     { .name = "trusted_keys_dir", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, trusted_keys_dir),
       .def_str = CFG_DEFAULT_TRUSTED_DIR },
     { .name = "require_signature", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_daemon, require_signature), .def = 0 },
+    UINT_KEY(history_keep, 0, 16, 2),
+    UINT_KEY(health_window_s, 0, 86400, 30),
 };
 
 const cfg__schema cfg__daemon_schema = CFG__SCHEMA("daemon config", daemon_keys);

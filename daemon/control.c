@@ -295,6 +295,8 @@ static cJSON *instance_json(const wd_instance *in) {
     cJSON *hw = cJSON_AddArrayToObject(o, WD_F_HARDWARE);
     if (hw)
         wd_hw_describe(in, hw);
+    if (in->deploy_note[0])
+        cJSON_AddStringToObject(o, WD_F_DEPLOY_NOTE, in->deploy_note);
     return o;
 }
 
@@ -674,6 +676,47 @@ static void deploy_url(wd_client *c, const cJSON *req) {
     client_touch(c);
 }
 
+/* history NAME: the versions kept of a deployed module (history.c). */
+static void verb_history(wd_client *c, const cJSON *req) {
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, WD_F_NAME);
+    wd_instance *in = cJSON_IsString(name) ? wd_daemon_find(c->daemon, name->valuestring) : NULL;
+    if (!cJSON_IsString(name)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" (a string) is required", WD_F_NAME);
+        return;
+    }
+    if (!in || !c->daemon->deploy_dir) {
+        send_error(c, WD_PROTO_NOT_FOUND, "no deployed module named \"%.200s\"", name->valuestring);
+        return;
+    }
+    cJSON *r = reply_new(WD_PROTO_OK);
+    if (r) {
+        cJSON_AddStringToObject(r, WD_F_NAME, name->valuestring);
+        cJSON_AddItemToObject(r, WD_F_HISTORY, wd_history_list(c->daemon->deploy_dir, name->valuestring));
+    }
+    send_json(c, r);
+}
+
+/* rollback NAME [to]: answered like a deploy, once the kept version has started (deploy.c). */
+static void verb_rollback(wd_client *c, const cJSON *req) {
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(req, WD_F_NAME);
+    const cJSON *to = cJSON_GetObjectItemCaseSensitive(req, WD_F_TO);
+    if (!cJSON_IsString(name) || (to && !cJSON_IsString(to))) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "rollback needs \"%s\" (and optionally \"%s\"), strings", WD_F_NAME,
+                   WD_F_TO);
+        return;
+    }
+    char why[WD_REASON_MAX];
+    wd_proto_status s;
+    uv_read_stop((uv_stream_t *)&c->pipe); /* its answer ends the connection */
+    c->deploy = wd_daemon_rollback(c->daemon, name->valuestring, to ? to->valuestring : NULL, deploy_done, c, &s, why);
+    if (!c->deploy) {
+        send_error(c, s, "%s", why);
+        client_finish(c);
+        return;
+    }
+    client_touch(c);
+}
+
 /* One table of verbs: name and handler. */
 static const struct {
     const char *name;
@@ -690,6 +733,8 @@ static const struct {
     { WD_VERB_DEPLOY,  verb_deploy },
     { WD_VERB_REMOVE,  verb_remove },
     { WD_VERB_SIM,     verb_sim },
+    { WD_VERB_HISTORY, verb_history },
+    { WD_VERB_ROLLBACK, verb_rollback },
 };
 
 static void handle_request(wd_client *c, const char *line, size_t len) {

@@ -36,6 +36,8 @@
 
 #include <sodium.h>
 
+#include <cjson/cJSON.h>
+
 #include "daemon/internal.h"
 #include "daemon/signature.h"
 #include "daemon/validate.h"
@@ -209,11 +211,28 @@ int wd_deploy_load(wd_daemon *d, cfg_manifest_set *set, bool clean) {
         cfg_manifest_set_clear(&unit);
     }
     if (clean && r == 0) {
+        /* The history of a module whose link is gone (a remove cut short): it and its units go. */
         rewinddir(dp);
         while ((de = readdir(dp))) {
-            bool unit = has_prefix(de->d_name, UNIT_PREFIX), leftover = has_prefix(de->d_name, LINK_PREFIX);
+            const char *hname = de->d_name + strlen(".history-");
+            size_t len = strlen(de->d_name);
+            char link[PATH_MAX];
+            struct stat st;
+            if (!has_prefix(de->d_name, ".history-") || (len > 4 && strcmp(de->d_name + len - 4, ".tmp") == 0) ||
+                (size_t)snprintf(link, sizeof link, "%s/%s", dir, hname) >= sizeof link || lstat(link, &st) == 0)
+                continue;
+            fprintf(stderr, "wasmd: deleting the history of %s, left by an interrupted remove\n", hname);
+            wd_history_forget(dir, hname);
+        }
+        rewinddir(dp);
+        while ((de = readdir(dp))) {
+            size_t len = strlen(de->d_name);
+            bool unit = has_prefix(de->d_name, UNIT_PREFIX), leftover = has_prefix(de->d_name, LINK_PREFIX) ||
+                (has_prefix(de->d_name, ".history-") && len > 4 && strcmp(de->d_name + len - 4, ".tmp") == 0);
             for (size_t i = 0; unit && i < nused; i++)
                 unit = strcmp(used[i], de->d_name) != 0;
+            if (unit && wd_history_keeps(dir, de->d_name))
+                unit = false;    /* a previous version kept for rollback */
             if (!unit && !leftover)
                 continue;
             char path[PATH_MAX];
@@ -283,6 +302,14 @@ struct wd_deploy {
     char old_unit[NAME_MAX + 1]; /* what it pointed to before, when had_old */
     bool had_old;
     bool old_active;             /* the previous version was running (or due to restart) */
+    /* History and the health gate (history.c). */
+    char module_sha[65];         /* deploy_work: the module's SHA-256 (hex) */
+    const char *source;          /* "deploy" or "rollback" */
+    bool keep_new_unit;          /* a rollback's target: a kept unit, never deleted when it fails */
+    bool answered;               /* started and answered: now in its health window */
+    bool health_failed;          /* it failed within the window: roll back */
+    int history_id;              /* its history entry */
+    wd_instance *restored;       /* rollback(): the previous version, running again */
 };
 
 /* Keeps a problem for the caller's note function: `prefix` then `msg`. */
@@ -427,12 +454,13 @@ static void deploy_work(uv_work_t *req) {
     cfg_error cerr = { 0 };
     j->status = WD_PROTO_INVALID;
 
-    /* Its hash, when the manifest or the caller names one. */
+    /* Its hash, for the history, and checked when the manifest or the caller names one. */
+    uint8_t digest[crypto_hash_sha256_BYTES];
+    char hex[2 * crypto_hash_sha256_BYTES + 1];
+    crypto_hash_sha256(digest, j->module, j->module_len);
+    sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+    snprintf(j->module_sha, sizeof j->module_sha, "%s", hex);
     if (j->sha256[0]) {
-        uint8_t digest[crypto_hash_sha256_BYTES];
-        char hex[2 * crypto_hash_sha256_BYTES + 1];
-        crypto_hash_sha256(digest, j->module, j->module_len);
-        sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
         if (strcasecmp(hex, j->sha256) != 0) {
             snprintf(why, WD_REASON_MAX, "module: SHA-256 mismatch: expected %s, got %s", j->sha256, hex);
             return;
@@ -537,6 +565,8 @@ static bool was_active(const wd_instance *in) {
            in->state == WD_STATE_STOPPING || in->restart_pending;
 }
 
+static void health_cancel(wd_deploy *j);
+
 /* The deploy of `name` waiting for its outcome, or NULL. */
 static wd_deploy *deploy_waiting(wd_daemon *d, const char *name) {
     for (wd_deploy *j = d->deploys; j; j = j->next)
@@ -573,7 +603,10 @@ static wd_instance *deploy_switch(wd_deploy *j) {
             return NULL;
         }
     }
-    if (deploy_waiting(d, name)) {
+    wd_deploy *waiting = deploy_waiting(d, name);
+    if (waiting && waiting->answered) {
+        health_cancel(waiting);  /* a new version replaces the one in its health window */
+    } else if (waiting) {
         snprintf(why, WD_REASON_MAX, "another deploy of %.64s is waiting for it to start", name);
         j->status = WD_PROTO_CONFLICT;
         return NULL;
@@ -650,6 +683,7 @@ static bool run_started(const wd_instance *in) {
 }
 
 static void deploy_outcome(uv_timer_t *t);
+static bool health_watch_start(wd_deploy *j);
 
 /* The new run changed state (instance.c's watch): decides the deploy when it started, failed or went away. */
 static void deploy_watch(wd_instance *in, void *ud) {
@@ -712,8 +746,10 @@ static void rollback(wd_deploy *j) {
     }
     fsync_dir(j->dir);
     crash_point("rollback", 2);
-    remove_unit_dir(unit);
-    fsync_dir(j->dir);
+    if (!j->keep_new_unit) {
+        remove_unit_dir(unit);
+        fsync_dir(j->dir);
+    }
     if (!j->had_old) {
         why_append(j, "; nothing was installed");
         return;
@@ -730,11 +766,93 @@ static void rollback(wd_deploy *j) {
         }
     }
     cfg_manifest_set_clear(&set);
-    if (m && !wd_daemon_find(d, j->name) && wd_daemon_add_manifest(d, m, j->old_active))
+    if (m && !wd_daemon_find(d, j->name) && (j->restored = wd_daemon_add_manifest(d, m, j->old_active)))
         why_append(j, "; the previous version is back%s",
                  j->old_active ? " and running" : "");
     else
         why_append(j, "; the previous version is back on disk but could not be loaded");
+}
+
+static void deploy_unlink(wd_deploy *j) {
+    for (wd_deploy **p = &j->d->deploys; *p; p = &(*p)->next) {
+        if (*p == j) {
+            *p = j->next;
+            break;
+        }
+    }
+    j->waiting = false;
+}
+
+/* The end of a health window, or its failure: roll back, then the previous units are pruned. */
+static void health_outcome(uv_timer_t *t) {
+    wd_deploy *j = t->data;
+    wd_daemon *d = j->d;
+    deploy_unlink(j);
+    if (j->in) {
+        j->in->watch = NULL;
+        j->in->watch_ud = NULL;
+    }
+    if (j->health_failed && j->in && !d->shutting_down) {
+        j->why[0] = '\0';
+        why_append(j, "%s version %s failed within %u s of its %s: %s", j->name, j->new_unit, d->cfg->health_window_s,
+                   j->source, j->in->reason);
+        char outcome[WD_REASON_MAX];
+        snprintf(outcome, sizeof outcome, "rolled back: %.200s", j->in->reason);
+        rollback(j);
+        wd_history_set_outcome(j->dir, j->name, j->history_id, outcome, !j->keep_new_unit);
+        fprintf(stderr, "wasmd: automatic rollback: %s\n", j->why);
+        if (j->restored) {
+            snprintf(j->restored->deploy_note, sizeof j->restored->deploy_note, "%s", j->why);
+            wd_instance_event(j->restored, "automatic rollback: %s", j->why);
+        }
+    }
+    wd_history_prune(d, j->dir, j->name, NULL);
+    deploy_end(j);
+}
+
+/* The new version in its health window (instance.c's watch): a failure rolls it back. */
+static void health_watch(wd_instance *in, void *ud) {
+    wd_deploy *j = ud;
+    if (in->closing) {
+        j->in = NULL;            /* removed or replaced meanwhile: nothing to watch */
+    } else if (in->state == WD_STATE_FAILED || in->state == WD_STATE_CRASH_LOOPING) {
+        j->health_failed = true;
+    } else {
+        return;
+    }
+    in->watch = NULL;
+    in->watch_ud = NULL;
+    uv_timer_start(&j->timer, health_outcome, 0, 0);
+}
+
+/*
+ * After an answered deploy or rollback that replaced a version: watch the
+ * new one for health_window_s (the replaced unit is kept meanwhile).  True
+ * when the window is on.
+ */
+static bool health_watch_start(wd_deploy *j) {
+    wd_daemon *d = j->d;
+    if (!j->had_old || !j->in || d->cfg->health_window_s == 0 || d->shutting_down)
+        return false;
+    j->answered = true;
+    j->next = d->deploys;
+    d->deploys = j;
+    j->waiting = true;
+    j->in->watch = health_watch;
+    j->in->watch_ud = j;
+    uv_timer_start(&j->timer, health_outcome, (uint64_t)d->cfg->health_window_s * 1000u, 0);
+    return true;
+}
+
+/* Ends a health window early (the module is redeployed, rolled back or removed): no rollback. */
+static void health_cancel(wd_deploy *j) {
+    deploy_unlink(j);
+    if (j->in) {
+        j->in->watch = NULL;
+        j->in->watch_ud = NULL;
+    }
+    uv_timer_stop(&j->timer);
+    deploy_end(j);
 }
 
 /* The outcome of a switched deploy: keep the new version (the old unit goes), or roll back. */
@@ -750,13 +868,7 @@ static void deploy_outcome(uv_timer_t *t) {
         j->in->watch_ud = NULL;
         j->decided = j->started = true;
     }
-    for (wd_deploy **p = &d->deploys; *p; p = &(*p)->next) {
-        if (*p == j) {
-            *p = j->next;
-            break;
-        }
-    }
-    j->waiting = false;
+    deploy_unlink(j);
     if (!j->decided) {
         if (j->in) {
             j->in->watch = NULL;
@@ -766,12 +878,9 @@ static void deploy_outcome(uv_timer_t *t) {
                  WD_DEPLOY_START_MS / 1000, j->in ? wd_state_name(j->in->state) : "gone");
     }
     if (j->decided && j->started && j->in) {
-        if (j->had_old) {
-            char old_path[PATH_MAX];
-            snprintf(old_path, sizeof old_path, "%s/%s", j->dir, j->old_unit);
-            remove_unit_dir(old_path);
-            fsync_dir(j->dir);
-        }
+        wd_history_entry h = { .unit = j->new_unit, .version = j->version, .sha256 = j->module_sha,
+                               .signer = j->signer, .source = j->source, .outcome = "started" };
+        j->history_id = wd_history_add(d, j->dir, j->name, &h);
         crash_point("deploy", 5);
         if (j->signer[0])
             fprintf(stderr, "wasmd: deployed %s version %s signed by %s: %s\n", j->name, j->version, j->signer,
@@ -780,11 +889,24 @@ static void deploy_outcome(uv_timer_t *t) {
             fprintf(stderr, "wasmd: deployed %s (unsigned): %s\n", j->name, wd_state_name(j->in->state));
         j->status = WD_PROTO_OK;
         deploy_reply(j, j->in);
+        j->note = NULL; /* answered: nothing more goes to the caller */
+        if (health_watch_start(j)) {
+            wd_history_prune(d, j->dir, j->name, j->old_unit); /* the replaced unit stays for the window */
+            return;
+        }
+        wd_history_prune(d, j->dir, j->name, NULL);
     } else {
         j->status = WD_PROTO_FAILED;
         if (!d->shutting_down)
             rollback(j);
-        fprintf(stderr, "wasmd: deploy of %s failed: %s\n", j->name, j->why);
+        if (j->had_old) {
+            char outcome[WD_REASON_MAX];
+            snprintf(outcome, sizeof outcome, "failed to start: %.200s", j->why);
+            wd_history_entry h = { .unit = "", .version = j->version, .sha256 = j->module_sha, .signer = j->signer,
+                                   .source = j->source, .outcome = outcome };
+            wd_history_add(d, j->dir, j->name, &h);
+        }
+        fprintf(stderr, "wasmd: %s of %s failed: %s\n", j->source, j->name, j->why);
         deploy_reply(j, NULL);
     }
     deploy_end(j);
@@ -846,6 +968,7 @@ wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest
     j->note = note;
     j->done = done;
     j->ud = ud;
+    j->source = "deploy";
     j->manifest_len = strlen(manifest);
     j->module = module;
     j->module_len = module_len;
@@ -871,6 +994,139 @@ void wd_deploy_detach(wd_deploy *j) {
     j->note = NULL;
 }
 
+/* ---- Rollback -------------------------------------------------------------- */
+
+/* A rollback has no problems to note (its unit was validated when it was deployed). */
+static void no_note(void *ud, const char *what, const char *item) {
+}
+
+/* The history entry a rollback switches to: `to` (a number or a version), or the newest other with a unit. */
+static const cJSON *rollback_target(const cJSON *arr, const char *cur, const char *to) {
+    bool number = to && to[0] && strspn(to, "0123456789") == strlen(to);
+    for (int i = cJSON_GetArraySize(arr) - 1; i >= 0; i--) {
+        const cJSON *e = cJSON_GetArrayItem(arr, i);
+        const cJSON *unit = cJSON_GetObjectItemCaseSensitive(e, "unit");
+        const cJSON *version = cJSON_GetObjectItemCaseSensitive(e, "version");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "deploy");
+        if (!cJSON_IsString(unit) || !unit->valuestring[0] || strcmp(unit->valuestring, cur) == 0)
+            continue;
+        if (!to || (number && cJSON_IsNumber(id) && id->valueint == atoi(to)) ||
+            (cJSON_IsString(version) && strcmp(version->valuestring, to) == 0))
+            return e;
+    }
+    return NULL;
+}
+
+wd_deploy *wd_daemon_rollback(wd_daemon *d, const char *name, const char *to, wd_deploy_fn done, void *ud,
+                              wd_proto_status *ret, char *why) {
+    const char *dir = deploy_dir(d, false);
+    wd_instance *old = wd_daemon_find(d, name);
+    *ret = WD_PROTO_NOT_FOUND;
+    if (!dir || !old || !is_deployed(d, old)) {
+        snprintf(why, WD_REASON_MAX, "no deployed module named \"%.200s\"", name);
+        return NULL;
+    }
+    wd_deploy *waiting = deploy_waiting(d, name);
+    if (waiting && !waiting->answered) {
+        snprintf(why, WD_REASON_MAX, "a deploy of %.64s is waiting for it to start", name);
+        *ret = WD_PROTO_CONFLICT;
+        return NULL;
+    }
+    wd_deploy *j = calloc(1, sizeof *j);
+    if (!j || !(j->dir = strdup(dir))) {
+        free(j);
+        snprintf(why, WD_REASON_MAX, "out of memory");
+        *ret = WD_PROTO_INTERNAL;
+        return NULL;
+    }
+    uv_timer_init(d->loop, &j->timer);
+    j->timer.data = j;
+    j->d = d;
+    j->note = no_note;
+    j->done = done;
+    j->ud = ud;
+    j->source = "rollback";
+    j->keep_new_unit = true;
+    snprintf(j->name, sizeof j->name, "%s", name);
+    snprintf(j->link, sizeof j->link, "%s/%s", dir, name);
+    ssize_t n = readlink(j->link, j->old_unit, sizeof j->old_unit - 1);
+    j->old_unit[n > 0 ? n : 0] = '\0';
+    j->had_old = n > 0;
+    cJSON *arr = wd_history_read(dir, name);
+    const cJSON *e = rollback_target(arr, j->old_unit, to);
+    struct stat st;
+    char unit_path[PATH_MAX];
+    if (e)
+        snprintf(j->new_unit, sizeof j->new_unit, "%s", cJSON_GetObjectItemCaseSensitive(e, "unit")->valuestring);
+    if (!e || (size_t)snprintf(unit_path, sizeof unit_path, "%s/%s", dir, j->new_unit) >= sizeof unit_path ||
+        stat(unit_path, &st) < 0) {
+        if (to)
+            snprintf(why, WD_REASON_MAX, "%.64s: no kept version %.64s (wasmctl history %.64s lists them)", name, to,
+                     name);
+        else
+            snprintf(why, WD_REASON_MAX, "%.64s: no previous version is kept (wasmctl history %.64s)", name, name);
+        cJSON_Delete(arr);
+        deploy_end(j);
+        return NULL;
+    }
+    const cJSON *f;
+    if (cJSON_IsString(f = cJSON_GetObjectItemCaseSensitive(e, "version")))
+        snprintf(j->version, sizeof j->version, "%s", f->valuestring);
+    if (cJSON_IsString(f = cJSON_GetObjectItemCaseSensitive(e, "signer")))
+        snprintf(j->signer, sizeof j->signer, "%s", f->valuestring);
+    if (cJSON_IsString(f = cJSON_GetObjectItemCaseSensitive(e, "sha256")))
+        snprintf(j->module_sha, sizeof j->module_sha, "%s", f->valuestring);
+    cJSON_Delete(arr);
+    if (waiting)
+        health_cancel(waiting);
+
+    /* The switch, as a deploy's: a new link renamed over the old one. */
+    char tmp_link[PATH_MAX];
+    snprintf(tmp_link, sizeof tmp_link, "%s/" LINK_PREFIX "%s", dir, name);
+    (void)unlink(tmp_link);
+    *ret = WD_PROTO_INTERNAL;
+    if (symlink(j->new_unit, tmp_link) < 0 || rename(tmp_link, j->link) < 0) {
+        snprintf(why, WD_REASON_MAX, "cannot switch %.150s: %s", j->link, strerror(errno));
+        (void)unlink(tmp_link);
+        deploy_end(j);
+        return NULL;
+    }
+    fsync_dir(dir);
+    cfg_manifest_set set = { 0 };
+    cfg_manifest *m = NULL;
+    if (cfg_manifest_dir_load(j->link, &set) == 0) {
+        for (size_t i = 0; i < set.count && !m; i++) {
+            if (strcmp(set.items[i]->name, name) == 0) {
+                m = set.items[i];
+                set.items[i] = NULL;
+            }
+        }
+    }
+    cfg_manifest_set_clear(&set);
+    j->old_active = was_active(old);
+    wd_daemon_drop(d, old);
+    wd_instance *in = m ? wd_daemon_start_manifest(d, m) : NULL;
+    if (!in) {
+        snprintf(j->why, WD_REASON_MAX, "%s: the kept version cannot be loaded", name);
+        j->decided = true;
+        j->started = false;
+    } else {
+        j->in = in;
+        in->watch = deploy_watch;
+        in->watch_ud = j;
+    }
+    fprintf(stderr, "wasmd: rolling %s back to %s (%s%s)\n", name, j->new_unit, j->version[0] ? "version " : "",
+            j->version[0] ? j->version : "unsigned");
+    j->waiting = true;
+    j->next = d->deploys;
+    d->deploys = j;
+    uv_timer_start(&j->timer, deploy_outcome, in ? WD_DEPLOY_START_MS : 0, 0);
+    if (in)
+        deploy_watch(in, j);
+    *ret = WD_PROTO_OK;
+    return j;
+}
+
 /* ---- Remove ------------------------------------------------------------ */
 
 /* Removes a deployed module's unit: the symlink first (the switch), then its directory. */
@@ -889,9 +1145,12 @@ static wd_proto_status remove_deployed(wd_daemon *d, wd_instance *in, char *why)
     }
     fsync_dir(dir);
     crash_point("remove", 1);
+    char name[CFG_MAX_NAME + 1];
+    snprintf(name, sizeof name, "%s", in->name);
     wd_daemon_drop(d, in);
     snprintf(unit, sizeof unit, "%s/%s", dir, target);
     remove_unit_dir(unit);
+    wd_history_forget(dir, name);
     fsync_dir(dir);
     return WD_PROTO_OK;
 }
@@ -939,10 +1198,13 @@ wd_proto_status wd_daemon_remove(wd_daemon *d, const char *name, char *why) {
         snprintf(why, WD_REASON_MAX, "no module named \"%.200s\"", name);
         return WD_PROTO_NOT_FOUND;
     }
-    if (deploy_waiting(d, name)) {
+    wd_deploy *waiting = deploy_waiting(d, name);
+    if (waiting && !waiting->answered) {
         snprintf(why, WD_REASON_MAX, "a deploy of %.64s is waiting for it to start: remove it afterwards", name);
         return WD_PROTO_CONFLICT;
     }
+    if (waiting)
+        health_cancel(waiting);
     wd_proto_status s = is_deployed(d, in) ? remove_deployed(d, in, why) : remove_local(d, in, why);
     if (s == WD_PROTO_OK)
         fprintf(stderr, "wasmd: removed %s\n", name);

@@ -63,6 +63,8 @@
 #define WD_BUDGET_MIN_MIB    64u         /* the least memory budget derived from the machine's RAM */
 #define WD_DEPLOY_START_MS   20000u      /* a deployed module has this long to start; past it the deploy
                                             fails and the previous version comes back (deploy.c) */
+#define WD_HISTORY_MAX       32u         /* entries listed in a module's history (history.c) */
+#define WD_HISTORY_FILE_MAX  (64u << 10) /* bytes of a history file read */
 #define WD_FETCH_MAX_RESUMES 3u          /* a dropped download is resumed this many times (fetch.c) */
 #define WD_FETCH_PROGRESS_MS 250u        /* a download's progress goes to its client at most this often */
 #define WD_DEPLOY_SETTLE_MS  1000u       /* ...and, once started, must run this long (and at least one slice)
@@ -263,6 +265,8 @@ struct wd_instance {
     char stop_reason[WD_REASON_MAX];
     uv_timer_t stop_timer;
 
+    /* deploy.c: why this version runs, when an automatic rollback put it back ("" otherwise). */
+    char deploy_note[WD_REASON_MAX];
     /* deploy.c: a deploy waiting for this run's outcome is told of every state change and of the close. */
     void (*watch)(wd_instance *in, void *ud);
     void *watch_ud;
@@ -415,6 +419,34 @@ void wd_fetch_cancel(wd_fetch *f);
 /* At shutdown: ends every download (their done functions are told) and frees libcurl's handles. */
 void wd_fetch_close(wd_daemon *d);
 
+/* ---- history.c: the versions kept of each deployed module -------------- */
+
+/* One deploy or rollback, for wd_history_add (strings may be NULL: ""). */
+typedef struct wd_history_entry {
+    const char *unit;            /* ".unit-XXXXXX", or "" when there is none to switch back to */
+    const char *version, *sha256, *signer;
+    const char *source;          /* "deploy" or "rollback" */
+    const char *outcome;         /* "started", "failed to start: ...", "rolled back: ..." */
+} wd_history_entry;
+
+/* Appends an entry to dir/.history-NAME; its number ("deploy"), or -errno. */
+int wd_history_add(wd_daemon *d, const char *dir, const char *name, const wd_history_entry *h);
+/* Sets the outcome of entry number `deploy` (and forgets its unit when unit_gone). */
+void wd_history_set_outcome(const char *dir, const char *name, int deploy, const char *outcome, bool unit_gone);
+/*
+ * Keeps the units of the link's target, of `protect` (may be NULL) and of
+ * the history_keep newest other entries; deletes the others' directories.
+ */
+void wd_history_prune(wd_daemon *d, const char *dir, const char *name, const char *protect);
+/* The entries (a cJSON array, oldest first; the caller deletes it), each with "current". */
+struct cJSON *wd_history_list(const char *dir, const char *name);
+/* The entries as stored (an empty array when none). */
+struct cJSON *wd_history_read(const char *dir, const char *name);
+/* A removed module: its history file and every unit it lists are deleted. */
+void wd_history_forget(const char *dir, const char *name);
+/* True when some module's history lists `unit` (start-up cleaning keeps it). */
+bool wd_history_keeps(const char *dir, const char *unit);
+
 /* ---- main.c: the daemon ---------------------------------------------- */
 
 struct wd_daemon {
@@ -534,6 +566,15 @@ wd_deploy *wd_daemon_deploy(wd_daemon *d, const char *file, const char *manifest
                             const wd_deploy_opts *opts, wd_note_fn note, wd_deploy_fn done, void *ud, char *why);
 /* The caller of a deploy under way went away: neither `note` nor `done` will be called. */
 void wd_deploy_detach(wd_deploy *dep);
+/*
+ * Switches a deployed module back to a unit its history keeps: the
+ * entry numbered or versioned `to`, or (NULL) the newest other one with
+ * a unit.  Like a deploy it waits for the module to start (`done` then,
+ * with `ud`), and switches back again if it fails.  NULL with the status
+ * in *ret and the reason in `why` when it cannot begin.
+ */
+wd_deploy *wd_daemon_rollback(wd_daemon *d, const char *name, const char *to, wd_deploy_fn done, void *ud,
+                              wd_proto_status *ret, char *why);
 /*
  * Stops and forgets an instance.  A deployed one's unit is deleted; for one
  * of the modules directory, its manifest file (refused with

@@ -47,6 +47,11 @@
  *               as above, or {"status":"fetch-failed"|"too-large"|"timeout",
  *               "error":".."} when the download fails (nothing written)
  *   remove:  {"v":1,"verb":"remove","name":"ticker"} -> {"status":"ok","name":"ticker"}
+ *   history: {"v":1,"verb":"history","name":"ticker"} -> {"status":"ok","name":"ticker","history":[..]}
+ *   rollback: {"v":1,"verb":"rollback","name":"ticker","to":"3"}
+ *            -> as deploy: {"status":"ok","instance":{..}} once the kept version has
+ *               started, or {"status":"failed","error":".."} (switched back again);
+ *               the connection is closed after the answer
  *
  * `sim` drives the simulated hardware (status "conflict" when the daemon
  * config does not choose the simulated backend of that kind):
@@ -87,6 +92,8 @@
 #define WD_VERB_DEPLOY  "deploy"
 #define WD_VERB_REMOVE  "remove"
 #define WD_VERB_SIM     "sim"
+#define WD_VERB_HISTORY "history"
+#define WD_VERB_ROLLBACK "rollback"
 
 /* Field names of requests and responses. */
 #define WD_F_VERSION   "v"         /* number: protocol version, in every message */
@@ -152,6 +159,15 @@
 #define WD_F_MEMORY_BUDGET_USED "memory_budget_used_bytes" /* number: what all modules hold of it */
 #define WD_F_RESTART_IN_MS "restart_in_ms" /* number: a restart is scheduled in that many ms, or -1 */
 #define WD_F_HARDWARE  "hardware"  /* array of strings: what the current run holds, one line each */
+#define WD_F_DEPLOY_NOTE "deploy"  /* string: why this version runs when an automatic rollback put it back
+                                      (absent otherwise) */
+
+/* Fields of history and rollback. */
+#define WD_F_HISTORY   "history"   /* array: response (history): entries, oldest first, each {"deploy": N,
+                                      "unit", "version", "sha256", "signer", "time" (s since the epoch),
+                                      "source" (deploy | rollback), "outcome", "current" (bool)} */
+#define WD_F_TO        "to"        /* string: request (rollback): the entry's number or version (optional:
+                                      the newest other kept version) */
 
 /*
  * Response statuses: the wire name and a message.  wasmctl maps them to its

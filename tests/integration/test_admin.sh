@@ -20,7 +20,8 @@ export WASMD_SOCKET=$SOCK
 # ---- Modules -------------------------------------------------------------
 
 cp "$G/ticker.wasm" "$SRC/ticker.wasm"
-printf 'socket_group: %s\n' "$(id -gn)" > "$TMP/wasmd.yaml"
+# No previous versions kept and no health window: a redeploy replaces the unit (test_rollback.sh has those).
+printf 'socket_group: %s\nhistory_keep: 0\nhealth_window_s: 0\n' "$(id -gn)" > "$TMP/wasmd.yaml"
 manifest() { # manifest FILE INTERVAL: a ticker that runs forever
     printf 'module: %s\nargs: [%s]\nrestart: never\n' "$SRC/ticker.wasm" "$2" > "$1"
 }
@@ -121,7 +122,7 @@ check_rc deploy 0 -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/dep.yaml"
 verdict deploy-files "$(cmp -s "$DEPLOYED/dep/dep.wasm" "$SRC/ticker.wasm" && cmp -s "$DEPLOYED/dep/dep.yaml" "$SRC/dep.yaml" && echo 1)" "$(ls -aR "$STATE")"
 verdict deploy-not-in-modules-dir "$([ ! -e "$MODS/dep.yaml" ] && [ ! -e "$MODS/dep.wasm" ] && echo 1)" "$(ls -A "$MODS")"
 verdict deploy-running "$(wait_for 5 is_active dep && echo 1)" "dep: $(field dep state)"
-verdict deploy-one-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.unit-')" = 1 ] && [ "$(ls -A "$DEPLOYED" | wc -l)" = 2 ] && echo 1)" "$(ls -A "$DEPLOYED")"
+verdict deploy-one-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.unit-')" = 1 ] && [ "$(ls -A "$DEPLOYED" | grep -vc '^\.history-')" = 2 ] && echo 1)" "$(ls -A "$DEPLOYED")"
 # Deploying it again replaces it (an upgrade).
 check_rc deploy-again 0 -- "$WASMCTL" deploy "$SRC/ticker.wasm" "$SRC/dep.yaml"
 verdict deploy-again-replaces-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.unit-')" = 1 ] && echo 1)" "$(ls -A "$DEPLOYED")"

@@ -48,11 +48,17 @@ version_on_disk() {
     else echo "mixed: $(ls -lR "$DEPLOYED" | tr '\n' ' ')"
     fi
 }
-# leftovers: hidden entries of the deploy directory besides the one unit in use.
+# leftovers: hidden entries of the deploy directory besides the unit in use, the
+# module's history (.history-dep) and the previous units it keeps for rollback.
 leftovers() {
-    local used
+    local used e
     used=$(readlink "$DEPLOYED/dep" 2>/dev/null)
-    ls -A "$DEPLOYED" 2>/dev/null | grep '^\.' | grep -vx "${used:-/}" | tr '\n' ' '
+    for e in $(ls -A "$DEPLOYED" 2>/dev/null | grep '^\.'); do
+        [ "$e" = "${used:-/}" ] && continue
+        [ "$e" = .history-dep ] && [ -n "$used" ] && continue
+        grep -q "\"$e\"" "$DEPLOYED/.history-dep" 2>/dev/null && [ -n "$used" ] && continue
+        printf '%s ' "$e"
+    done
 }
 
 # ---- Killed at each step of a redeploy -----------------------------------

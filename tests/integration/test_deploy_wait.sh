@@ -67,7 +67,7 @@ check_err trap-fails 1 "dep failed to start: trap" -- "$WASMCTL" deploy "$SRC/ba
 verdict trap-says-back "$(grep -q 'previous version is back and running' "$TMP/stderr" && echo 1)" "$(cat "$TMP/stderr")"
 verdict trap-old-unit "$([ "$(readlink "$DEPLOYED/dep")" = "$unit_v1" ] && cmp -s "$DEPLOYED/dep/dep.yaml" "$SRC/v1/dep.yaml" && echo 1)" \
     "$(ls -laR "$DEPLOYED")"
-verdict trap-one-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.')" = 1 ] && echo 1)" "$(ls -A "$DEPLOYED")"
+verdict trap-one-unit "$([ "$(ls -A "$DEPLOYED" | grep -c '^\.unit-')" = 1 ] && echo 1)" "$(ls -A "$DEPLOYED")"
 verdict trap-old-runs "$(wait_until is_active dep && echo 1)" "dep: $(field dep state)"
 verdict trap-old-is-v1 "$([ "$(field dep module)" = "$DEPLOYED/dep/dep.wasm" ] && wait_until log_count_at_least dep '^tick' 1 && echo 1)" \
     "$("$WASMCTL" logs dep 2>&1 | tail -3)"

@@ -157,4 +157,20 @@ src_manifest "$SRC/norange.yaml" norange "$HTTPS/norange/mid2.wasm" "$(sha "$WWW
 check_rc drop-no-range-restarted 0 -- "$WASMCTL" deploy "$SRC/norange.yaml"
 verdict drop-no-range-whole "$(cmp -s "$DEPLOYED/norange/norange.wasm" "$WWW/mid2.wasm" && echo 1)" "$(grep norange "$WWW/requests.log")"
 
+# ---- kill -9 in the middle of a download: nothing changed on disk -----------
+before=$(ls -A "$DEPLOYED")
+src_manifest "$SRC/killed.yaml" viahttps "$HTTPS/stall/ticker.wasm" "$TICKER_SHA"
+"$WASMCTL" deploy "$SRC/killed.yaml" >/dev/null 2>&1 &
+CLIENT_PID=$!
+wait_until grep -q '^GET /stall/ticker.wasm' "$WWW/requests.log"
+kill -9 "$WASMD_PID"
+wait "$WASMD_PID" 2>/dev/null
+wait "$CLIENT_PID" 2>/dev/null
+"$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --state-dir "$STATE" --socket "$SOCK" >>"$TMP/wasmd.log" 2>&1 &
+WASMD_PID=$!
+wait_until "$WASMCTL" version >/dev/null 2>&1
+verdict kill-mid-download-unchanged "$([ "$(ls -A "$DEPLOYED")" = "$before" ] && cmp -s "$DEPLOYED/viahttps/viahttps.wasm" "$WWW/ticker.wasm" && echo 1)" \
+    "before: $before; after: $(ls -A "$DEPLOYED")"
+verdict kill-mid-download-runs "$(wait_until is_active viahttps && echo 1)" "viahttps: $(field viahttps state)"
+
 finish

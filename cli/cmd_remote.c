@@ -1,0 +1,60 @@
+/*
+ * cmd_remote.c - the verbs of remote deploys' bookkeeping: history (the
+ * versions kept of a deployed module) and rollback (switch back to one).
+ *
+ * Exit status: see the table in wasmctl.h (and wasmctl(1)).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/wasmctl.h"
+#include "daemon/proto.h"
+
+/* One line per version: number, current mark, version, time, source, unit kept, signer, hash, outcome. */
+static void print_history(const cli *c, const cJSON *r) {
+    (void)c;
+    printf("%-4s %-1s %-10s %-19s %-8s %-5s %-12s %-16s %s\n", "#", "", "VERSION", "TIME", "SOURCE", "KEPT",
+           "SIGNER", "SHA256", "OUTCOME");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, WD_F_HISTORY)) {
+        char when[32] = "-";
+        double t = cli_json_num(e, "time");
+        if (t > 0) {
+            time_t tt = (time_t)t;
+            struct tm tm;
+            if (localtime_r(&tt, &tm))
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        }
+        const char *version = cli_json_str(e, "version"), *signer = cli_json_str(e, "signer");
+        printf("%-4.0f %-1s %-10s %-19s %-8s %-5s %-12s %-16.16s %s\n", cli_json_num(e, "deploy"),
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "current")) ? "*" : "",
+               version[0] ? version : "-", when, cli_json_str(e, "source"),
+               cli_json_str(e, "unit")[0] ? "yes" : "no", signer[0] ? signer : "unsigned", cli_json_str(e, "sha256"),
+               cli_json_str(e, "outcome"));
+    }
+}
+
+int cmd_history(cli *c) {
+    cJSON *req = cli_request_new(WD_VERB_HISTORY);
+    if (req)
+        cJSON_AddStringToObject(req, WD_F_NAME, c->args[0]);
+    return cli_simple(c, req, print_history);
+}
+
+/* "ticker: running" once the kept version has started. */
+static void print_rolled_back(const cli *c, const cJSON *r) {
+    (void)c;
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
+    printf("%s: %s\n", cli_json_str(in, WD_F_NAME), cli_json_str(in, WD_F_STATE));
+}
+
+int cmd_rollback(cli *c) {
+    cJSON *req = cli_request_new(WD_VERB_ROLLBACK);
+    if (req) {
+        cJSON_AddStringToObject(req, WD_F_NAME, c->args[0]);
+        if (c->to)
+            cJSON_AddStringToObject(req, WD_F_TO, c->to);
+    }
+    return cli_simple(c, req, print_rolled_back);
+}
