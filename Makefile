@@ -266,6 +266,7 @@ install: bin
 	install -D -m 0644 docs/wasmd.8 $(DESTDIR)$(PREFIX)/share/man/man8/wasmd.8
 	install -D -m 0644 docs/wasmd.yaml.5 $(DESTDIR)$(PREFIX)/share/man/man5/wasmd.yaml.5
 	install -d -m 0755 $(DESTDIR)/etc/wasmd/modules.d
+	install -d -m 0755 $(DESTDIR)/etc/wasmd/trusted.d
 	test -e $(DESTDIR)/etc/wasmd/wasmd.yaml || install -m 0644 packaging/wasmd.yaml $(DESTDIR)/etc/wasmd/wasmd.yaml
 
 # The module authors' files (the wasmd-sdk package).

@@ -1,6 +1,7 @@
 /*
  * cmd_remote.c - the verbs of remote deploys' bookkeeping: history (the
- * versions kept of a deployed module) and rollback (switch back to one).
+ * versions kept of a deployed module), rollback (switch back to one) and
+ * fleet status (the desired-state document the daemon follows).
  *
  * Exit status: see the table in wasmctl.h (and wasmctl(1)).
  */
@@ -57,4 +58,36 @@ int cmd_rollback(cli *c) {
             cJSON_AddStringToObject(req, WD_F_TO, c->to);
     }
     return cli_simple(c, req, print_rolled_back);
+}
+
+/* The last poll, the document's version, then one line per module and its convergence. */
+static void print_fleet(const cli *c, const cJSON *r) {
+    (void)c;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(r, WD_F_FLEET);
+    char when[32] = "never";
+    double t = cli_json_num(f, "last_poll");
+    if (t > 0) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        if (localtime_r(&tt, &tm))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    }
+    printf("url:       %s\n", cli_json_str(f, "url"));
+    printf("last poll: %s: %s\n", when, cli_json_str(f, "result"));
+    printf("version:   %s\n", cli_json_str(f, "version")[0] ? cli_json_str(f, "version") : "-");
+    printf("%-20s %s\n", "MODULE", "STATE");
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(f, "modules"))
+        printf("%-20s %s\n", cli_json_str(m, "name"), cli_json_str(m, "state"));
+}
+
+int cmd_fleet(cli *c) {
+    if (strcmp(c->args[0], "status") != 0) {
+        cli_error(c, "fleet: unknown subcommand \"%s\" (usage: wasmctl %s)", c->args[0], c->verb->usage);
+        return EXIT_USAGE;
+    }
+    cJSON *req = cli_request_new(WD_VERB_FLEET);
+    if (req)
+        cJSON_AddStringToObject(req, WD_F_OP, "status");
+    return cli_simple(c, req, print_fleet);
 }

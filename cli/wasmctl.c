@@ -94,6 +94,12 @@ static const cli_verb verbs[] = {
       "other one, or --to the number or signed version that history lists; waits\n"
       "until it has started (exit 1, and the current version back, if it fails)",
       "0 1 3 4 5 6 7" },
+    { WD_VERB_FLEET, cmd_fleet, 1, 1, 0, false, "fleet status",
+      "fleet mode (the daemon config's fleet.url): the last poll of the desired-\n"
+      "state document and its result, the document's version, and each module's\n"
+      "convergence (converged, updating, failed: why, conflict, removed); exit 5\n"
+      "when fleet mode is off",
+      "0 2 3 5 6 7" },
     { WD_VERB_VERSION, cmd_version, 0, 0, 0, false, "version",
       "print the versions of wasmctl and of the daemon", "0 3 6 7" },
     { "validate", cmd_validate, 1, 2, 0, true, "validate MANIFEST.yaml [FILE.wasm]",

@@ -201,6 +201,7 @@ int cmd_sim(cli *c);
 /* cmd_remote.c */
 int cmd_history(cli *c);
 int cmd_rollback(cli *c);
+int cmd_fleet(cli *c);
 /* wasmctl.c */
 int cmd_help(cli *c);
 /*

@@ -361,7 +361,46 @@ typedef struct cfg_daemon {
     bool require_signature;    /* every deploy must be signed by one of them; default false */
     uint32_t history_keep;     /* previous versions kept of each deployed module, default 2 */
     uint32_t health_window_s;  /* a deployed version failing within this many seconds is rolled back, default 30 */
+    /* fleet: {url, interval_s, require_signature}: follow a desired-state document (daemon/fleet.c) */
+    char *fleet_url;           /* NULL: no fleet mode */
+    uint32_t fleet_interval_s; /* between polls, default 60 */
+    bool fleet_require_signature; /* the document must be signed (URL.minisig), default false */
 } cfg_daemon;
+
+/*
+ * A desired-state document (fleet mode, daemon/fleet.c): the modules a
+ * gateway should run.
+ *
+ *   version: "2026-12-02.1"      # the document's own version (string, for status)
+ *   modules:
+ *     - name: ticker
+ *       url: https://updates.example/ticker-3.wasm
+ *       sha256: 64 hex digits
+ *       manifest: |               # the manifest, as a deploy sends it
+ *         module: ticker.wasm
+ *         args: [1000]
+ *
+ * A module's signature, if any, is fetched from URL.minisig.
+ */
+typedef struct cfg_fleet_module {
+    char *name;
+    char *url;
+    char *sha256;
+    char *manifest;            /* the manifest's YAML text */
+    cfg_pos pos;
+} cfg_fleet_module;
+
+typedef struct cfg_fleet {
+    char *version;
+    cfg_fleet_module *modules;
+    size_t nmodules;
+} cfg_fleet;
+
+#define CFG_MAX_FLEET_MODULES 256u
+
+/* Parses a document held in memory (`file` names it in errors); NULL with err filled. */
+cfg_fleet *cfg_fleet_parse(const char *file, const char *text, size_t len, cfg_error *err);
+void cfg_fleet_free(cfg_fleet *f);
 
 /*
  * path may be NULL: defaults only.  A missing file at the default path

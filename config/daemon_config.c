@@ -150,6 +150,86 @@ static const cfg__key fetch_keys[] = {
 };
 static const cfg__schema fetch_schema = CFG__SCHEMA("fetch", fetch_keys);
 
+/* ---- fleet ------------------------------------------------------------- */
+
+static const char *check_https(const char *s) {
+    return strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 ? NULL : "an https:// (or http://) URL";
+}
+
+static const cfg__key fleet_keys[] = {
+    { .name = "url", .type = CFG__STRING, .offset = CFG__FIELD(cfg_daemon, fleet_url), .nullable = true,
+      .min = 8, .max = CFG_MAX_URL, .check = check_https },
+    { .name = "interval_s", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, fleet_interval_s),
+      .width = CFG__WIDTH(cfg_daemon, fleet_interval_s), .min = 1, .max = 86400, .def = 60 },
+    { .name = "require_signature", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_daemon, fleet_require_signature),
+      .def = 0 },
+};
+static const cfg__schema fleet_schema = CFG__SCHEMA("fleet", fleet_keys);
+
+/* The desired-state document (config.h: cfg_fleet). */
+static const char *check_sha256_hex(const char *s) {
+    return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64 ? NULL : "a SHA-256 of 64 hex digits";
+}
+static const cfg__key fleet_module_keys[] = {
+    { .name = "name", .type = CFG__NAME, .offset = CFG__FIELD(cfg_fleet_module, name), .required = true },
+    { .name = "url", .type = CFG__STRING, .offset = CFG__FIELD(cfg_fleet_module, url), .required = true,
+      .min = 8, .max = CFG_MAX_URL, .check = check_https },
+    { .name = "sha256", .type = CFG__STRING, .offset = CFG__FIELD(cfg_fleet_module, sha256), .required = true,
+      .min = 64, .max = 64, .check = check_sha256_hex },
+    { .name = "manifest", .type = CFG__STRING, .offset = CFG__FIELD(cfg_fleet_module, manifest), .required = true,
+      .min = 1 },
+};
+static const cfg__schema fleet_module_schema =
+    CFG__SCHEMA_POS("a modules entry", fleet_module_keys, cfg_fleet_module, pos);
+static const cfg__key fleet_doc_keys[] = {
+    { .name = "version", .type = CFG__STRING, .offset = CFG__FIELD(cfg_fleet, version), .required = true,
+      .min = 1, .max = 64 },
+    { .name = "modules", .type = CFG__OBJECT_LIST, .offset = CFG__FIELD(cfg_fleet, modules),
+      .count_offset = CFG__FIELD(cfg_fleet, nmodules), .max_items = CFG_MAX_FLEET_MODULES,
+      .sub = &fleet_module_schema, .elem_size = sizeof(cfg_fleet_module) },
+};
+static const cfg__schema fleet_doc_schema = CFG__SCHEMA("desired-state document", fleet_doc_keys);
+
+void cfg_fleet_free(cfg_fleet *f) {
+    if (!f)
+        return;
+    cfg__release(&fleet_doc_schema, f);
+    free(f);
+}
+
+cfg_fleet *cfg_fleet_parse(const char *file, const char *text, size_t len, cfg_error *err) {
+    cfg_node *root = NULL;
+    if (len > CFG_MAX_FILE_SIZE) {
+        cfg_error_set(err, CFG_ERR_TOO_BIG, file, 0, 0, "larger than %u bytes", CFG_MAX_FILE_SIZE);
+        return NULL;
+    }
+    if (cfg__parse_string(file, text, len, &root, err) < 0)
+        return NULL;
+    cfg__ctx ctx = { .file = file, .err = err };
+    cfg_fleet *f = calloc(1, sizeof *f);
+    if (!f) {
+        cfg_error_set(err, CFG_ERR_NOMEM, file, 0, 0, "out of memory");
+    } else if (cfg__set_defaults(&fleet_doc_schema, f, &ctx) < 0 || cfg__apply(&fleet_doc_schema, root, f, &ctx) < 0) {
+        cfg_fleet_free(f);
+        f = NULL;
+    } else {
+        for (size_t i = 0; i < f->nmodules && f; i++) {
+            for (size_t j = 0; j < i; j++) {
+                if (strcmp(f->modules[i].name, f->modules[j].name) == 0) {
+                    cfg_error_set(err, CFG_ERR_DUP_NAME, file, f->modules[i].pos.line, f->modules[i].pos.column,
+                                  "modules[%zu].name: '%s' is already listed at line %u", i, f->modules[i].name,
+                                  f->modules[j].pos.line);
+                    cfg_fleet_free(f);
+                    f = NULL;
+                    break;
+                }
+            }
+        }
+    }
+    cfg__node_free(root);
+    return f;
+}
+
 /* ---- The schema -------------------------------------------------------- */
 
 static const cfg__key daemon_keys[] = {
@@ -175,6 +255,7 @@ static const cfg__key daemon_keys[] = {
     { .name = "require_signature", .type = CFG__BOOL, .offset = CFG__FIELD(cfg_daemon, require_signature), .def = 0 },
     UINT_KEY(history_keep, 0, 16, 2),
     UINT_KEY(health_window_s, 0, 86400, 30),
+    { .name = "fleet", .type = CFG__OBJECT, .sub = &fleet_schema },
 };
 
 const cfg__schema cfg__daemon_schema = CFG__SCHEMA("daemon config", daemon_keys);

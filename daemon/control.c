@@ -587,7 +587,8 @@ static void fetch_progress(void *ud, uint64_t bytes, uint64_t total) {
 }
 
 /* The download of URL.minisig has ended: its text goes with the module (a 404: unsigned). */
-static void fetch_sig_done(void *ud, wd_proto_status s, long http_status, const char *why, uint8_t *data, size_t len) {
+static void fetch_sig_done(void *ud, wd_proto_status s, const wd_fetch_result *res, const char *why, uint8_t *data,
+                           size_t len) {
     wd_client *c = ud;
     c->fetch = NULL;
     uint8_t *module = c->body;
@@ -596,7 +597,7 @@ static void fetch_sig_done(void *ud, wd_proto_status s, long http_status, const 
         send_error(c, WD_PROTO_INVALID, "the signature file is not a minisign signature (%zu bytes)", len);
         client_finish(c);
         free(module);
-    } else if (s == WD_PROTO_OK || (s == WD_PROTO_FETCH && http_status == 404)) {
+    } else if (s == WD_PROTO_OK || (s == WD_PROTO_FETCH && res->http_status == 404)) {
         if (s == WD_PROTO_OK) {
             char *text = malloc(len + 1);
             if (text) {
@@ -619,7 +620,8 @@ static void fetch_sig_done(void *ud, wd_proto_status s, long http_status, const 
 }
 
 /* The download has ended: then its signature (URL.minisig) unless the request has one; then the deploy. */
-static void fetch_done(void *ud, wd_proto_status s, long http_status, const char *why, uint8_t *data, size_t len) {
+static void fetch_done(void *ud, wd_proto_status s, const wd_fetch_result *res, const char *why, uint8_t *data,
+                       size_t len) {
     wd_client *c = ud;
     c->fetch = NULL;
     if (s != WD_PROTO_OK) {
@@ -717,6 +719,23 @@ static void verb_rollback(wd_client *c, const cJSON *req) {
     client_touch(c);
 }
 
+/* fleet status: the desired-state document followed and each module's convergence (fleet.c). */
+static void verb_fleet(wd_client *c, const cJSON *req) {
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, WD_F_OP);
+    if (!cJSON_IsString(op) || strcmp(op->valuestring, "status") != 0) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "fleet: \"%s\" must be \"status\"", WD_F_OP);
+        return;
+    }
+    if (!c->daemon->fleet) {
+        send_error(c, WD_PROTO_CONFLICT, "fleet mode is off: the daemon config names no fleet.url");
+        return;
+    }
+    cJSON *r = reply_new(WD_PROTO_OK);
+    if (r)
+        cJSON_AddItemToObject(r, WD_F_FLEET, wd_fleet_status(c->daemon));
+    send_json(c, r);
+}
+
 /* One table of verbs: name and handler. */
 static const struct {
     const char *name;
@@ -735,6 +754,7 @@ static const struct {
     { WD_VERB_SIM,     verb_sim },
     { WD_VERB_HISTORY, verb_history },
     { WD_VERB_ROLLBACK, verb_rollback },
+    { WD_VERB_FLEET,   verb_fleet },
 };
 
 static void handle_request(wd_client *c, const char *line, size_t len) {

@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -66,6 +67,8 @@ struct wd_fetch {
     wd_fetch_progress_fn progress;
     wd_fetch_done_fn done;
     void *ud;
+    struct curl_slist *headers;  /* a conditional request's If-None-Match / If-Modified-Since */
+    char etag[WD_FETCH_HEADER_MAX], last_modified[WD_FETCH_HEADER_MAX]; /* of the response */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -190,9 +193,38 @@ static void fetch_free(wd_fetch *f) {
         curl_multi_remove_handle(d->curlm, f->easy);
         curl_easy_cleanup(f->easy);
     }
+    curl_slist_free_all(f->headers);
     free(f->url);
     free(f->data);
     free(f);
+}
+
+/* CURLOPT_HEADERFUNCTION: keeps the validators of the response (ETag, Last-Modified). */
+static size_t header_cb(char *buf, size_t size, size_t n, void *userp) {
+    wd_fetch *f = userp;
+    size_t len = size * n;
+    char *into = NULL;
+    size_t skip = 0;
+    if (len > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
+        into = f->etag;
+        skip = 5;
+    } else if (len > 14 && strncasecmp(buf, "Last-Modified:", 14) == 0) {
+        into = f->last_modified;
+        skip = 14;
+    }
+    if (into) {
+        const char *v = buf + skip;
+        size_t vlen = len - skip;
+        while (vlen > 0 && (*v == ' ' || *v == '\t'))
+            v++, vlen--;
+        while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+            vlen--;
+        if (vlen < WD_FETCH_HEADER_MAX) {
+            memcpy(into, v, vlen);
+            into[vlen] = '\0';
+        }
+    }
+    return len;
 }
 
 /* CURLOPT_WRITEFUNCTION: appends to the buffer, within the limit. */
@@ -288,6 +320,10 @@ static void easy_setup(wd_fetch *f, uint64_t from) {
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, xferinfo_cb);
     curl_easy_setopt(e, CURLOPT_XFERINFODATA, f);
     curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
+    if (f->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
     if (c->fetch_proxy)
         curl_easy_setopt(e, CURLOPT_PROXY, c->fetch_proxy);
     f->resume_from = from;
@@ -296,6 +332,12 @@ static void easy_setup(wd_fetch *f, uint64_t from) {
 
 wd_fetch *wd_fetch_start(wd_daemon *d, const char *url, const char *ca_file, wd_fetch_progress_fn progress,
                          wd_fetch_done_fn done, void *ud, char *why) {
+    return wd_fetch_start_cond(d, url, ca_file, NULL, NULL, progress, done, ud, why);
+}
+
+wd_fetch *wd_fetch_start_cond(wd_daemon *d, const char *url, const char *ca_file, const char *etag,
+                              const char *last_modified, wd_fetch_progress_fn progress, wd_fetch_done_fn done,
+                              void *ud, char *why) {
     if (!url_allowed(d, url, why))
         return NULL;
     if (multi_open(d) < 0) {
@@ -316,6 +358,12 @@ wd_fetch *wd_fetch_start(wd_daemon *d, const char *url, const char *ca_file, wd_
     f->progress = progress;
     f->done = done;
     f->ud = ud;
+    char h[WD_FETCH_HEADER_MAX + 32];
+    if (etag && etag[0] && (size_t)snprintf(h, sizeof h, "If-None-Match: %s", etag) < sizeof h)
+        f->headers = curl_slist_append(f->headers, h);
+    if (last_modified && last_modified[0] &&
+        (size_t)snprintf(h, sizeof h, "If-Modified-Since: %s", last_modified) < sizeof h)
+        f->headers = curl_slist_append(f->headers, h);
     easy_setup(f, 0);
     const char *ca = ca_file && ca_file[0] ? ca_file : d->cfg->fetch_ca_file;
     if (ca)
@@ -421,6 +469,7 @@ static void fetch_ended(wd_fetch *f, CURLcode r) {
         again = true;
     }
     if (again) {
+        f->etag[0] = f->last_modified[0] = '\0';
         curl_multi_remove_handle(d->curlm, f->easy);
         easy_setup(f, f->len);
         if (curl_multi_add_handle(d->curlm, f->easy) == CURLM_OK)
@@ -434,17 +483,23 @@ static void fetch_ended(wd_fetch *f, CURLcode r) {
     void *ud = f->ud;
     uint8_t *data = NULL;
     size_t len = 0;
+    char etag[WD_FETCH_HEADER_MAX], last_modified[WD_FETCH_HEADER_MAX];
+    snprintf(etag, sizeof etag, "%s", f->etag);
+    snprintf(last_modified, sizeof last_modified, "%s", f->last_modified);
+    wd_fetch_result res = { .http_status = code, .etag = etag, .last_modified = last_modified };
+    if (code == 304)
+        snprintf(why, WD_REASON_MAX, "%.150s: not modified", f->url);
     if (s == WD_PROTO_OK) {
         data = f->data;
         len = f->len;
         f->data = NULL;
         fprintf(stderr, "wasmd: fetched %s: %zu bytes\n", f->url, len);
-    } else {
+    } else if (code != 304) {
         fprintf(stderr, "wasmd: fetching failed: %s\n", why);
     }
     fetch_free(f);
     if (done)
-        done(ud, s, code, why, data, len);
+        done(ud, s, &res, why, data, len);
     else
         free(data);
 }
@@ -471,7 +526,8 @@ void wd_fetch_close(wd_daemon *d) {
         void *ud = f->ud;
         fetch_free(f);
         if (done)
-            done(ud, WD_PROTO_FETCH, 0, "the daemon is shutting down", NULL, 0);
+            done(ud, WD_PROTO_FETCH, &(wd_fetch_result){ .etag = "", .last_modified = "" },
+                 "the daemon is shutting down", NULL, 0);
     }
     if (d->curlm) {
         curl_multi_cleanup(d->curlm);

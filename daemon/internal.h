@@ -66,6 +66,7 @@
 #define WD_HISTORY_MAX       32u         /* entries listed in a module's history (history.c) */
 #define WD_HISTORY_FILE_MAX  (64u << 10) /* bytes of a history file read */
 #define WD_FETCH_MAX_RESUMES 3u          /* a dropped download is resumed this many times (fetch.c) */
+#define WD_FETCH_HEADER_MAX  256u        /* bytes of an ETag or Last-Modified kept */
 #define WD_FETCH_PROGRESS_MS 250u        /* a download's progress goes to its client at most this often */
 #define WD_DEPLOY_SETTLE_MS  1000u       /* ...and, once started, must run this long (and at least one slice)
                                             without failing for the deploy to succeed */
@@ -402,10 +403,16 @@ typedef void (*wd_fetch_progress_fn)(void *ud, uint64_t bytes, uint64_t total);
 /*
  * The end: WD_PROTO_OK with the bytes (owned by the callee from here on),
  * or a failure (WD_PROTO_FETCH, TOO_LARGE or TIMEOUT) with its message;
- * http_status is the server's last status code (0 when none came).
+ * `res` has the server's status code and validators (a 304 is a failure
+ * with http_status 304).
  */
-typedef void (*wd_fetch_done_fn)(void *ud, wd_proto_status status, long http_status, const char *why, uint8_t *data,
-                                 size_t len);
+typedef struct wd_fetch_result {
+    long http_status;            /* the server's last status code (0 when none came; 304: not modified) */
+    const char *etag;            /* its ETag header, or "" */
+    const char *last_modified;   /* its Last-Modified header, or "" */
+} wd_fetch_result;
+typedef void (*wd_fetch_done_fn)(void *ud, wd_proto_status status, const wd_fetch_result *res, const char *why,
+                                 uint8_t *data, size_t len);
 /*
  * Starts downloading `url` into memory (policy at the top of fetch.c);
  * `ca_file` (may be NULL) overrides the daemon config's CA bundle.  NULL
@@ -414,6 +421,10 @@ typedef void (*wd_fetch_done_fn)(void *ud, wd_proto_status status, long http_sta
  */
 wd_fetch *wd_fetch_start(wd_daemon *d, const char *url, const char *ca_file, wd_fetch_progress_fn progress,
                          wd_fetch_done_fn done, void *ud, char *why);
+/* The same as a conditional request: If-None-Match `etag`, If-Modified-Since `last_modified` (each may be NULL or ""). */
+wd_fetch *wd_fetch_start_cond(wd_daemon *d, const char *url, const char *ca_file, const char *etag,
+                              const char *last_modified, wd_fetch_progress_fn progress, wd_fetch_done_fn done,
+                              void *ud, char *why);
 /* The caller went away: no more calls; the transfer is aborted at libcurl's next callback. */
 void wd_fetch_cancel(wd_fetch *f);
 /* At shutdown: ends every download (their done functions are told) and frees libcurl's handles. */
@@ -446,6 +457,16 @@ struct cJSON *wd_history_read(const char *dir, const char *name);
 void wd_history_forget(const char *dir, const char *name);
 /* True when some module's history lists `unit` (start-up cleaning keeps it). */
 bool wd_history_keeps(const char *dir, const char *unit);
+
+/* ---- fleet.c: following a desired-state document ------------------------ */
+
+typedef struct wd_fleet wd_fleet;
+/* Starts fleet mode when the daemon config names fleet.url (first poll at once); 0 or -ENOMEM. */
+int wd_fleet_open(wd_daemon *d);
+/* At shutdown: stops polling; downloads and deploys under way no longer report to it. */
+void wd_fleet_close(wd_daemon *d);
+/* `wasmctl fleet status`: a cJSON object (url, last_poll, result, version, modules: [{name, state}]). */
+void *wd_fleet_status(wd_daemon *d);
 
 /* ---- main.c: the daemon ---------------------------------------------- */
 
@@ -511,6 +532,9 @@ struct wd_daemon {
     uv_timer_t fetch_timer;
     struct wd_fetch *fetches;
     struct wd_fetch_sock *fetch_socks;
+
+    /* fleet.c: fleet mode, or NULL */
+    wd_fleet *fleet;
 };
 
 /* Lists for a reload's or deploy's answer: `what` is a WD_F_* array name, `item` a name or message. */

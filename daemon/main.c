@@ -328,6 +328,7 @@ static void shutdown_daemon(wd_daemon *d) {
     if (d->notify)
         sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
     wd_control_close(d);
+    wd_fleet_close(d);
     wd_fetch_close(d);
     while (d->instances) {
         wd_instance *in = d->instances;
@@ -456,6 +457,8 @@ int main(int argc, char **argv) {
         shutdown_daemon(&d);
     } else {
         load_manifests(&d);
+        if (wd_fleet_open(&d) < 0)
+            fprintf(stderr, "wasmd: fleet mode: out of memory\n");
         fprintf(stderr, "wasmd: ready: %s, socket %s\n", d.cfg->modules_dir, sock);
         if (d.notify) {
             format_status(&d, d.last_status, sizeof d.last_status);

@@ -48,6 +48,8 @@
  *               "error":".."} when the download fails (nothing written)
  *   remove:  {"v":1,"verb":"remove","name":"ticker"} -> {"status":"ok","name":"ticker"}
  *   history: {"v":1,"verb":"history","name":"ticker"} -> {"status":"ok","name":"ticker","history":[..]}
+ *   fleet:   {"v":1,"verb":"fleet","op":"status"} -> {"status":"ok","fleet":{..}}
+ *            (status "conflict" when the daemon config names no fleet.url)
  *   rollback: {"v":1,"verb":"rollback","name":"ticker","to":"3"}
  *            -> as deploy: {"status":"ok","instance":{..}} once the kept version has
  *               started, or {"status":"failed","error":".."} (switched back again);
@@ -94,6 +96,7 @@
 #define WD_VERB_SIM     "sim"
 #define WD_VERB_HISTORY "history"
 #define WD_VERB_ROLLBACK "rollback"
+#define WD_VERB_FLEET   "fleet"
 
 /* Field names of requests and responses. */
 #define WD_F_VERSION   "v"         /* number: protocol version, in every message */
@@ -166,6 +169,10 @@
 #define WD_F_HISTORY   "history"   /* array: response (history): entries, oldest first, each {"deploy": N,
                                       "unit", "version", "sha256", "signer", "time" (s since the epoch),
                                       "source" (deploy | rollback), "outcome", "current" (bool)} */
+#define WD_F_FLEET     "fleet"     /* object: response (fleet status): {"url", "interval_s", "last_poll" (s since
+                                      the epoch, 0: never), "result" (of the last poll), "version" (of the
+                                      document followed), "etag", "busy", "modules": [{"name", "state"}]}; state:
+                                      converged | pending | updating | failed: .. | conflict: .. | removed */
 #define WD_F_TO        "to"        /* string: request (rollback): the entry's number or version (optional:
                                       the newest other kept version) */
 

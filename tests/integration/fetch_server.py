@@ -14,7 +14,10 @@ on a free port, written to PORTFILE once listening.  Besides plain files
     /status/N     answers HTTP status N
     /loop         redirects to itself
     /redirect/NAME  redirects to /NAME
-Each request is logged to DIR/requests.log as "METHOD PATH RANGE".
+Plain files carry an ETag and a Last-Modified, and a request whose
+If-None-Match matches gets 304.
+Each request is logged to DIR/requests.log as "METHOD PATH RANGE INM"
+(INM: the If-None-Match it sent, or -).
 """
 import http.server
 import os
@@ -33,14 +36,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         with lock, open(os.path.join(ROOT, "requests.log"), "a") as log:
-            log.write("%s %s %s\n" % (self.command, self.path, self.headers.get("Range", "-")))
+            log.write("%s %s %s %s\n" % (self.command, self.path, self.headers.get("Range", "-"),
+                                          self.headers.get("If-None-Match", "-")))
 
     def send_file(self, name, drop=False, ranges=True):
         path = os.path.join(ROOT, os.path.basename(name))
         try:
             data = open(path, "rb").read()
+            st = os.stat(path)
         except OSError:
             self.send_error(404)
+            return
+        etag = '"%d-%d"' % (st.st_size, st.st_mtime_ns)
+        if self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         start = 0
         rng = self.headers.get("Range")
@@ -51,6 +63,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
         else:
             self.send_response(200)
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", self.date_time_string(int(st.st_mtime)))
         self.send_header("Content-Length", str(len(data) - start))
         self.end_headers()
         body = data[start:]

@@ -151,7 +151,7 @@ verdict ticker-beside-ticks "$(wait_until last_count_at_least beside tick $((n +
 # ---- Dropped connections: resumed, or read again ------------------------
 src_manifest "$SRC/drop.yaml" dropped "$HTTPS/drop/mid.wasm" "$(sha "$WWW/mid.wasm")"
 check_rc drop-resumed 0 -- "$WASMCTL" deploy "$SRC/drop.yaml"
-verdict drop-resumed-with-range "$(grep -q '^GET /drop/mid.wasm bytes=[1-9][0-9]*-$' "$WWW/requests.log" && cmp -s "$DEPLOYED/dropped/dropped.wasm" "$WWW/mid.wasm" && echo 1)" \
+verdict drop-resumed-with-range "$(grep -q '^GET /drop/mid.wasm bytes=[1-9][0-9]*- ' "$WWW/requests.log" && cmp -s "$DEPLOYED/dropped/dropped.wasm" "$WWW/mid.wasm" && echo 1)" \
     "$(grep drop "$WWW/requests.log"); $(cat "$TMP/stderr")"
 src_manifest "$SRC/norange.yaml" norange "$HTTPS/norange/mid2.wasm" "$(sha "$WWW/mid2.wasm")"
 check_rc drop-no-range-restarted 0 -- "$WASMCTL" deploy "$SRC/norange.yaml"

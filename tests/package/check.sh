@@ -46,6 +46,8 @@ for f in usr/sbin/wasmd usr/bin/wasmctl \
 done
 verdict modules-dir-empty "$([ -d "$root/etc/wasmd/modules.d" ] && [ -z "$(ls -A "$root/etc/wasmd/modules.d")" ] && echo 1)" \
     "/etc/wasmd/modules.d missing or not empty"
+verdict trusted-dir-empty "$([ -d "$root/etc/wasmd/trusted.d" ] && [ -z "$(ls -A "$root/etc/wasmd/trusted.d")" ] && echo 1)" \
+    "/etc/wasmd/trusted.d missing or not empty"
 verdict no-state-in-package "$([ ! -e "$root/var/lib/wasmd" ] && echo 1)" "/var/lib/wasmd is shipped (state belongs to the system)"
 verdict no-usr-local "$([ ! -e "$root/usr/local" ] && echo 1)" "files under /usr/local"
 verdict conffile "$(grep -qx /etc/wasmd/wasmd.yaml "$TMP/control/conffiles" && echo 1)" "conffiles: $(cat "$TMP/control/conffiles" 2>/dev/null)"

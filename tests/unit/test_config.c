@@ -1588,11 +1588,11 @@ static void test_man_page(void **state) {
     check_keys(next_line(manifest, manifest_end), manifest_end + 1, &cfg__manifest_schema);
     check_keys(next_line(daemon, daemon_end), daemon_end + 1, &cfg__daemon_schema);
     /* The walk saw every key: 14 at the top of a manifest, dirs (3), limits (4),
-     * capabilities (3): gpio (8), i2c (3), microphone (5); source (3); 17 at the top of
+     * capabilities (3): gpio (8), i2c (3), microphone (5); source (3); 18 at the top of
      * the daemon config, hardware (3): gpio (2): chips (3), i2c (2): devices (6),
-     * microphones (4); fetch (7). */
+     * microphones (4); fetch (7); fleet (3). */
     assert_int_equal(count_keys(&cfg__manifest_schema), 14 + 3 + 4 + 3 + 8 + 3 + 5 + 3);
-    assert_int_equal(count_keys(&cfg__daemon_schema), 17 + 3 + 2 + 3 + 2 + 6 + 4 + 7);
+    assert_int_equal(count_keys(&cfg__daemon_schema), 18 + 3 + 2 + 3 + 2 + 6 + 4 + 7 + 3);
     free(text);
 }
 
