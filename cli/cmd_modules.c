@@ -271,7 +271,10 @@ int cmd_deploy(cli *c) {
     free(text);
     cfg_manifest_free(m);
 
-    /* The answer, after any progress events of a download. */
+    /* The answer, after any progress events of a download (its rate counted from the request). */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double started_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     cli_conn conn;
     cJSON *r;
     int status = cli_call(c, req, body, body_len, url != NULL, url ? &conn : NULL, &r);
@@ -280,9 +283,6 @@ int cmd_deploy(cli *c) {
     if (status != EXIT_OK)
         return status;
     bool shown = false, tty = !c->json && isatty(STDERR_FILENO);
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double started_s = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     while (url && r && cJSON_GetObjectItemCaseSensitive(r, WD_F_PROGRESS)) {
         if (tty) {
             show_progress(cJSON_GetObjectItemCaseSensitive(r, WD_F_PROGRESS), started_s);

@@ -38,6 +38,7 @@
  * its done function returns, or by wd_fetch_cancel's abort (then without a
  * call).  A fetch_sock is freed in its poll handle's close callback.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -265,10 +266,12 @@ static int xferinfo_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     return f->cancelled ? 1 : 0;
 }
 
-/* True for a host name that is this machine: 127.0.0.0/8, ::1, localhost. */
+/* True for a host that is this machine: an IPv4 address in 127.0.0.0/8, [::1], localhost. */
 static bool loopback_host(const char *host) {
-    return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-           strcmp(host, "::1") == 0;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
 }
 
 /* The URL policy: https://, or http:// to loopback or when allowed.  False with the reason in `why`. */

@@ -135,6 +135,7 @@ bad redirect-loop 1 "too many redirects" "$HTTPS/loop"
 bad too-large 1 "too large: more than 1 MiB" "$HTTPS/big.wasm" "$(sha "$WWW/big.wasm")"
 bad stall 9 "timed out" "$HTTPS/stall/ticker.wasm"
 bad plain-http-remote 1 "plain http:// is refused" "http://example.invalid/ticker.wasm"
+bad plain-http-not-loopback 1 "plain http:// is refused" "http://127.0.0.1.example.invalid/ticker.wasm"
 src_manifest "$SRC/otherca.yaml" bad "$HTTPS/ticker.wasm" "$TICKER_SHA" "  ca_file: $PKI/other.pem
 "
 before=$(ls -A "$DEPLOYED")
