@@ -115,6 +115,13 @@ static void output_close_cb(uv_handle_t *h) {
 
 static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
+/*
+ * What every output stream reads into: the daemon has one thread, and each
+ * read is split into lines (output_split) before the next one starts, so
+ * one buffer serves all instances instead of one each.
+ */
+static char output_rbuf[4096];
+
 static void output_flush(wd_output *o) {
     if (o->len == 0)
         return;
@@ -126,8 +133,8 @@ static void output_flush(wd_output *o) {
 /* At most what is left of the stream's share of this loop turn (never 0: it pauses first). */
 static void output_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     wd_output *o = wd_container_of(h, wd_output, pipe);
-    buf->base = o->rbuf;
-    buf->len = o->turn_left < sizeof o->rbuf ? o->turn_left : sizeof o->rbuf;
+    buf->base = output_rbuf;
+    buf->len = o->turn_left < sizeof output_rbuf ? o->turn_left : sizeof output_rbuf;
 }
 
 /* Lets a paused stream read again, with a new share. */
@@ -195,8 +202,8 @@ static void output_drain(wd_instance *in) {
         if (!o || uv_is_closing((uv_handle_t *)&o->pipe) || uv_fileno((uv_handle_t *)&o->pipe, &fd) < 0)
             continue;
         ssize_t n;
-        while ((n = read(fd, o->rbuf, sizeof o->rbuf)) > 0)
-            output_split(o, o->rbuf, (size_t)n);
+        while ((n = read(fd, output_rbuf, sizeof output_rbuf)) > 0)
+            output_split(o, output_rbuf, (size_t)n);
         output_flush(o);
         output_unpause(o); /* reading on, it meets the end of file and closes */
     }
@@ -272,7 +279,7 @@ static void run_destroy(wd_instance *in) {
     wr_exec_free(in->exec);
     wr_store_free(in->store);   /* before the WASI context: its host functions point to it */
     wasi_ctx_free(in->wasi);    /* closes the write ends of the output pipes: EOF for the readers */
-    wr_module_free(in->module); /* after the store, whose instance used it */
+    wd_module_put(in->module);  /* after the store, whose instance used it */
     in->exec = NULL;
     in->store = NULL;
     in->wasi = NULL;
@@ -524,7 +531,7 @@ static void load_work(uv_work_t *req) {
     int r = read_file(l->path, &bytes, &len);
     if (r < 0)
         snprintf(l->why, sizeof l->why, "cannot read %s: %s", l->path, strerror(-r));
-    else if (wr_module_load(bytes, len, &l->module, &l->err) != WR_OK)
+    else if (wd_module_get(bytes, len, &l->module, &l->err) != WR_OK)
         snprintf(l->why, sizeof l->why, "%s: %s%s%s", l->path, wr_status_message(l->err.status),
                  l->err.detail[0] ? ": " : "", l->err.detail);
     free(bytes);
@@ -562,7 +569,7 @@ static void load_done(uv_work_t *req, int status) {
             d->loads_tail = NULL;
         wd_instance *in = head->inst;
         if (head->cancelled)
-            wr_module_free(head->module);
+            wd_module_put(head->module);
         else
             load_finish(head);
         free(head->path);

@@ -70,13 +70,14 @@ typedef struct wd_hw_run wd_hw_run;
 /* ---- log.c: a bounded ring of lines ------------------------------------ */
 
 typedef struct wd_log {
-    char **lines;        /* cap slots; owned strings */
+    char **lines;        /* nslots slots, grown as lines come (up to cap); owned strings */
+    uint32_t nslots;
     uint32_t cap;
     uint32_t head;       /* index of the oldest line */
     uint32_t count;
 } wd_log;
 
-/* 0, or -ENOMEM.  cap 0 keeps no lines. */
+/* 0 (nothing is allocated before the first line).  cap 0 keeps no lines. */
 int wd_log_init(wd_log *log, uint32_t cap);
 void wd_log_free(wd_log *log);
 /* Copies `line`; the oldest line goes when the ring is full. */
@@ -102,7 +103,6 @@ typedef struct wd_output {
     uint32_t turn_left;  /* bytes it may still read in this loop turn */
     bool paused;         /* reading stopped until the next turn (wd_instance_output_resume) */
     char line[WD_LOG_LINE_MAX + 1];
-    char rbuf[4096];
 } wd_output;
 
 /* A timer a reactor armed with wasmd.timer_start (host.c); freed in its close callback. */
@@ -188,7 +188,7 @@ struct wd_instance {
 
     /* One run: all NULL while not running.  Owned. */
     wd_load *loading;            /* the module's load in the thread pool, while starting */
-    wr_module *module;
+    wr_module *module;           /* a reference (wd_module_get): shared with other runs of the same binary */
     wr_store *store;
     wasi_ctx *wasi;
     wr_exec *exec;
@@ -304,6 +304,18 @@ bool wd_instance_drop_event(wd_instance *in, wd_event_kind kind, uint32_t id);
  * has its result: the call resumes with it in the next slice.
  */
 void wd_instance_host_complete(wd_instance *in, uint32_t result);
+
+/* ---- modcache.c: one loaded module per distinct binary ------------------ */
+
+/*
+ * The module loaded from `bytes` (wr_module_load), shared with every run
+ * holding one loaded from identical bytes; each successful call is one
+ * reference, given back with wd_module_put().  Callable from any thread
+ * (loads run in libuv's thread pool).  On failure, the load's status and `err`.
+ */
+wr_status wd_module_get(const uint8_t *bytes, size_t len, wr_module **ret, wr_error *err);
+/* Gives back a reference; the module is freed with the last one.  Accepts NULL. */
+void wd_module_put(wr_module *m);
 
 /* ---- host.c: the "wasmd" imports (sdk/wasmd.h) ------------------------- */
 
