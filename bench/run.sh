@@ -37,7 +37,7 @@
 #                      in BENCH_ONLY selects that section
 set -eu
 
-WORKLOADS="fib sha256 nbody qsort mandel mix"
+WORKLOADS="fib sha256 nbody qsort mandel mix lz json vm"
 
 usage() {
     echo "usage: $0 BUILD_DIR" >&2
