@@ -9,7 +9,8 @@
 # polls `wasmctl --json list` until all N are waiting, then reads VmRSS
 # from /proc/PID/status.  Prints one row per N: the start time (reload to
 # all waiting; the polling adds up to BENCH_SCALE_POLL_MS), the daemon's
-# RSS, and the RSS per instance above the empty daemon's.
+# RSS, the RSS per instance above the empty daemon's, and the daemon's
+# open descriptors.
 #
 # Exit status 1 when the daemon does not come up or the instances do not
 # all reach `waiting` within BENCH_SCALE_TIMEOUT seconds (default 300).
@@ -33,15 +34,6 @@ if [ ! -f "$IDLE" ] || [ "$HERE/scale/idle.c" -nt "$IDLE" ]; then
     "$CC_WASM" --target=wasm32-wasi -O2 "$HERE/scale/idle.c" -Wl,--strip-debug -o "$IDLE" || exit 1
 fi
 
-# Each instance holds a few descriptors (its output pipes): ask for enough.
-# Raising the hard limit needs root (CAP_SYS_RESOURCE); otherwise the soft
-# limit goes up to the hard one and the largest N may not start.
-max_n=0
-for n in $COUNTS; do [ "$n" -gt "$max_n" ] && max_n=$n; done
-want_fds=$((max_n * 4 + 4096))
-[ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$want_fds" ] && ulimit -Hn "$want_fds" 2>/dev/null
-ulimit -Sn "$(ulimit -Hn)" 2>/dev/null
-
 TMP=$(mktemp -d)
 PID=
 cleanup() {
@@ -56,9 +48,9 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 waiting_count() { "$WASMCTL" --json list 2>/dev/null | grep -o '"state":"waiting"' | wc -l; }
 
 echo "instance scale (bench/scale.sh): N idle instances of a 2-page C command sleeping in poll_oneoff"
-echo "  (fd limit $(ulimit -Sn); start = reload until all are waiting, polled every $POLL_MS ms)"
-printf '  %8s %10s %10s %12s %14s\n' instances "start ms" "RSS MiB" "empty MiB" "KiB/instance"
-printf '  %8s %10s %10s %12s %14s\n' -------- ---------- ---------- ------------ --------------
+echo "  (start = reload until all are waiting, polled every $POLL_MS ms; fds = the daemon's open descriptors)"
+printf '  %8s %10s %10s %12s %14s %6s\n' instances "start ms" "RSS MiB" "empty MiB" "KiB/instance" fds
+printf '  %8s %10s %10s %12s %14s %6s\n' -------- ---------- ---------- ------------ -------------- ------
 status=0
 for n in $COUNTS; do
     rm -rf "$TMP/run" && mkdir -p "$TMP/run/mods"
@@ -97,8 +89,9 @@ for n in $COUNTS; do
         status=1
     else
         rss=$(rss_kib "$PID")
-        awk -v n="$n" -v ms="$(( (t1 - t0) / 1000000 ))" -v rss="$rss" -v e="$empty" 'BEGIN {
-            printf "  %8d %10d %10.1f %12.1f %14.1f\n", n, ms, rss / 1024, e / 1024, (rss - e) / n }'
+        fds=$(ls "/proc/$PID/fd" | wc -l)
+        awk -v n="$n" -v ms="$(( (t1 - t0) / 1000000 ))" -v rss="$rss" -v e="$empty" -v fds="$fds" 'BEGIN {
+            printf "  %8d %10d %10.1f %12.1f %14.1f %6d\n", n, ms, rss / 1024, e / 1024, (rss - e) / n, fds }'
     fi
     kill -TERM "$PID" 2>/dev/null
     wait "$PID" 2>/dev/null
