@@ -57,6 +57,8 @@ static void close_now(wd_instance *in);
 static void handle_released(wd_instance *in) {
     if (--in->open_handles > 0 || !in->closing)
         return;
+    for (int i = 0; i < 2; i++)
+        free(in->outputs[i]); /* finish_run freed them already: an ended run has none */
     wd_log_free(&in->log);
     free(in->fail_times);
     cfg_manifest_free(in->manifest);
