@@ -263,11 +263,15 @@ static uint32_t do_io(wasi_ctx *ctx, const wasi__mem *mem, enum io_op op, uint32
             e = op == IO_PWRITE ? WASI_ESPIPE : WASI_EBADF;
             goto out_free_iov;
         }
+        /* At most WASI_MAX_SINK_WRITE bytes: a short write, which writers loop on, each call paid for. */
+        size_t left = WASI_MAX_SINK_WRITE;
         n = 0;
-        for (uint32_t i = 0; i < niovs; i++) {
-            if (iov[i].iov_len)
-                ctx->sink(ctx->sink_ud, f->sink_stream, iov[i].iov_base, iov[i].iov_len);
-            n += (ssize_t)iov[i].iov_len;
+        for (uint32_t i = 0; i < niovs && left > 0; i++) {
+            size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
+            if (len)
+                ctx->sink(ctx->sink_ud, f->sink_stream, iov[i].iov_base, len);
+            n += (ssize_t)len;
+            left -= len;
         }
         goto done;
     }
@@ -289,7 +293,7 @@ static uint32_t do_io(wasi_ctx *ctx, const wasi__mem *mem, enum io_op op, uint32
         goto out_free_iov;
     }
 done:
-    wasi__store32(mem, ret_n, (uint32_t)n); /* Linux moves at most 2 GiB per call; a sink's total fits guest memory */
+    wasi__store32(mem, ret_n, (uint32_t)n); /* Linux moves at most 2 GiB per call, a sink WASI_MAX_SINK_WRITE */
     ctx->fuel += (uint64_t)n / WASI_FUEL_IO_BYTES;
     if (op == IO_WRITE && ctx->stdio_line_fuel && (fd == 1 || fd == 2 || wasi__fd_is_sink(f)))
         ctx->fuel += (uint64_t)ctx->stdio_line_fuel * count_lines(iov, niovs, (size_t)n);

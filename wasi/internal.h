@@ -33,6 +33,8 @@
 #define WASI_MAX_NAME         255u    /* bytes of one path component (Linux NAME_MAX) */
 #define WASI_MAX_ARGS_BYTES   (1024u * 1024u) /* argv, and separately environ, with their NULs */
 #define WASI_FIRST_FREE_FD    3u      /* new descriptors never take 0..2, so preopens start at 3 */
+#define WASI_MAX_SINK_WRITE   (64u * 1024u) /* bytes one fd_write hands a stdio sink; the rest is a short write,
+                                               as a pipe's (iovecs may overlap: a call could name terabytes) */
 
 /*
  * Fuel (wr_exec_charge): every call pays for itself and for the bytes it

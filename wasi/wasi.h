@@ -162,8 +162,9 @@ typedef struct wasi_preopen {
  * Where guest output goes instead of a host descriptor (wasi_config.stdio_sink):
  * called during fd_write with the bytes the guest wrote to the descriptor
  * that began as fd 1 (`stream` 1) or fd 2 (`stream` 2), however the guest
- * renumbered it.  Everything is taken: the write returns the full length.
- * `bytes` points into guest memory and is valid only during the call.
+ * renumbered it.  A call takes at most 64 KiB (WASI_MAX_SINK_WRITE): a
+ * larger write is a short one, as on a pipe, and writers loop.  `bytes`
+ * points into guest memory and is valid only during the call.
  */
 typedef void (*wasi_sink_fn)(void *ud, int stream, const uint8_t *bytes, size_t len);
 

@@ -9,7 +9,7 @@
   (import "wasi_snapshot_preview1" "fd_renumber" (func $renumber (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close" (func $close (param i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
+  (memory (export "memory") 3)
   ;; Writes `len` bytes at 1024 to fd as two iovecs (split at half); the count goes to 64.
   (func (export "write") (param $fd i32) (param $len i32) (result i32)
     (i32.store (i32.const 0) (i32.const 1024))
