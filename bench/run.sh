@@ -31,9 +31,13 @@
 #                      of busy instances (default 0,50) of bench/latency.py
 #   BENCH_HOSTILE_SECONDS  how long bench/hostile.py measures each configuration
 #                      (default 10)
+#   BENCH_SCALE_COUNTS, BENCH_SCALE_10K
+#                      numbers of idle instances of bench/scale.sh (default
+#                      "1 100 1000"; BENCH_SCALE_10K=1 adds 10000); "scale"
+#                      in BENCH_ONLY selects that section
 set -eu
 
-WORKLOADS="fib sha256 nbody qsort mandel mix"
+WORKLOADS="fib sha256 nbody qsort mandel mix lz json vm"
 
 usage() {
     echo "usage: $0 BUILD_DIR" >&2
@@ -76,17 +80,19 @@ run_hello=1
 run_latency=1
 run_hostile=1
 run_sched=1
+run_scale=1
 if [ -n "$ONLY" ]; then
     selected=
     run_hello=0
     run_latency=0
     run_hostile=0
     run_sched=0
+    run_scale=0
     for w in $(echo "$ONLY" | tr ',' ' '); do
-        case " $WORKLOADS hello latency hostile sched " in
+        case " $WORKLOADS hello latency hostile sched scale " in
         *" $w "*) ;;
         *)
-            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency hostile sched)" >&2
+            echo "$0: BENCH_ONLY: unknown workload '$w' (have: $WORKLOADS hello latency hostile sched scale)" >&2
             exit 2
             ;;
         esac
@@ -95,6 +101,7 @@ if [ -n "$ONLY" ]; then
         latency) run_latency=1 ;;
         hostile) run_hostile=1 ;;
         sched) run_sched=1 ;;
+        scale) run_scale=1 ;;
         *) selected="$selected $w" ;;
         esac
     done
@@ -351,6 +358,15 @@ fi
 if [ $run_sched = 1 ]; then
     echo
     "$HERE/sched.sh" "$BUILD" || status=1
+fi
+
+# ---- Instance scale --------------------------------------------------------
+
+# RSS and start time of 1, 100, 1000 (and with BENCH_SCALE_10K=1, 10000)
+# idle instances of a small command sleeping in poll_oneoff.
+if [ $run_scale = 1 ]; then
+    echo
+    "$HERE/scale.sh" "$BUILD" || status=1
 fi
 
 if [ $status != 0 ]; then

@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "code.h"
@@ -760,6 +761,23 @@ wr_status wr__interp_run(wr_exec *e) {
 
 /* ---- The execution API ------------------------------------------------ */
 
+/*
+ * The value stack and the call stack of an exec share one anonymous
+ * mapping, the frames after the slots (at a WR_PAGE_SIZE boundary, which
+ * is a multiple of the host's page size): pages never touched cost no RAM,
+ * so a deep limit is reserved rather than paid for, and a shallow run
+ * touches a page or two of each.  0 when the limits do not fit in a size_t.
+ */
+static size_t exec_mapping_size(const wr_exec *e, size_t *ret_frames_offset) {
+    uint64_t stack = (uint64_t)e->stack_slots * sizeof *e->stack;
+    stack = (stack + WR_PAGE_SIZE - 1) / WR_PAGE_SIZE * WR_PAGE_SIZE;
+    uint64_t total = stack + (uint64_t)e->max_frames * sizeof *e->frames;
+    if (total > SIZE_MAX || total == 0)
+        return 0;
+    *ret_frames_offset = (size_t)stack;
+    return (size_t)total;
+}
+
 wr_exec *wr_exec_new(wr_store *s) {
     wr_exec *e = calloc(1, sizeof *e);
     if (!e)
@@ -767,13 +785,16 @@ wr_exec *wr_exec_new(wr_store *s) {
     e->store = s;
     e->stack_slots = s->limits.value_stack_slots;
     e->max_frames = s->limits.max_call_depth;
-    /* malloc, not calloc: untouched pages of a large stack cost no memory. */
-    e->stack = malloc((size_t)e->stack_slots * sizeof *e->stack);
-    e->frames = malloc((size_t)e->max_frames * sizeof *e->frames);
-    if (!e->stack || !e->frames) {
-        wr_exec_free(e);
+    size_t frames_offset;
+    size_t size = exec_mapping_size(e, &frames_offset);
+    void *p = size ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                   : MAP_FAILED;
+    if (p == MAP_FAILED) {
+        free(e);
         return NULL;
     }
+    e->stack = p;
+    e->frames = (wr__frame *)((uint8_t *)p + frames_offset);
     e->fuel = WR_FUEL_UNLIMITED;
     return e;
 }
@@ -781,8 +802,8 @@ wr_exec *wr_exec_new(wr_store *s) {
 void wr_exec_free(wr_exec *e) {
     if (!e)
         return;
-    free(e->stack);
-    free(e->frames);
+    size_t frames_offset;
+    munmap(e->stack, exec_mapping_size(e, &frames_offset));
     free(e);
 }
 
