@@ -74,6 +74,11 @@ typedef struct compiler {
     uint32_t npool;
     uint32_t nbase;       /* nlocals + npool: the operand stack's first slot */
     uint32_t *local_refs; /* per local: LOCAL entries naming it on the stack */
+    /* Per local: still holds the zero a call put there, and no branch can
+     * have reached this point with another value.  Valid until the first
+     * loop, if, else or end (places that other paths may reach). */
+    bool *known_zero;
+    bool at_entry;
     uint32_t total_refs;
     bool unreachable;     /* the rest of the current block is dead code */
     uint32_t skip_depth;  /* blocks opened inside dead code */
@@ -314,7 +319,11 @@ static uint32_t label_arity(const cframe *f) {
 /* Results go to slots 0..n-1, where the caller expects them. */
 static void emit_return(compiler *c) {
     uint32_t n = c->type->nresults;
-    if (n == 1) {
+    if (n == 1 && top_is_last(c)) {
+        /* The instruction that computed the value writes it to slot 0 itself:
+         * nothing runs between it and the return, so its home is not needed. */
+        c->cells[c->last_pos + 1].u64 = 0;
+    } else if (n == 1) {
         copy_entry_to(c, c->height - 1, 0);
     } else if (n > 1) {
         /* Locals may be both sources and destinations: go through the home slots. */
@@ -436,6 +445,8 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
 
 static void op_block(compiler *c, uint32_t op) {
     uint32_t np, nr;
+    if (op != WR__OP_BLOCK)
+        c->at_entry = false;
     read_blocktype(c, &np, &nr);
     uint32_t below = c->height - (op == WR__OP_IF ? 1 : 0);
     detach_all_locals(c, below);
@@ -473,6 +484,7 @@ static void reset_stack(compiler *c, uint32_t height, uint32_t ntemps) {
 
 static void op_else(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
+    c->at_entry = false;
     if (!c->unreachable) {
         settle_results(c, f);
         emit_op(c, WR__IOP_EXTRA + WR__X_BR);
@@ -489,6 +501,7 @@ static void op_else(compiler *c) {
 /* Returns true at the end of the function. */
 static bool op_end(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
+    c->at_entry = false;
     if (f->kind == F_FUNC) {
         if (!c->unreachable)
             emit_return(c);
@@ -616,6 +629,13 @@ static void op_local_set(compiler *c, uint32_t x, bool tee) {
             pop_n(c, 1);
         return;
     }
+    if (c->at_entry && c->known_zero[x] && top.kind == K_CONST && top.value == 0) {
+        /* `i32.const 0; local.set x` on a declared local at entry: it is 0 already. */
+        if (!tee)
+            pop_n(c, 1);
+        return;
+    }
+    c->known_zero[x] = false;
     bool last = top_is_last(c);
     uint32_t top_home = home(c, c->height - 1);
     pop_n(c, 1);
@@ -1077,11 +1097,15 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.r.p = m->bytes + fd->code_offset;
     c.r.end = m->bytes + fd->body_offset + fd->body_size;
     c.local_refs = calloc(c.nlocals ? c.nlocals : 1, sizeof *c.local_refs);
+    c.known_zero = calloc(c.nlocals ? c.nlocals : 1, sizeof *c.known_zero);
     wr__code *code = calloc(1, sizeof *code);
-    if (!c.local_refs || !code) {
+    if (!c.local_refs || !c.known_zero || !code) {
         c.status = WR_ERR_NOMEM;
         goto out;
     }
+    for (uint32_t i = c.type->nparams; i < c.nlocals; i++)
+        c.known_zero[i] = true;
+    c.at_entry = true;
     collect_pool(&c);
     c.nbase = c.nlocals + c.npool;
     code->ninit = c.nbase - c.type->nparams;
@@ -1129,6 +1153,7 @@ out:
     free(c.stack);
     free(c.frames);
     free(c.local_refs);
+    free(c.known_zero);
     if (c.status != WR_OK)
         return wr__error(err, c.status, fd->code_offset, "translating function %u", fi);
     return WR_OK;
