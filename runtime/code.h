@@ -49,7 +49,14 @@
     X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM)   \
     X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)                                          \
     X(BR_I64_EQ) X(BR_I64_NE) X(BR_I64_LT_S) X(BR_I64_LT_U) X(BR_I64_GT_S)        \
-    X(BR_I64_GT_U) X(BR_I64_LE_S) X(BR_I64_LE_U) X(BR_I64_GE_S) X(BR_I64_GE_U)
+    X(BR_I64_GT_U) X(BR_I64_LE_S) X(BR_I64_LE_U) X(BR_I64_GE_S) X(BR_I64_GE_U)    \
+    /* f64 operations taking one operand from the accumulator, the result of  \
+     * the instruction just before (see "The f64 accumulator" in interp.c);   \
+     * the layout is the plain operation's, the cell of that operand unread.  \
+     * RA: a is the accumulator; RB: b is. */                                   \
+    X(F64_ADD_RA) X(F64_SUB_RA) X(F64_MUL_RA) X(F64_DIV_RA)                     \
+    X(F64_ADD_RB) X(F64_SUB_RB) X(F64_MUL_RB) X(F64_DIV_RB)                     \
+    X(F64_SQRT_R) X(F64_STORE_R) X(F64_STORE_ADDR_R)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

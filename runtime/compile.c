@@ -83,6 +83,11 @@ typedef struct compiler {
     bool unreachable;     /* the rest of the current block is dead code */
     uint32_t skip_depth;  /* blocks opened inside dead code */
 
+    /* The f64 accumulator (interp.c): the slot whose value the instruction
+     * just emitted left in it too, or NO_ACC; and whether that was a load. */
+    uint32_t acc_slot;
+    bool acc_loaded;
+
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
     uint32_t last_iop;
@@ -119,8 +124,11 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
     return c->ncells++;
 }
 
+#define NO_ACC UINT32_MAX
+
 static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
+    c->acc_slot = NO_ACC;
     uint32_t pos = emit_cell(c, 0);
     if (c->status == WR_OK)
         c->cells[pos].op = c->handlers[iop];
@@ -485,6 +493,7 @@ static void reset_stack(compiler *c, uint32_t height, uint32_t ntemps) {
 static void op_else(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
     c->at_entry = false;
+    c->acc_slot = NO_ACC; /* a branch target */
     if (!c->unreachable) {
         settle_results(c, f);
         emit_op(c, WR__IOP_EXTRA + WR__X_BR);
@@ -502,6 +511,7 @@ static void op_else(compiler *c) {
 static bool op_end(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
     c->at_entry = false;
+    c->acc_slot = NO_ACC; /* a branch target */
     if (f->kind == F_FUNC) {
         if (!c->unreachable)
             emit_return(c);
@@ -552,6 +562,7 @@ static void op_br_if(compiler *c, uint32_t l) {
     c->cells[skip].u64 = c->ncells;
     add_reloc(c, skip);
     c->last_pos = -1;
+    c->acc_slot = NO_ACC; /* a branch target */
 }
 
 static void op_br_table(compiler *c) {
@@ -641,6 +652,8 @@ static void op_local_set(compiler *c, uint32_t x, bool tee) {
     pop_n(c, 1);
     if (last && c->local_refs[x] == 0) {
         /* Redirect the instruction that computed the value. */
+        if (c->acc_slot == c->cells[c->last_pos + 1].u64)
+            c->acc_slot = x;
         c->cells[c->last_pos + 1].u64 = x;
     } else {
         /* Entries still naming x read it before the write; the value's own
@@ -667,6 +680,25 @@ static uint32_t sig_len(const char *sig) {
     return n;
 }
 
+/* The accumulator variant of f64 operation `op` reading the accumulator as
+ * operand k (0 or 1), or 0 if there is none. */
+static uint32_t acc_variant(uint32_t op, uint32_t k) {
+    switch (op) {
+    case WR__OP_F64_ADD: return WR__IOP_EXTRA + (k ? WR__X_F64_ADD_RB : WR__X_F64_ADD_RA);
+    case WR__OP_F64_SUB: return WR__IOP_EXTRA + (k ? WR__X_F64_SUB_RB : WR__X_F64_SUB_RA);
+    case WR__OP_F64_MUL: return WR__IOP_EXTRA + (k ? WR__X_F64_MUL_RB : WR__X_F64_MUL_RA);
+    case WR__OP_F64_DIV: return WR__IOP_EXTRA + (k ? WR__X_F64_DIV_RB : WR__X_F64_DIV_RA);
+    case WR__OP_F64_SQRT: return k ? 0 : WR__IOP_EXTRA + WR__X_F64_SQRT_R;
+    }
+    return 0;
+}
+
+/* Whether f64 operation `op` leaves its result in the accumulator. */
+static bool feeds_acc(uint32_t op) {
+    return op == WR__OP_F64_ADD || op == WR__OP_F64_SUB || op == WR__OP_F64_MUL || op == WR__OP_F64_DIV ||
+           op == WR__OP_F64_SQRT || op == WR__OP_F64_LOAD;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -683,7 +715,10 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             uint32_t v = nr ? 0 : operand(c, c->height - 1);
             pop_n(c, nr ? 1 : 2);
             uint32_t dst = nr ? push_temp(c) : 0;
-            uint32_t pos = emit_op(c, WR__IOP_ADDR(op));
+            uint32_t iop = WR__IOP_ADDR(op);
+            if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
+                iop = WR__IOP_EXTRA + WR__X_F64_STORE_ADDR_R;
+            uint32_t pos = emit_op(c, iop);
             if (nr)
                 emit_cell(c, dst);
             emit_cell(c, base);
@@ -693,6 +728,10 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             emit_cell(c, offset);
             if (nr)
                 mark_last(c, pos, WR__IOP_ADDR(op));
+            if (feeds_acc(op)) {
+                c->acc_slot = dst;
+                c->acc_loaded = true;
+            }
             return;
         }
         if (nr) { /* load: op dst addr offset */
@@ -704,11 +743,19 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             emit_cell(c, a);
             emit_cell(c, offset);
             mark_last(c, pos, op);
+            if (feeds_acc(op)) {
+                c->acc_slot = dst;
+                c->acc_loaded = true;
+            }
         } else { /* store: op addr value offset */
             uint32_t a = operand(c, c->height - 2);
             uint32_t v = operand(c, c->height - 1);
             pop_n(c, 2);
-            emit_op(c, op);
+            /* Not straight after a load: see L_F64_LOAD in interp.c. */
+            if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
+                emit_op(c, WR__IOP_EXTRA + WR__X_F64_STORE_R);
+            else
+                emit_op(c, op);
             emit_cell(c, a);
             emit_cell(c, v);
             emit_cell(c, offset);
@@ -745,13 +792,21 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         src[i] = operand(c, c->height - np + i);
     pop_n(c, np);
     uint32_t dst = nr ? push_temp(c) : 0;
-    uint32_t pos = emit_op(c, op);
+    uint32_t iop = op;
+    for (uint32_t i = 0; i < np && iop == op && c->acc_slot != NO_ACC; i++)
+        if (src[i] == c->acc_slot && acc_variant(op, i))
+            iop = acc_variant(op, i);
+    uint32_t pos = emit_op(c, iop);
     if (nr)
         emit_cell(c, dst);
     for (uint32_t i = 0; i < np; i++)
         emit_cell(c, src[i]);
     if (nr)
         mark_last(c, pos, op);
+    if (feeds_acc(op)) {
+        c->acc_slot = dst;
+        c->acc_loaded = false;
+    }
 }
 
 /*
@@ -1092,6 +1147,7 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.handlers = handlers;
     c.status = WR_OK;
     c.last_pos = -1;
+    c.acc_slot = NO_ACC;
     c.nlocals = c.type->nparams + fd->nlocals;
     c.r.start = m->bytes;
     c.r.p = m->bytes + fd->code_offset;

@@ -208,6 +208,18 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     wr_instance *inst = frames[depth - 1].func->inst;
     uint8_t *mbase = NULL;
     uint64_t msize = 0;
+    /*
+     * The f64 accumulator: every f64 load, add, sub, mul, div and sqrt
+     * leaves its result here as well as in its slot, and the _R variants of
+     * the next instruction read it from here.  A chain of f64 operations then
+     * passes its values in a register: no reload of what was just stored,
+     * which on its own costs a store-to-load forwarding delay per link.  The
+     * translator uses a variant only right after the producer, with no
+     * branch target between, so the value is always that instruction's; and
+     * nothing pauses between the two (fuel and host calls stop only at
+     * loops and calls), so the accumulator need not survive a resume.
+     */
+    double facc = 0;
     wr_status status = WR_OK;
 
     /* Used by the call handlers. */
@@ -339,7 +351,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     UN(F64_FLOOR, bits_f64(f64_round(f64_of(x), 1)))
     UN(F64_TRUNC, bits_f64(f64_round(f64_of(x), 2)))
     UN(F64_NEAREST, bits_f64(f64_round(f64_of(x), 3)))
-    UN(F64_SQRT, bits_f64(sqrt(f64_of(x))))
+    L_F64_SQRT: { facc = sqrt(F64(2)); SLOT(1) = bits_f64(facc); SKIP(3); }
+    X_F64_SQRT_R: { facc = sqrt(facc); SLOT(1) = bits_f64(facc); SKIP(3); }
 
     UN(F32_CONVERT_I32_S, bits_f32((float)(int32_t)(uint32_t)x))
     UN(F32_CONVERT_I32_U, bits_f32((float)(uint32_t)x))
@@ -399,10 +412,15 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     FBIN64(F64_GT, a > b)
     FBIN64(F64_LE, a <= b)
     FBIN64(F64_GE, a >= b)
-    FBIN64(F64_ADD, bits_f64(a + b))
-    FBIN64(F64_SUB, bits_f64(a - b))
-    FBIN64(F64_MUL, bits_f64(a * b))
-    FBIN64(F64_DIV, bits_f64(a / b))
+    /* ... and those that feed the accumulator, with their variants reading it. */
+#define FACC64(NAME, OP)                                                                  \
+    L_##NAME: { facc = F64(2) OP F64(3); SLOT(1) = bits_f64(facc); SKIP(4); }             \
+    X_##NAME##_RA: { facc = facc OP F64(3); SLOT(1) = bits_f64(facc); SKIP(4); }          \
+    X_##NAME##_RB: { facc = F64(2) OP facc; SLOT(1) = bits_f64(facc); SKIP(4); }
+    FACC64(F64_ADD, +)
+    FACC64(F64_SUB, -)
+    FACC64(F64_MUL, *)
+    FACC64(F64_DIV, /)
     FBIN64(F64_MIN, bits_f64(f64_min(a, b)))
     FBIN64(F64_MAX, bits_f64(f64_max(a, b)))
     L_F32_COPYSIGN: { SLOT(1) = (U32(2) & 0x7fffffffu) | (U32(3) & 0x80000000u); SKIP(4); }
@@ -423,7 +441,11 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     LOAD(I32_LOAD, uint32_t, 4, v)
     LOAD(I64_LOAD, uint64_t, 8, v)
     LOAD(F32_LOAD, uint32_t, 4, v)
-    LOAD(F64_LOAD, uint64_t, 8, v)
+    /* The slot gets the bits as loaded: through a double they could lose a
+     * signalling NaN's bit on an x87 FPU.  (So the translator never stores
+     * the accumulator straight after a load.) */
+    L_F64_LOAD: { EA(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(4); }
+    L_F64_LOAD_ADDR: { EA_ADDR(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(5); }
     LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
     LOAD(I32_LOAD8_U, uint8_t, 1, v)
     LOAD(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
@@ -449,6 +471,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
     STORE(F64_STORE, uint64_t, 8)
+    X_F64_STORE_R: { EA(8) memcpy(mbase + ea, &facc, 8); SKIP(4); }
+    X_F64_STORE_ADDR_R: { EA_ADDR(8) memcpy(mbase + ea, &facc, 8); SKIP(5); }
     STORE(I32_STORE8, uint8_t, 1)
     STORE(I32_STORE16, uint16_t, 2)
     STORE(I64_STORE8, uint8_t, 1)

@@ -70,4 +70,18 @@
     (i32.add (i32.mul (local.get $a) (i32.const 100)) (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c)))
     (i32.mul (i32.const 1000))
     (i32.add))
+
+  ;; The f64 accumulator (runtime/interp.c) must not reach past a branch
+  ;; target: the block's result comes from the add on one path (which leaves
+  ;; x + 1 in the accumulator) and from the br_if on the other (where the
+  ;; accumulator holds 5x, not the x branched with).  (p=1, x=2) -> 6, (0, 2) -> 9.
+  (func (export "acc_join") (param $p i32) (param $x f64) (result f64)
+    (local $t f64)
+    (block (result f64)
+      (local.set $t (f64.mul (local.get $x) (f64.const 5)))
+      (br_if 0 (local.get $x) (local.get $p))
+      (drop)
+      (f64.add (local.get $x) (f64.const 1)))
+    (f64.mul (f64.const 3))
+    (f64.add (f64.mul (local.get $t) (f64.const 0))))
 )
