@@ -56,7 +56,18 @@
      * RA: a is the accumulator; RB: b is. */                                   \
     X(F64_ADD_RA) X(F64_SUB_RA) X(F64_MUL_RA) X(F64_DIV_RA)                     \
     X(F64_ADD_RB) X(F64_SUB_RB) X(F64_MUL_RB) X(F64_DIV_RB)                     \
-    X(F64_SQRT_R) X(F64_STORE_R) X(F64_STORE_ADDR_R)
+    X(F64_SQRT_R) X(F64_STORE_R) X(F64_STORE_ADDR_R)                            \
+    /* The same for i32 (the accumulator iacc): stores of it, conditional    \
+     * branches on it, and compare-and-branch with it as a. */                 \
+    X(I32_STORE_R) X(I32_STORE8_R) X(I32_STORE16_R)                             \
+    X(I32_STORE_ADDR_R) X(I32_STORE8_ADDR_R) X(I32_STORE16_ADDR_R)              \
+    X(BR_IF_R) X(BR_IFZ_R)                                                      \
+    X(BR_I32_EQ_RA) X(BR_I32_NE_RA) X(BR_I32_LT_S_RA) X(BR_I32_LT_U_RA)         \
+    X(BR_I32_GT_S_RA) X(BR_I32_GT_U_RA) X(BR_I32_LE_S_RA) X(BR_I32_LE_U_RA)     \
+    X(BR_I32_GE_S_RA) X(BR_I32_GE_U_RA)                                         \
+    X(BR_I32_EQ_IMM_R) X(BR_I32_NE_IMM_R) X(BR_I32_LT_S_IMM_R) X(BR_I32_LT_U_IMM_R) \
+    X(BR_I32_GT_S_IMM_R) X(BR_I32_GT_U_IMM_R) X(BR_I32_LE_S_IMM_R) X(BR_I32_LE_U_IMM_R) \
+    X(BR_I32_GE_S_IMM_R) X(BR_I32_GE_U_IMM_R)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,
@@ -66,6 +77,17 @@ enum wr__extra_op {
 };
 
 #define WR__IOP_ADDR(op) (WR__IOP_EXTRA + WR__X_COUNT + (op) - WR__OP_I32_LOAD)
-#define WR__IOP_LIMIT WR__IOP_ADDR(WR__OP_I64_STORE32 + 1)
+/*
+ * i32 operations i32.add .. i32.rotr reading the i32 accumulator (interp.c)
+ * as a (RA), as b (RB), or as a with an immediate b (IMM_R); loads whose
+ * address is the accumulator (LOAD_R, all loads).  Layouts as the plain
+ * operation's, the accumulator's cell unread.
+ */
+#define WR__ACC_BINOPS (WR__OP_I32_ROTR + 1 - WR__OP_I32_ADD)
+#define WR__IOP_RA(op) (WR__IOP_ADDR(WR__OP_I64_STORE32 + 1) + (op) - WR__OP_I32_ADD)
+#define WR__IOP_RB(op) (WR__IOP_RA(op) + WR__ACC_BINOPS)
+#define WR__IOP_IMM_R(op) (WR__IOP_RB(op) + WR__ACC_BINOPS)
+#define WR__IOP_LOAD_R(op) (WR__IOP_IMM_R(WR__OP_I32_ROTR + 1) + (op) - WR__OP_I32_LOAD)
+#define WR__IOP_LIMIT WR__IOP_LOAD_R(WR__OP_I64_LOAD32_U + 1)
 
 #endif /* WR_CODE_H */

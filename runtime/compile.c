@@ -83,10 +83,14 @@ typedef struct compiler {
     bool unreachable;     /* the rest of the current block is dead code */
     uint32_t skip_depth;  /* blocks opened inside dead code */
 
-    /* The f64 accumulator (interp.c): the slot whose value the instruction
-     * just emitted left in it too, or NO_ACC; and whether that was a load. */
+    /* The accumulators (interp.c): the slot whose value the instruction just
+     * emitted left in its accumulator too, or NO_ACC; whether that was a
+     * load; and whether the last instruction's operand a was the accumulator
+     * (so that a compare fused into a branch can read it from there still).
+     * Which accumulator, f64 or i32, follows from the slot's type. */
     uint32_t acc_slot;
     bool acc_loaded;
+    bool last_a_acc;
 
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
@@ -129,6 +133,7 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
 static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
     c->acc_slot = NO_ACC;
+    c->last_a_acc = false;
     uint32_t pos = emit_cell(c, 0);
     if (c->status == WR_OK)
         c->cells[pos].op = c->handlers[iop];
@@ -424,11 +429,16 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
         bool is_eqz = !imm && (op == WR__OP_I32_EQZ || op == WR__OP_I64_EQZ);
         bool is_cmp = (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) ||
                       (!imm && op >= WR__OP_I64_EQ && op <= WR__OP_I64_GE_U);
+        /* The operand a of the instruction fused away may be the i32 accumulator still. */
+        bool acc = c->last_a_acc;
         if (is_eqz) {
             uint64_t src = c->cells[pos + 2].u64;
             c->ncells = pos;
             pop_n(c, 1);
-            emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ : WR__X_BR_IF));
+            if (acc)
+                emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ_R : WR__X_BR_IF_R));
+            else
+                emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ : WR__X_BR_IF));
             emit_cell(c, src);
             return emit_cell(c, 0);
         }
@@ -438,7 +448,10 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
                 op = (uint32_t)negate_cmp(op);
             c->ncells = pos;
             pop_n(c, 1);
-            emit_op(c, fused_branch(op, imm));
+            if (acc && op <= WR__OP_I32_GE_U)
+                emit_op(c, WR__IOP_EXTRA + (imm ? WR__X_BR_I32_EQ_IMM_R : WR__X_BR_I32_EQ_RA) + (op - WR__OP_I32_EQ));
+            else
+                emit_op(c, fused_branch(op, imm));
             emit_cell(c, a);
             emit_cell(c, b);
             return emit_cell(c, 0);
@@ -446,7 +459,10 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
     }
     uint32_t s = operand(c, top);
     pop_n(c, 1);
-    emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
+    if (s == c->acc_slot)
+        emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF_R : WR__X_BR_IFZ_R));
+    else
+        emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
     emit_cell(c, s);
     return emit_cell(c, 0);
 }
@@ -690,13 +706,31 @@ static uint32_t acc_variant(uint32_t op, uint32_t k) {
     case WR__OP_F64_DIV: return WR__IOP_EXTRA + (k ? WR__X_F64_DIV_RB : WR__X_F64_DIV_RA);
     case WR__OP_F64_SQRT: return k ? 0 : WR__IOP_EXTRA + WR__X_F64_SQRT_R;
     }
+    if (op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR)
+        return k ? WR__IOP_RB(op) : WR__IOP_RA(op);
     return 0;
 }
 
-/* Whether f64 operation `op` leaves its result in the accumulator. */
+/* Whether operation `op` leaves its result in an accumulator (interp.c). */
 static bool feeds_acc(uint32_t op) {
-    return op == WR__OP_F64_ADD || op == WR__OP_F64_SUB || op == WR__OP_F64_MUL || op == WR__OP_F64_DIV ||
-           op == WR__OP_F64_SQRT || op == WR__OP_F64_LOAD;
+    switch (op) {
+    case WR__OP_F64_ADD: case WR__OP_F64_SUB: case WR__OP_F64_MUL: case WR__OP_F64_DIV:
+    case WR__OP_F64_SQRT: case WR__OP_F64_LOAD:
+    case WR__OP_I32_LOAD: case WR__OP_I32_LOAD8_S: case WR__OP_I32_LOAD8_U:
+    case WR__OP_I32_LOAD16_S: case WR__OP_I32_LOAD16_U:
+        return true;
+    }
+    return (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) || (op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR);
+}
+
+/* The store of the i32 accumulator for i32 store `op` (ADDR form if addr), or 0. */
+static uint32_t store_acc_variant(uint32_t op, bool addr) {
+    switch (op) {
+    case WR__OP_I32_STORE: return WR__IOP_EXTRA + (addr ? WR__X_I32_STORE_ADDR_R : WR__X_I32_STORE_R);
+    case WR__OP_I32_STORE8: return WR__IOP_EXTRA + (addr ? WR__X_I32_STORE8_ADDR_R : WR__X_I32_STORE8_R);
+    case WR__OP_I32_STORE16: return WR__IOP_EXTRA + (addr ? WR__X_I32_STORE16_ADDR_R : WR__X_I32_STORE16_R);
+    }
+    return 0;
 }
 
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
@@ -718,6 +752,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             uint32_t iop = WR__IOP_ADDR(op);
             if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
                 iop = WR__IOP_EXTRA + WR__X_F64_STORE_ADDR_R;
+            else if (!nr && v == c->acc_slot && store_acc_variant(op, true))
+                iop = store_acc_variant(op, true);
             uint32_t pos = emit_op(c, iop);
             if (nr)
                 emit_cell(c, dst);
@@ -738,7 +774,7 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             uint32_t a = operand(c, c->height - 1);
             pop_n(c, 1);
             uint32_t dst = push_temp(c);
-            uint32_t pos = emit_op(c, op);
+            uint32_t pos = emit_op(c, a == c->acc_slot ? WR__IOP_LOAD_R(op) : op);
             emit_cell(c, dst);
             emit_cell(c, a);
             emit_cell(c, offset);
@@ -754,6 +790,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             /* Not straight after a load: see L_F64_LOAD in interp.c. */
             if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
                 emit_op(c, WR__IOP_EXTRA + WR__X_F64_STORE_R);
+            else if (v == c->acc_slot && store_acc_variant(op, false))
+                emit_op(c, store_acc_variant(op, false));
             else
                 emit_op(c, op);
             emit_cell(c, a);
@@ -780,11 +818,18 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         uint32_t a = operand(c, c->height - 2);
         pop_n(c, 2);
         uint32_t dst = push_temp(c);
-        uint32_t pos = emit_op(c, WR__IOP_IMM(op));
+        bool a_acc = a == c->acc_slot;
+        bool has_r = op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR;
+        uint32_t pos = emit_op(c, a_acc && has_r ? WR__IOP_IMM_R(op) : WR__IOP_IMM(op));
         emit_cell(c, dst);
         emit_cell(c, a);
         emit_cell(c, imm);
         mark_last(c, pos, WR__IOP_IMM(op));
+        c->last_a_acc = a_acc;
+        if (feeds_acc(op)) {
+            c->acc_slot = dst;
+            c->acc_loaded = false;
+        }
         return;
     }
     uint32_t src[3] = {0, 0, 0};
@@ -796,6 +841,7 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     for (uint32_t i = 0; i < np && iop == op && c->acc_slot != NO_ACC; i++)
         if (src[i] == c->acc_slot && acc_variant(op, i))
             iop = acc_variant(op, i);
+    bool a_acc = np && src[0] == c->acc_slot;
     uint32_t pos = emit_op(c, iop);
     if (nr)
         emit_cell(c, dst);
@@ -803,6 +849,7 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         emit_cell(c, src[i]);
     if (nr)
         mark_last(c, pos, op);
+    c->last_a_acc = a_acc;
     if (feeds_acc(op)) {
         c->acc_slot = dst;
         c->acc_loaded = false;

@@ -176,6 +176,18 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         ADDRV(I64_LOAD32_U) ADDRV(I32_STORE) ADDRV(I64_STORE) ADDRV(F32_STORE) ADDRV(F64_STORE)
         ADDRV(I32_STORE8) ADDRV(I32_STORE16) ADDRV(I64_STORE8) ADDRV(I64_STORE16) ADDRV(I64_STORE32)
 #undef ADDRV
+#define ACCV(NAME) [WR__IOP_RA(WR__OP_##NAME)] = &&L_##NAME##_RA, [WR__IOP_RB(WR__OP_##NAME)] = &&L_##NAME##_RB, \
+                   [WR__IOP_IMM_R(WR__OP_##NAME)] = &&L_##NAME##_IMM_R,
+        ACCV(I32_ADD) ACCV(I32_SUB) ACCV(I32_MUL) ACCV(I32_DIV_S) ACCV(I32_DIV_U) ACCV(I32_REM_S)
+        ACCV(I32_REM_U) ACCV(I32_AND) ACCV(I32_OR) ACCV(I32_XOR) ACCV(I32_SHL) ACCV(I32_SHR_S)
+        ACCV(I32_SHR_U) ACCV(I32_ROTL) ACCV(I32_ROTR)
+#undef ACCV
+#define LOADRV(NAME) [WR__IOP_LOAD_R(WR__OP_##NAME)] = &&L_##NAME##_R,
+        LOADRV(I32_LOAD) LOADRV(I64_LOAD) LOADRV(F32_LOAD) LOADRV(F64_LOAD) LOADRV(I32_LOAD8_S)
+        LOADRV(I32_LOAD8_U) LOADRV(I32_LOAD16_S) LOADRV(I32_LOAD16_U) LOADRV(I64_LOAD8_S)
+        LOADRV(I64_LOAD8_U) LOADRV(I64_LOAD16_S) LOADRV(I64_LOAD16_U) LOADRV(I64_LOAD32_S)
+        LOADRV(I64_LOAD32_U)
+#undef LOADRV
     };
     if (ret_table) {
         *ret_table = table;
@@ -220,6 +232,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
      * loops and calls), so the accumulator need not survive a resume.
      */
     double facc = 0;
+    /* The same for i32: results of i32 loads and binary operations. */
+    uint64_t iacc = 0; /* zero-extended, as in a slot */
     wr_status status = WR_OK;
 
     /* Used by the call handlers. */
@@ -248,9 +262,15 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     NEXT();
 
     /* ---- Integer binary operations: op dst a b, and op dst a imm ---- */
+/* i32 ones leave their result in the accumulator too; ACC32 adds the variants reading it. */
 #define BIN32(NAME, STMT)                                                             \
-    L_##NAME: { uint32_t a = U32(2), b = U32(3), r; STMT; SLOT(1) = r; SKIP(4); }    \
-    L_##NAME##_IMM: { uint32_t a = U32(2), b = pc[3].u32, r; STMT; SLOT(1) = r; SKIP(4); }
+    L_##NAME: { uint32_t a = U32(2), b = U32(3), r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }    \
+    L_##NAME##_IMM: { uint32_t a = U32(2), b = pc[3].u32, r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }
+#define ACC32(NAME, STMT)                                                                 \
+    BIN32(NAME, STMT)                                                                     \
+    L_##NAME##_RA: { uint32_t a = (uint32_t)iacc, b = U32(3), r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }    \
+    L_##NAME##_RB: { uint32_t a = U32(2), b = (uint32_t)iacc, r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }    \
+    L_##NAME##_IMM_R: { uint32_t a = (uint32_t)iacc, b = pc[3].u32, r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }
 #define BIN64(NAME, STMT)                                                             \
     L_##NAME: { uint64_t a = U64(2), b = U64(3), r; STMT; SLOT(1) = r; SKIP(4); }    \
     L_##NAME##_IMM: { uint64_t a = U64(2), b = pc[3].u64, r; STMT; SLOT(1) = r; SKIP(4); }
@@ -265,24 +285,24 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BIN32(I32_LE_U, r = a <= b)
     BIN32(I32_GE_S, r = (int32_t)a >= (int32_t)b)
     BIN32(I32_GE_U, r = a >= b)
-    BIN32(I32_ADD, r = a + b)
-    BIN32(I32_SUB, r = a - b)
-    BIN32(I32_MUL, r = a * b)
-    BIN32(I32_DIV_S, if (b == 0) TRAP(DIV_ZERO);
+    ACC32(I32_ADD, r = a + b)
+    ACC32(I32_SUB, r = a - b)
+    ACC32(I32_MUL, r = a * b)
+    ACC32(I32_DIV_S, if (b == 0) TRAP(DIV_ZERO);
           if (a == 0x80000000u && b == 0xffffffffu) TRAP(INT_OVERFLOW);
           r = (uint32_t)((int32_t)a / (int32_t)b))
-    BIN32(I32_DIV_U, if (b == 0) TRAP(DIV_ZERO); r = a / b)
-    BIN32(I32_REM_S, if (b == 0) TRAP(DIV_ZERO);
+    ACC32(I32_DIV_U, if (b == 0) TRAP(DIV_ZERO); r = a / b)
+    ACC32(I32_REM_S, if (b == 0) TRAP(DIV_ZERO);
           r = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
-    BIN32(I32_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
-    BIN32(I32_AND, r = a & b)
-    BIN32(I32_OR, r = a | b)
-    BIN32(I32_XOR, r = a ^ b)
-    BIN32(I32_SHL, r = a << (b & 31))
-    BIN32(I32_SHR_S, r = (uint32_t)((int32_t)a >> (b & 31)))
-    BIN32(I32_SHR_U, r = a >> (b & 31))
-    BIN32(I32_ROTL, r = rotl32(a, b))
-    BIN32(I32_ROTR, r = rotr32(a, b))
+    ACC32(I32_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
+    ACC32(I32_AND, r = a & b)
+    ACC32(I32_OR, r = a | b)
+    ACC32(I32_XOR, r = a ^ b)
+    ACC32(I32_SHL, r = a << (b & 31))
+    ACC32(I32_SHR_S, r = (uint32_t)((int32_t)a >> (b & 31)))
+    ACC32(I32_SHR_U, r = a >> (b & 31))
+    ACC32(I32_ROTL, r = rotl32(a, b))
+    ACC32(I32_ROTR, r = rotr32(a, b))
 
     BIN64(I64_EQ, r = a == b)
     BIN64(I64_NE, r = a != b)
@@ -435,10 +455,20 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define EA_ADDR(N)                                                \
     uint64_t ea = (uint64_t)(uint32_t)(U32(2) + pc[3].u32) + pc[4].u64; \
     if (ea + (N) > msize) TRAP(MEMORY_OOB);
+/* The R form: the address is the i32 accumulator. */
+#define EA_R(N)                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)iacc + pc[3].u64;                   \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
 #define LOAD(NAME, CT, N, CONV) \
     L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); } \
-    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(5); }
-    LOAD(I32_LOAD, uint32_t, 4, v)
+    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(5); } \
+    L_##NAME##_R: { EA_R(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); }
+/* i32 loads feed the i32 accumulator. */
+#define LOAD32(NAME, CT, N, CONV) \
+    L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = (uint32_t)(CONV); SKIP(4); } \
+    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = (uint32_t)(CONV); SKIP(5); } \
+    L_##NAME##_R: { EA_R(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = (uint32_t)(CONV); SKIP(4); }
+    LOAD32(I32_LOAD, uint32_t, 4, v)
     LOAD(I64_LOAD, uint64_t, 8, v)
     LOAD(F32_LOAD, uint32_t, 4, v)
     /* The slot gets the bits as loaded: through a double they could lose a
@@ -446,16 +476,18 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
      * the accumulator straight after a load.) */
     L_F64_LOAD: { EA(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(4); }
     L_F64_LOAD_ADDR: { EA_ADDR(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(5); }
-    LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
-    LOAD(I32_LOAD8_U, uint8_t, 1, v)
-    LOAD(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
-    LOAD(I32_LOAD16_U, uint16_t, 2, v)
+    L_F64_LOAD_R: { EA_R(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(4); }
+    LOAD32(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+    LOAD32(I32_LOAD8_U, uint8_t, 1, v)
+    LOAD32(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+    LOAD32(I32_LOAD16_U, uint16_t, 2, v)
     LOAD(I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD8_U, uint8_t, 1, v)
     LOAD(I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD16_U, uint16_t, 2, v)
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD32_U, uint32_t, 4, v)
+#undef EA_R
 #undef EA
 #define EA(N)                                                     \
     uint64_t ea = (uint64_t)U32(1) + pc[3].u64;                   \
@@ -467,14 +499,19 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define STORE(NAME, CT, N) \
     L_##NAME: { EA(N) CT v = (CT)SLOT(2); memcpy(mbase + ea, &v, N); SKIP(4); } \
     L_##NAME##_ADDR: { EA_ADDR(N) CT v = (CT)SLOT(3); memcpy(mbase + ea, &v, N); SKIP(5); }
-    STORE(I32_STORE, uint32_t, 4)
+/* ... and those storing the i32 accumulator. */
+#define STORE32(NAME, CT, N) \
+    STORE(NAME, CT, N) \
+    X_##NAME##_R: { EA(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(4); } \
+    X_##NAME##_ADDR_R: { EA_ADDR(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(5); }
+    STORE32(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
     STORE(F64_STORE, uint64_t, 8)
     X_F64_STORE_R: { EA(8) memcpy(mbase + ea, &facc, 8); SKIP(4); }
     X_F64_STORE_ADDR_R: { EA_ADDR(8) memcpy(mbase + ea, &facc, 8); SKIP(5); }
-    STORE(I32_STORE8, uint8_t, 1)
-    STORE(I32_STORE16, uint16_t, 2)
+    STORE32(I32_STORE8, uint8_t, 1)
+    STORE32(I32_STORE16, uint16_t, 2)
     STORE(I64_STORE8, uint8_t, 1)
     STORE(I64_STORE16, uint16_t, 2)
     STORE(I64_STORE32, uint32_t, 4)
@@ -599,6 +636,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    X_BR_IF_R: { if (iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    X_BR_IFZ_R: { if (!iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_TABLE: {
         uint32_t i = U32(1), n = pc[2].u32;
         pc = pc[3 + (i < n ? i : n)].target;
@@ -614,7 +653,10 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_BR_##NAME: { if ((T)SLOT(1) OP (T)SLOT(2)) { pc = pc[3].target; NEXT(); } SKIP(4); }
 #define BRCMP_IMM(NAME, T, OP)                                                          \
     X_BR_##NAME##_IMM: { if ((T)SLOT(1) OP (T)pc[2].u64) { pc = pc[3].target; NEXT(); } SKIP(4); }
-#define BRCMPS(NAME, T, OP) BRCMP(NAME, T, OP) BRCMP_IMM(NAME, T, OP)
+/* i32 ones also with a from the accumulator. */
+#define BRCMPS(NAME, T, OP) BRCMP(NAME, T, OP) BRCMP_IMM(NAME, T, OP)                      \
+    X_BR_##NAME##_RA: { if ((T)iacc OP (T)SLOT(2)) { pc = pc[3].target; NEXT(); } SKIP(4); } \
+    X_BR_##NAME##_IMM_R: { if ((T)iacc OP (T)pc[2].u64) { pc = pc[3].target; NEXT(); } SKIP(4); }
     BRCMPS(I32_EQ, uint32_t, ==)
     BRCMPS(I32_NE, uint32_t, !=)
     BRCMPS(I32_LT_S, int32_t, <)

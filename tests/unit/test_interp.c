@@ -219,6 +219,16 @@ static void test_accumulator_at_join(void **state) {
     assert_true(res[0].of.f64_bits == f64_bits(9.0));
 }
 
+static void test_i32_accumulator_at_join(void **state) {
+    fixture *fx = *state;
+    wr_val args[2] = {wr_val_i32(1), wr_val_i32(2)}, res[1];
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 1);
+    args[0] = wr_val_i32(0);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 1);
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -270,6 +280,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_trap_backtrace_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translator_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accumulator_at_join, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_i32_accumulator_at_join, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

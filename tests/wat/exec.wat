@@ -84,4 +84,17 @@
       (f64.add (local.get $x) (f64.const 1)))
     (f64.mul (f64.const 3))
     (f64.add (f64.mul (local.get $t) (f64.const 0))))
+
+  ;; The same for the i32 accumulator, read by a compare fused into a branch:
+  ;; (p=1, x=2) -> 1 (2 < 7), (0, 2) -> 1 (6 < 7); with 5x = 10 read instead, 0.
+  (func (export "iacc_join") (param $p i32) (param $x i32) (result i32)
+    (local $t i32)
+    (block (result i32)
+      (local.set $t (i32.mul (local.get $x) (i32.const 5)))
+      (br_if 0 (local.get $x) (local.get $p))
+      (drop)
+      (i32.mul (local.get $x) (i32.const 3)))
+    (i32.lt_u (i32.const 7))
+    (if (result i32) (then (i32.const 1)) (else (i32.const 0)))
+    (i32.add (i32.mul (local.get $t) (i32.const 0))))
 )
