@@ -234,19 +234,28 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         emit_cell(c, dst);
         emit_cell(c, e->value);
         return;
-    case K_LOCAL_ADD:
-        emit_op(c, WR__IOP_IMM(WR__OP_I32_ADD));
+    case K_LOCAL_ADD: {
+        /* An i32.add like any other: it reads and feeds the accumulator. */
+        bool a_acc = e->local == c->acc_slot;
+        emit_op(c, a_acc ? WR__IOP_IMM_R(WR__OP_I32_ADD) : WR__IOP_IMM(WR__OP_I32_ADD));
         emit_cell(c, dst);
         emit_cell(c, e->local);
         emit_cell(c, e->value);
+        c->acc_slot = dst;
+        c->acc_loaded = false;
         return;
+    }
     default: {
         uint32_t s = e->kind == K_LOCAL ? e->local : src_home;
         if (s == dst)
             return;
+        /* A copy leaves the accumulators alone: if they held the source's
+         * value, they still do. */
+        uint32_t acc = c->acc_slot == s ? s : NO_ACC;
         emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
         emit_cell(c, dst);
         emit_cell(c, s);
+        c->acc_slot = acc;
     }
     }
 }
