@@ -67,7 +67,14 @@
     X(BR_I32_GE_S_RA) X(BR_I32_GE_U_RA)                                         \
     X(BR_I32_EQ_IMM_R) X(BR_I32_NE_IMM_R) X(BR_I32_LT_S_IMM_R) X(BR_I32_LT_U_IMM_R) \
     X(BR_I32_GT_S_IMM_R) X(BR_I32_GT_U_IMM_R) X(BR_I32_LE_S_IMM_R) X(BR_I32_LE_U_IMM_R) \
-    X(BR_I32_GE_S_IMM_R) X(BR_I32_GE_U_IMM_R)
+    X(BR_I32_GE_S_IMM_R) X(BR_I32_GE_U_IMM_R)                                   \
+    /* f64 add/sub/mul with b loaded from memory, the load folded in:        \
+     * LD: s_dst s_a s_addr offset; LDA: s_dst s_a s_base addend offset       \
+     * (address as in the ADDR loads); RA: a is the f64 accumulator. */        \
+    X(F64_ADD_LD) X(F64_SUB_LD) X(F64_MUL_LD)                                   \
+    X(F64_ADD_LD_RA) X(F64_SUB_LD_RA) X(F64_MUL_LD_RA)                          \
+    X(F64_ADD_LDA) X(F64_SUB_LDA) X(F64_MUL_LDA)                                \
+    X(F64_ADD_LDA_RA) X(F64_SUB_LDA_RA) X(F64_MUL_LDA_RA)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

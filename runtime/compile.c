@@ -91,6 +91,7 @@ typedef struct compiler {
     uint32_t acc_slot;
     bool acc_loaded;
     bool last_a_acc;
+    uint32_t prev_acc_slot; /* acc_slot before the last instruction emitted */
 
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
@@ -132,6 +133,7 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
 
 static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
+    c->prev_acc_slot = c->acc_slot;
     c->acc_slot = NO_ACC;
     c->last_a_acc = false;
     uint32_t pos = emit_cell(c, 0);
@@ -742,6 +744,57 @@ static uint32_t store_acc_variant(uint32_t op, bool addr) {
     return 0;
 }
 
+/*
+ * An f64 add, sub or mul one of whose operands the instruction just before
+ * loaded into a stack temporary (which nothing else reads): the load is
+ * folded in, as F64_*_LD or _LDA (code.h).  Add and mul take a loaded a as
+ * b.  Returns false, having changed nothing, when that is not the case.
+ */
+static bool fold_load(compiler *c, uint32_t op) {
+    if (c->last_pos < 0 || c->status != WR_OK || c->height < 2)
+        return false;
+    uint32_t lpos = (uint32_t)c->last_pos;
+    const void *h = c->cells[lpos].op;
+    bool plain = h == c->handlers[WR__OP_F64_LOAD];
+    if (!plain && h != c->handlers[WR__IOP_ADDR(WR__OP_F64_LOAD)])
+        return false;
+    uint32_t ldst = (uint32_t)c->cells[lpos + 1].u64;
+    uint32_t top = c->height - 1;
+    uint32_t other; /* the stack entry of the operand not loaded */
+    if (c->height == c->last_height && c->stack[top].kind == K_TEMP && home(c, top) == ldst)
+        other = top - 1;
+    else if (op != WR__OP_F64_SUB && c->height == c->last_height + 1 && c->stack[top - 1].kind == K_TEMP &&
+             home(c, top - 1) == ldst)
+        other = top;
+    else
+        return false;
+    /* It must be readable where it is: nothing may be emitted after the load. */
+    const centry *e = &c->stack[other];
+    uint32_t a;
+    if (e->kind == K_TEMP)
+        a = home(c, other);
+    else if (e->kind == K_LOCAL)
+        a = e->local;
+    else if (e->kind != K_CONST || (a = pool_slot(c, e->value)) == UINT32_MAX)
+        return false;
+    bool a_acc = a == c->prev_acc_slot; /* the accumulator before the load */
+    uint64_t addr[3] = {c->cells[lpos + 2].u64, c->cells[lpos + 3].u64, plain ? 0 : c->cells[lpos + 4].u64};
+    c->ncells = lpos;
+    pop_n(c, 2);
+    uint32_t dst = push_temp(c);
+    uint32_t k = op == WR__OP_F64_ADD ? 0 : op == WR__OP_F64_SUB ? 1 : 2;
+    uint32_t x = plain ? (a_acc ? WR__X_F64_ADD_LD_RA : WR__X_F64_ADD_LD) : (a_acc ? WR__X_F64_ADD_LDA_RA : WR__X_F64_ADD_LDA);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + x + k);
+    emit_cell(c, dst);
+    emit_cell(c, a);
+    for (uint32_t i = 0; i < (plain ? 2u : 3u); i++)
+        emit_cell(c, addr[i]);
+    mark_last(c, pos, op);
+    c->acc_slot = dst;
+    c->acc_loaded = false;
+    return true;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -841,6 +894,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         }
         return;
     }
+    if ((op == WR__OP_F64_ADD || op == WR__OP_F64_SUB || op == WR__OP_F64_MUL) && fold_load(c, op))
+        return;
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = 0; i < np; i++)
         src[i] = operand(c, c->height - np + i);

@@ -441,6 +441,31 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     FACC64(F64_SUB, -)
     FACC64(F64_MUL, *)
     FACC64(F64_DIV, /)
+    /* ... and with b loaded from memory (the load folded in: see code.h). */
+#define FMEM64(NAME, OP)                                                                          \
+    X_##NAME##_LD: {                                                                              \
+        uint64_t ea = (uint64_t)U32(3) + pc[4].u64;                                               \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = F64(2) OP b; SLOT(1) = bits_f64(facc); SKIP(5); \
+    }                                                                                             \
+    X_##NAME##_LD_RA: {                                                                           \
+        uint64_t ea = (uint64_t)U32(3) + pc[4].u64;                                               \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = facc OP b; SLOT(1) = bits_f64(facc); SKIP(5); \
+    }                                                                                             \
+    X_##NAME##_LDA: {                                                                             \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + pc[4].u32) + pc[5].u64;                       \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = F64(2) OP b; SLOT(1) = bits_f64(facc); SKIP(6); \
+    }                                                                                             \
+    X_##NAME##_LDA_RA: {                                                                          \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + pc[4].u32) + pc[5].u64;                       \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = facc OP b; SLOT(1) = bits_f64(facc); SKIP(6); \
+    }
+    FMEM64(F64_ADD, +)
+    FMEM64(F64_SUB, -)
+    FMEM64(F64_MUL, *)
     FBIN64(F64_MIN, bits_f64(f64_min(a, b)))
     FBIN64(F64_MAX, bits_f64(f64_max(a, b)))
     L_F32_COPYSIGN: { SLOT(1) = (U32(2) & 0x7fffffffu) | (U32(3) & 0x80000000u); SKIP(4); }
