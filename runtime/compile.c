@@ -142,6 +142,12 @@ static uint32_t emit_op(compiler *c, uint32_t iop) {
     return pos;
 }
 
+/* The current position is a branch target: what the instructions before it left
+ * in the accumulators is not known there. */
+static void at_label(compiler *c) {
+    c->acc_slot = NO_ACC;
+}
+
 /* Remembers that the instruction at pos computed the top of the stack into its cell pos+1. */
 static void mark_last(compiler *c, uint32_t pos, uint32_t iop) {
     c->last_pos = pos;
@@ -520,12 +526,12 @@ static void reset_stack(compiler *c, uint32_t height, uint32_t ntemps) {
 static void op_else(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
     c->at_entry = false;
-    c->acc_slot = NO_ACC; /* a branch target */
     if (!c->unreachable) {
         settle_results(c, f);
         emit_op(c, WR__IOP_EXTRA + WR__X_BR);
         link_forward(c, emit_cell(c, 0), &f->patch);
     }
+    at_label(c); /* after what settle_results() emitted */
     patch_chain(c, f->else_patch, c->ncells);
     f->else_patch = 0;
     f->kind = F_ELSE;
@@ -538,7 +544,6 @@ static void op_else(compiler *c) {
 static bool op_end(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
     c->at_entry = false;
-    c->acc_slot = NO_ACC; /* a branch target */
     if (f->kind == F_FUNC) {
         if (!c->unreachable)
             emit_return(c);
@@ -550,6 +555,7 @@ static bool op_end(compiler *c) {
     /* A loop iteration pays for the straight-line code its body may run. */
     if (f->kind == F_LOOP && c->status == WR_OK)
         c->cells[f->loop_pos + 1].i64 = 1 + (int64_t)((c->ncells - f->loop_pos) / WR_FUEL_CODE_CELLS);
+    at_label(c); /* after what settle_results() emitted */
     /* An `if` without `else`: the false path passes its parameters through as results. */
     patch_chain(c, f->else_patch, c->ncells);
     patch_chain(c, f->patch, c->ncells);
@@ -589,7 +595,7 @@ static void op_br_if(compiler *c, uint32_t l) {
     c->cells[skip].u64 = c->ncells;
     add_reloc(c, skip);
     c->last_pos = -1;
-    c->acc_slot = NO_ACC; /* a branch target */
+    at_label(c);
 }
 
 static void op_br_table(compiler *c) {
@@ -709,6 +715,11 @@ static uint32_t sig_len(const char *sig) {
 
 /* The accumulator variant of f64 operation `op` reading the accumulator as
  * operand k (0 or 1), or 0 if there is none. */
+/* i32 operations with variants reading the accumulator (not division: rare, and large). */
+static bool has_acc_form(uint32_t op) {
+    return op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR && !(op >= WR__OP_I32_DIV_S && op <= WR__OP_I32_REM_U);
+}
+
 static uint32_t acc_variant(uint32_t op, uint32_t k) {
     switch (op) {
     case WR__OP_F64_ADD: return WR__IOP_EXTRA + (k ? WR__X_F64_ADD_RB : WR__X_F64_ADD_RA);
@@ -717,7 +728,7 @@ static uint32_t acc_variant(uint32_t op, uint32_t k) {
     case WR__OP_F64_DIV: return WR__IOP_EXTRA + (k ? WR__X_F64_DIV_RB : WR__X_F64_DIV_RA);
     case WR__OP_F64_SQRT: return k ? 0 : WR__IOP_EXTRA + WR__X_F64_SQRT_R;
     }
-    if (op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR)
+    if (has_acc_form(op))
         return k ? WR__IOP_RB(op) : WR__IOP_RA(op);
     return 0;
 }
@@ -881,7 +892,7 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         pop_n(c, 2);
         uint32_t dst = push_temp(c);
         bool a_acc = a == c->acc_slot;
-        bool has_r = op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR;
+        bool has_r = has_acc_form(op);
         uint32_t pos = emit_op(c, a_acc && has_r ? WR__IOP_IMM_R(op) : WR__IOP_IMM(op));
         emit_cell(c, dst);
         emit_cell(c, a);

@@ -227,6 +227,13 @@ static void test_i32_accumulator_at_join(void **state) {
     args[0] = wr_val_i32(0);
     assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join"), args, 2, res, 1), WR_OK);
     assert_int_equal(res[0].of.i32, 1);
+    /* The fallthrough value computed at the block's end, right before the label. */
+    args[0] = wr_val_i32(1);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join_end"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 1);
+    args[0] = wr_val_i32(0);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join_end"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 0);
 }
 
 static void test_wrong_arguments(void **state) {

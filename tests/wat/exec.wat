@@ -97,4 +97,16 @@
     (i32.lt_u (i32.const 7))
     (if (result i32) (then (i32.const 1)) (else (i32.const 0)))
     (i32.add (i32.mul (local.get $t) (i32.const 0))))
+  ;; Again with x + 1, which the translator computes only at the block's end
+  ;; (just before the label): (1, 2) -> 1 (2 < 7), (0, 2) -> 0 (10 < 7 is false).
+  (func (export "iacc_join_end") (param $p i32) (param $x i32) (result i32)
+    (local $t i32)
+    (block (result i32)
+      (local.set $t (i32.mul (local.get $x) (i32.const 5)))
+      (br_if 0 (local.get $x) (local.get $p))
+      (drop)
+      (i32.add (local.get $x) (i32.const 8)))
+    (i32.lt_u (i32.const 7))
+    (if (result i32) (then (i32.const 1)) (else (i32.const 0)))
+    (i32.add (i32.mul (local.get $t) (i32.const 0))))
 )
