@@ -27,6 +27,7 @@
 /* Operations with no WebAssembly counterpart. */
 #define WR__EXTRA_OPS(X)                                                          \
     X(COPY)            /* s_dst s_src */                                          \
+    X(COPY2)           /* s_dst s_src s_dst2 s_src2: two copies, in that order */ \
     X(CONST)           /* s_dst value */                                          \
     X(BR)              /* t */                                                    \
     X(BR_IF)           /* s_cond t: jump if cond != 0 */                          \
@@ -85,7 +86,8 @@ enum wr__extra_op {
 
 #define WR__IOP_ADDR(op) (WR__IOP_EXTRA + WR__X_COUNT + (op) - WR__OP_I32_LOAD)
 /*
- * i32 operations i32.add .. i32.rotr reading the i32 accumulator (interp.c)
+ * i32 operations i32.add .. i32.rotr (not the divisions: their entries are
+ * unused) reading the i32 accumulator (interp.c)
  * as a (RA), as b (RB), or as a with an immediate b (IMM_R); loads whose
  * address is the accumulator (LOAD_R, all loads).  Layouts as the plain
  * operation's, the accumulator's cell unread.

@@ -92,6 +92,8 @@ typedef struct compiler {
     bool acc_loaded;
     bool last_a_acc;
     uint32_t prev_acc_slot; /* acc_slot before the last instruction emitted */
+    /* The last instruction, if it is a COPY that a second one may join (COPY2). */
+    int64_t copy_pos;
 
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
@@ -133,6 +135,7 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
 
 static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
+    c->copy_pos = -1;
     c->prev_acc_slot = c->acc_slot;
     c->acc_slot = NO_ACC;
     c->last_a_acc = false;
@@ -143,9 +146,10 @@ static uint32_t emit_op(compiler *c, uint32_t iop) {
 }
 
 /* The current position is a branch target: what the instructions before it left
- * in the accumulators is not known there. */
+ * in the accumulators is not known there, nor may the next one join the last. */
 static void at_label(compiler *c) {
     c->acc_slot = NO_ACC;
+    c->copy_pos = -1;
 }
 
 /* Remembers that the instruction at pos computed the top of the stack into its cell pos+1. */
@@ -260,9 +264,18 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         /* A copy leaves the accumulators alone: if they held the source's
          * value, they still do. */
         uint32_t acc = c->acc_slot == s ? s : NO_ACC;
-        emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
-        emit_cell(c, dst);
-        emit_cell(c, s);
+        if (c->copy_pos >= 0 && c->status == WR_OK) {
+            /* Right after another copy (no branch target between): one dispatch for both. */
+            c->cells[c->copy_pos].op = c->handlers[WR__IOP_EXTRA + WR__X_COPY2];
+            c->copy_pos = -1;
+            emit_cell(c, dst);
+            emit_cell(c, s);
+        } else {
+            uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
+            emit_cell(c, dst);
+            emit_cell(c, s);
+            c->copy_pos = pos;
+        }
         c->acc_slot = acc;
     }
     }
@@ -1270,6 +1283,7 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.status = WR_OK;
     c.last_pos = -1;
     c.acc_slot = NO_ACC;
+    c.copy_pos = -1;
     c.nlocals = c.type->nparams + fd->nlocals;
     c.r.start = m->bytes;
     c.r.p = m->bytes + fd->code_offset;

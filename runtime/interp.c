@@ -178,8 +178,7 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #undef ADDRV
 #define ACCV(NAME) [WR__IOP_RA(WR__OP_##NAME)] = &&L_##NAME##_RA, [WR__IOP_RB(WR__OP_##NAME)] = &&L_##NAME##_RB, \
                    [WR__IOP_IMM_R(WR__OP_##NAME)] = &&L_##NAME##_IMM_R,
-        ACCV(I32_ADD) ACCV(I32_SUB) ACCV(I32_MUL) ACCV(I32_DIV_S) ACCV(I32_DIV_U) ACCV(I32_REM_S)
-        ACCV(I32_REM_U) ACCV(I32_AND) ACCV(I32_OR) ACCV(I32_XOR) ACCV(I32_SHL) ACCV(I32_SHR_S)
+        ACCV(I32_ADD) ACCV(I32_SUB) ACCV(I32_MUL) ACCV(I32_AND) ACCV(I32_OR) ACCV(I32_XOR) ACCV(I32_SHL) ACCV(I32_SHR_S)
         ACCV(I32_SHR_U) ACCV(I32_ROTL) ACCV(I32_ROTR)
 #undef ACCV
 #define LOADRV(NAME) [WR__IOP_LOAD_R(WR__OP_##NAME)] = &&L_##NAME##_R,
@@ -288,13 +287,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     ACC32(I32_ADD, r = a + b)
     ACC32(I32_SUB, r = a - b)
     ACC32(I32_MUL, r = a * b)
-    ACC32(I32_DIV_S, if (b == 0) TRAP(DIV_ZERO);
+    BIN32(I32_DIV_S, if (b == 0) TRAP(DIV_ZERO);
           if (a == 0x80000000u && b == 0xffffffffu) TRAP(INT_OVERFLOW);
           r = (uint32_t)((int32_t)a / (int32_t)b))
-    ACC32(I32_DIV_U, if (b == 0) TRAP(DIV_ZERO); r = a / b)
-    ACC32(I32_REM_S, if (b == 0) TRAP(DIV_ZERO);
+    BIN32(I32_DIV_U, if (b == 0) TRAP(DIV_ZERO); r = a / b)
+    BIN32(I32_REM_S, if (b == 0) TRAP(DIV_ZERO);
           r = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
-    ACC32(I32_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
+    BIN32(I32_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
     ACC32(I32_AND, r = a & b)
     ACC32(I32_OR, r = a | b)
     ACC32(I32_XOR, r = a ^ b)
@@ -657,6 +656,7 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 
     /* ---- Operations of our own ---- */
     X_COPY: { SLOT(1) = SLOT(2); SKIP(3); }
+    X_COPY2: { SLOT(1) = SLOT(2); SLOT(3) = SLOT(4); SKIP(5); }
     X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
