@@ -819,6 +819,56 @@ static bool fold_load(compiler *c, uint32_t op) {
     return true;
 }
 
+/*
+ * An i32.xor one of whose operands the instruction just before computed as
+ * x rotl k or x >> k (unsigned, k a constant) into a stack temporary: the
+ * shift is folded in, as I32_XOR_ROTL or I32_XOR_SHR_U (code.h); hash
+ * functions are full of these.  Returns false, having changed nothing,
+ * when that is not the case.
+ */
+static bool fold_shift(compiler *c) {
+    if (c->last_pos < 0 || c->status != WR_OK || c->height < 2)
+        return false;
+    uint32_t lpos = (uint32_t)c->last_pos;
+    const void *h = c->cells[lpos].op;
+    bool rotl = h == c->handlers[WR__IOP_IMM(WR__OP_I32_ROTL)];
+    if (!rotl && h != c->handlers[WR__IOP_IMM(WR__OP_I32_SHR_U)])
+        return false;
+    uint32_t ldst = (uint32_t)c->cells[lpos + 1].u64;
+    uint32_t top = c->height - 1;
+    uint32_t other;
+    if (c->height == c->last_height && c->stack[top].kind == K_TEMP && home(c, top) == ldst)
+        other = top - 1;
+    else if (c->height == c->last_height + 1 && c->stack[top - 1].kind == K_TEMP && home(c, top - 1) == ldst)
+        other = top;
+    else
+        return false;
+    const centry *e = &c->stack[other];
+    uint32_t a;
+    if (e->kind == K_TEMP)
+        a = home(c, other);
+    else if (e->kind == K_LOCAL)
+        a = e->local;
+    else
+        return false;
+    bool a_acc = a == c->prev_acc_slot; /* the accumulator before the shift */
+    uint64_t x = c->cells[lpos + 2].u64, k = c->cells[lpos + 3].u64;
+    c->ncells = lpos;
+    pop_n(c, 2);
+    uint32_t dst = push_temp(c);
+    uint32_t iop = rotl ? (a_acc ? WR__X_I32_XOR_ROTL_RA : WR__X_I32_XOR_ROTL)
+                        : (a_acc ? WR__X_I32_XOR_SHR_U_RA : WR__X_I32_XOR_SHR_U);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + iop);
+    emit_cell(c, dst);
+    emit_cell(c, a);
+    emit_cell(c, x);
+    emit_cell(c, k);
+    mark_last(c, pos, WR__OP_I32_XOR);
+    c->acc_slot = dst;
+    c->acc_loaded = false;
+    return true;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -919,6 +969,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         return;
     }
     if ((op == WR__OP_F64_ADD || op == WR__OP_F64_SUB || op == WR__OP_F64_MUL) && fold_load(c, op))
+        return;
+    if (op == WR__OP_I32_XOR && fold_shift(c))
         return;
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = 0; i < np; i++)

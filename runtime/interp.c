@@ -301,6 +301,10 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     ACC32(I32_SHR_S, r = (uint32_t)((int32_t)a >> (b & 31)))
     ACC32(I32_SHR_U, r = a >> (b & 31))
     ACC32(I32_ROTL, r = rotl32(a, b))
+    X_I32_XOR_ROTL: { SLOT(1) = iacc = (uint64_t)(U32(2) ^ rotl32(U32(3), pc[4].u32)); SKIP(5); }
+    X_I32_XOR_ROTL_RA: { SLOT(1) = iacc = (uint64_t)((uint32_t)iacc ^ rotl32(U32(3), pc[4].u32)); SKIP(5); }
+    X_I32_XOR_SHR_U: { SLOT(1) = iacc = (uint64_t)(U32(2) ^ (U32(3) >> (pc[4].u32 & 31))); SKIP(5); }
+    X_I32_XOR_SHR_U_RA: { SLOT(1) = iacc = (uint64_t)((uint32_t)iacc ^ (U32(3) >> (pc[4].u32 & 31))); SKIP(5); }
     ACC32(I32_ROTR, r = rotr32(a, b))
 
     BIN64(I64_EQ, r = a == b)
