@@ -236,6 +236,22 @@ static void test_i32_accumulator_at_join(void **state) {
     assert_int_equal(res[0].of.i32, 0);
 }
 
+static uint32_t rotl(uint32_t x, unsigned k) {
+    return (x << k) | (x >> (32 - k));
+}
+
+static void test_xor_shifts(void **state) {
+    fixture *fx = *state;
+    static const uint32_t xs[] = {0, 1, 0x80000000u, 0xdeadbeefu, 0x12345678u};
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        uint32_t x = xs[i], y = xs[(i + 2) % 5] ^ 0x5a5a5a5au;
+        wr_val args[2] = {wr_val_i32((int32_t)x), wr_val_i32((int32_t)y)}, res[1];
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "xor_shifts"), args, 2, res, 1), WR_OK);
+        uint32_t want = (rotl(x, 7) ^ rotl(x, 13) ^ (x >> 3)) + ((y >> 10) ^ x);
+        assert_int_equal((uint32_t)res[0].of.i32, want);
+    }
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -288,6 +304,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_translator_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_accumulator_at_join, setup, teardown),
         cmocka_unit_test_setup_teardown(test_i32_accumulator_at_join, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xor_shifts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };
