@@ -28,6 +28,7 @@
 #define WR__EXTRA_OPS(X)                                                          \
     X(COPY)            /* s_dst s_src */                                          \
     X(COPY2)           /* s_dst s_src s_dst2 s_src2: two copies, in that order */ \
+    X(I32_ADD_IMM2)    /* s_dst2 s_a2 imm2 s_dst s_a imm: two i32.add IMM, the second's operands first */ \
     X(CONST)           /* s_dst value */                                          \
     X(BR)              /* t */                                                    \
     X(BR_IF)           /* s_cond t: jump if cond != 0 */                          \

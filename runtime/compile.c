@@ -92,8 +92,9 @@ typedef struct compiler {
     bool acc_loaded;
     bool last_a_acc;
     uint32_t prev_acc_slot; /* acc_slot before the last instruction emitted */
-    /* The last instruction, if it is a COPY that a second one may join (COPY2). */
-    int64_t copy_pos;
+    /* The last instruction, if it is a COPY or a plain I32_ADD IMM that a
+     * second one of the same kind may join (COPY2, I32_ADD_IMM2). */
+    int64_t join_pos;
 
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
@@ -135,7 +136,7 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
 
 static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
-    c->copy_pos = -1;
+    c->join_pos = -1;
     c->prev_acc_slot = c->acc_slot;
     c->acc_slot = NO_ACC;
     c->last_a_acc = false;
@@ -149,7 +150,30 @@ static uint32_t emit_op(compiler *c, uint32_t iop) {
  * in the accumulators is not known there, nor may the next one join the last. */
 static void at_label(compiler *c) {
     c->acc_slot = NO_ACC;
-    c->copy_pos = -1;
+    c->join_pos = -1;
+}
+
+/*
+ * Called after emitting a plain I32_ADD IMM at pos, `prev` being join_pos
+ * from before it: when the instruction just before was one too, the two
+ * become one I32_ADD_IMM2, laid out with the second's dst in cell 1 (where
+ * a local.set may still redirect it).  Returns where the instruction starts.
+ */
+static uint32_t join_add_imm(compiler *c, int64_t prev, uint32_t pos) {
+    if (prev < 0 || (uint64_t)prev + 4 != pos || c->status != WR_OK ||
+        c->cells[prev].op != c->handlers[WR__IOP_IMM(WR__OP_I32_ADD)]) {
+        c->join_pos = pos;
+        return pos;
+    }
+    uint32_t p = (uint32_t)prev;
+    wr__cell first[3] = {c->cells[p + 1], c->cells[p + 2], c->cells[p + 3]};
+    c->cells[p].op = c->handlers[WR__IOP_EXTRA + WR__X_I32_ADD_IMM2];
+    for (uint32_t i = 0; i < 3; i++) {
+        c->cells[p + 1 + i] = c->cells[pos + 1 + i];
+        c->cells[p + 4 + i] = first[i];
+    }
+    c->ncells = p + 7;
+    return p;
 }
 
 /* Remembers that the instruction at pos computed the top of the stack into its cell pos+1. */
@@ -249,10 +273,13 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
     case K_LOCAL_ADD: {
         /* An i32.add like any other: it reads and feeds the accumulator. */
         bool a_acc = e->local == c->acc_slot;
-        emit_op(c, a_acc ? WR__IOP_IMM_R(WR__OP_I32_ADD) : WR__IOP_IMM(WR__OP_I32_ADD));
+        int64_t prev = c->join_pos;
+        uint32_t pos = emit_op(c, a_acc ? WR__IOP_IMM_R(WR__OP_I32_ADD) : WR__IOP_IMM(WR__OP_I32_ADD));
         emit_cell(c, dst);
         emit_cell(c, e->local);
         emit_cell(c, e->value);
+        if (!a_acc)
+            join_add_imm(c, prev, pos);
         c->acc_slot = dst;
         c->acc_loaded = false;
         return;
@@ -264,17 +291,18 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         /* A copy leaves the accumulators alone: if they held the source's
          * value, they still do. */
         uint32_t acc = c->acc_slot == s ? s : NO_ACC;
-        if (c->copy_pos >= 0 && c->status == WR_OK) {
+        if (c->join_pos >= 0 && c->status == WR_OK &&
+            c->cells[c->join_pos].op == c->handlers[WR__IOP_EXTRA + WR__X_COPY]) {
             /* Right after another copy (no branch target between): one dispatch for both. */
-            c->cells[c->copy_pos].op = c->handlers[WR__IOP_EXTRA + WR__X_COPY2];
-            c->copy_pos = -1;
+            c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + WR__X_COPY2];
+            c->join_pos = -1;
             emit_cell(c, dst);
             emit_cell(c, s);
         } else {
             uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
             emit_cell(c, dst);
             emit_cell(c, s);
-            c->copy_pos = pos;
+            c->join_pos = pos;
         }
         c->acc_slot = acc;
     }
@@ -1335,7 +1363,7 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.status = WR_OK;
     c.last_pos = -1;
     c.acc_slot = NO_ACC;
-    c.copy_pos = -1;
+    c.join_pos = -1;
     c.nlocals = c.type->nparams + fd->nlocals;
     c.r.start = m->bytes;
     c.r.p = m->bytes + fd->code_offset;

@@ -661,6 +661,12 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     /* ---- Operations of our own ---- */
     X_COPY: { SLOT(1) = SLOT(2); SKIP(3); }
     X_COPY2: { SLOT(1) = SLOT(2); SLOT(3) = SLOT(4); SKIP(5); }
+    /* The first addition (cells 4-6) runs first; the second's result is the one in the accumulator. */
+    X_I32_ADD_IMM2: {
+        SLOT(4) = (uint32_t)(U32(5) + pc[6].u32);
+        SLOT(1) = iacc = (uint32_t)(U32(2) + pc[3].u32);
+        SKIP(7);
+    }
     X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
