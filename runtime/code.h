@@ -35,6 +35,11 @@
     X(BR_IFZ)          /* s_cond t: jump if cond == 0 */                          \
     X(BR_TABLE)        /* s_index n t_0 ... t_n-1 t_default */                    \
     X(LOOP)            /* cost: spends that much fuel (1 + body cells / WR_FUEL_CODE_CELLS) */ \
+    /* LOOP, then straight into the instruction after it (a direct jump, not \
+     * a dispatch), for the commonest first instructions of a loop body. */    \
+    X(LOOP_I32_ADD_IMM) X(LOOP_I32_ADD_IMM2) X(LOOP_I64_ADD_IMM) X(LOOP_I32_ADD) \
+    X(LOOP_I32_AND_IMM) X(LOOP_I32_SHL_IMM) X(LOOP_I32_LOAD) X(LOOP_I32_LOAD8_U_ADDR) \
+    X(LOOP_F64_LOAD) X(LOOP_COPY) X(LOOP_COPY2)                                 \
     X(CALL)            /* func_index frame_offset */                              \
     X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
     X(RETURN)          /* (none): results are in slots 0..n-1 */                 \

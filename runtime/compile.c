@@ -581,6 +581,36 @@ static void op_else(compiler *c) {
     c->last_pos = -1;
 }
 
+/* The instructions a loop header may run straight into (X_LOOP_* in interp.c). */
+static const struct {
+    uint32_t iop, loop;
+} loop_into[] = {
+    {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_LOOP_I32_ADD_IMM},
+    {WR__IOP_EXTRA + WR__X_I32_ADD_IMM2, WR__X_LOOP_I32_ADD_IMM2},
+    {WR__IOP_IMM(WR__OP_I64_ADD), WR__X_LOOP_I64_ADD_IMM},
+    {WR__OP_I32_ADD, WR__X_LOOP_I32_ADD},
+    {WR__IOP_IMM(WR__OP_I32_AND), WR__X_LOOP_I32_AND_IMM},
+    {WR__IOP_IMM(WR__OP_I32_SHL), WR__X_LOOP_I32_SHL_IMM},
+    {WR__OP_I32_LOAD, WR__X_LOOP_I32_LOAD},
+    {WR__IOP_ADDR(WR__OP_I32_LOAD8_U), WR__X_LOOP_I32_LOAD8_U_ADDR},
+    {WR__OP_F64_LOAD, WR__X_LOOP_F64_LOAD},
+    {WR__IOP_EXTRA + WR__X_COPY, WR__X_LOOP_COPY},
+    {WR__IOP_EXTRA + WR__X_COPY2, WR__X_LOOP_COPY2},
+};
+
+/*
+ * At a loop's end, its body final: when the body's first instruction is one
+ * of loop_into[], the header runs straight into it.  (Nothing branches to
+ * that instruction itself: branches to the loop go to the header.)
+ */
+static void fuse_loop_header(compiler *c, uint32_t loop_pos) {
+    if (c->status != WR_OK || loop_pos + 2 >= c->ncells)
+        return;
+    for (size_t i = 0; i < sizeof loop_into / sizeof *loop_into; i++)
+        if (c->cells[loop_pos + 2].op == c->handlers[loop_into[i].iop])
+            c->cells[loop_pos].op = c->handlers[WR__IOP_EXTRA + loop_into[i].loop];
+}
+
 /* Returns true at the end of the function. */
 static bool op_end(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
@@ -594,8 +624,10 @@ static bool op_end(compiler *c) {
     if (!c->unreachable)
         settle_results(c, f);
     /* A loop iteration pays for the straight-line code its body may run. */
-    if (f->kind == F_LOOP && c->status == WR_OK)
+    if (f->kind == F_LOOP && c->status == WR_OK) {
         c->cells[f->loop_pos + 1].i64 = 1 + (int64_t)((c->ncells - f->loop_pos) / WR_FUEL_CODE_CELLS);
+        fuse_loop_header(c, f->loop_pos);
+    }
     at_label(c); /* after what settle_results() emitted */
     /* An `if` without `else`: the false path passes its parameters through as results. */
     patch_chain(c, f->else_patch, c->ncells);

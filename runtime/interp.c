@@ -719,6 +719,25 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         fuel -= pc[1].i64;
         SKIP(2);
     }
+    /* The same, going on into the next instruction's handler: out of fuel, it stops at the LOOP as above. */
+#define LOOP_INTO(NAME, LABEL)                \
+    X_LOOP_##NAME: {                          \
+        if (fuel <= 0) goto out_of_fuel;      \
+        fuel -= pc[1].i64;                    \
+        pc += 2;                              \
+        goto LABEL;                           \
+    }
+    LOOP_INTO(I32_ADD_IMM, L_I32_ADD_IMM)
+    LOOP_INTO(I32_ADD_IMM2, X_I32_ADD_IMM2)
+    LOOP_INTO(I64_ADD_IMM, L_I64_ADD_IMM)
+    LOOP_INTO(I32_ADD, L_I32_ADD)
+    LOOP_INTO(I32_AND_IMM, L_I32_AND_IMM)
+    LOOP_INTO(I32_SHL_IMM, L_I32_SHL_IMM)
+    LOOP_INTO(I32_LOAD, L_I32_LOAD)
+    LOOP_INTO(I32_LOAD8_U_ADDR, L_I32_LOAD8_U_ADDR)
+    LOOP_INTO(F64_LOAD, L_F64_LOAD)
+    LOOP_INTO(COPY, X_COPY)
+    LOOP_INTO(COPY2, X_COPY2)
 
     /* op func_index frame_offset */
     X_CALL: {
