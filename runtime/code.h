@@ -82,9 +82,11 @@
     X(F64_ADD_LD_RA) X(F64_SUB_LD_RA) X(F64_MUL_LD_RA)                          \
     X(F64_ADD_LDA) X(F64_SUB_LDA) X(F64_MUL_LDA)                                \
     X(F64_ADD_LDA_RA) X(F64_SUB_LDA_RA) X(F64_MUL_LDA_RA)                       \
-    /* i32.xor with b rotated left or shifted right by a constant, the shift \
-     * folded in: s_dst s_a s_x k (b = x rotl k, x >> k); RA: a is iacc. */     \
-    X(I32_XOR_ROTL) X(I32_XOR_ROTL_RA) X(I32_XOR_SHR_U) X(I32_XOR_SHR_U_RA)
+    /* i32.xor with b rotated left or shifted right by a constant, i32.add   \
+     * with b shifted left (array indexing), the shift folded in:             \
+     * s_dst s_a s_x k (b = x rotl k, x >> k, x << k); RA: a is iacc. */        \
+    X(I32_XOR_ROTL) X(I32_XOR_ROTL_RA) X(I32_XOR_SHR_U) X(I32_XOR_SHR_U_RA)     \
+    X(I32_ADD_SHL) X(I32_ADD_SHL_RA)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -881,19 +881,30 @@ static bool fold_load(compiler *c, uint32_t op) {
 
 /*
  * An i32.xor one of whose operands the instruction just before computed as
- * x rotl k or x >> k (unsigned, k a constant) into a stack temporary: the
- * shift is folded in, as I32_XOR_ROTL or I32_XOR_SHR_U (code.h); hash
- * functions are full of these.  Returns false, having changed nothing,
- * when that is not the case.
+ * x rotl k or x >> k (unsigned, k a constant) into a stack temporary, or an
+ * i32.add one of whose operands is x << k: the shift is folded in, as
+ * I32_XOR_ROTL, I32_XOR_SHR_U or I32_ADD_SHL (code.h).  Hash functions are
+ * full of the first, array indexing of the last.  Returns false, having
+ * changed nothing, when that is not the case.
  */
-static bool fold_shift(compiler *c) {
+static bool fold_shift(compiler *c, uint32_t op) {
     if (c->last_pos < 0 || c->status != WR_OK || c->height < 2)
         return false;
     uint32_t lpos = (uint32_t)c->last_pos;
     const void *h = c->cells[lpos].op;
-    bool rotl = h == c->handlers[WR__IOP_IMM(WR__OP_I32_ROTL)];
-    if (!rotl && h != c->handlers[WR__IOP_IMM(WR__OP_I32_SHR_U)])
+    uint32_t x_op, x_op_ra; /* the fused operations */
+    if (op == WR__OP_I32_XOR && h == c->handlers[WR__IOP_IMM(WR__OP_I32_ROTL)]) {
+        x_op = WR__X_I32_XOR_ROTL;
+        x_op_ra = WR__X_I32_XOR_ROTL_RA;
+    } else if (op == WR__OP_I32_XOR && h == c->handlers[WR__IOP_IMM(WR__OP_I32_SHR_U)]) {
+        x_op = WR__X_I32_XOR_SHR_U;
+        x_op_ra = WR__X_I32_XOR_SHR_U_RA;
+    } else if (op == WR__OP_I32_ADD && h == c->handlers[WR__IOP_IMM(WR__OP_I32_SHL)]) {
+        x_op = WR__X_I32_ADD_SHL;
+        x_op_ra = WR__X_I32_ADD_SHL_RA;
+    } else {
         return false;
+    }
     uint32_t ldst = (uint32_t)c->cells[lpos + 1].u64;
     uint32_t top = c->height - 1;
     uint32_t other;
@@ -916,14 +927,12 @@ static bool fold_shift(compiler *c) {
     c->ncells = lpos;
     pop_n(c, 2);
     uint32_t dst = push_temp(c);
-    uint32_t iop = rotl ? (a_acc ? WR__X_I32_XOR_ROTL_RA : WR__X_I32_XOR_ROTL)
-                        : (a_acc ? WR__X_I32_XOR_SHR_U_RA : WR__X_I32_XOR_SHR_U);
-    uint32_t pos = emit_op(c, WR__IOP_EXTRA + iop);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + (a_acc ? x_op_ra : x_op));
     emit_cell(c, dst);
     emit_cell(c, a);
     emit_cell(c, x);
     emit_cell(c, k);
-    mark_last(c, pos, WR__OP_I32_XOR);
+    mark_last(c, pos, op);
     c->acc_slot = dst;
     c->acc_loaded = false;
     return true;
@@ -1030,7 +1039,7 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     }
     if ((op == WR__OP_F64_ADD || op == WR__OP_F64_SUB || op == WR__OP_F64_MUL) && fold_load(c, op))
         return;
-    if (op == WR__OP_I32_XOR && fold_shift(c))
+    if ((op == WR__OP_I32_XOR || op == WR__OP_I32_ADD) && fold_shift(c, op))
         return;
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = 0; i < np; i++)
