@@ -86,7 +86,12 @@
      * with b shifted left (array indexing), the shift folded in:             \
      * s_dst s_a s_x k (b = x rotl k, x >> k, x << k); RA: a is iacc. */        \
     X(I32_XOR_ROTL) X(I32_XOR_ROTL_RA) X(I32_XOR_SHR_U) X(I32_XOR_SHR_U_RA)     \
-    X(I32_ADD_SHL) X(I32_ADD_SHL_RA)
+    X(I32_ADD_SHL) X(I32_ADD_SHL_RA)                                           \
+    /* f64 compare-and-branch, s_a s_b t: jump if a OP b; N: if not (NaN makes \
+     * !(a < b) differ from a >= b); RA: a is the f64 accumulator. */          \
+    X(BR_F64_EQ) X(BR_F64_NE) X(BR_F64_LT) X(BR_F64_GT) X(BR_F64_LE) X(BR_F64_GE) \
+    X(BR_F64_NLT) X(BR_F64_NGT) X(BR_F64_NLE) X(BR_F64_NGE)                     \
+    X(BR_F64_LT_RA) X(BR_F64_GT_RA) X(BR_F64_LE_RA) X(BR_F64_GE_RA)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -487,8 +487,26 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
         bool is_eqz = !imm && (op == WR__OP_I32_EQZ || op == WR__OP_I64_EQZ);
         bool is_cmp = (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) ||
                       (!imm && op >= WR__OP_I64_EQ && op <= WR__OP_I64_GE_U);
-        /* The operand a of the instruction fused away may be the i32 accumulator still. */
+        bool is_fcmp = !imm && op >= WR__OP_F64_EQ && op <= WR__OP_F64_GE;
+        /* The operand a of the instruction fused away may be the accumulator still. */
         bool acc = c->last_a_acc;
+        if (is_fcmp) {
+            static const uint16_t when_true_ops[] = {WR__X_BR_F64_EQ, WR__X_BR_F64_NE, WR__X_BR_F64_LT,
+                                                    WR__X_BR_F64_GT, WR__X_BR_F64_LE, WR__X_BR_F64_GE};
+            static const uint16_t when_false_ops[] = {WR__X_BR_F64_NE, WR__X_BR_F64_EQ, WR__X_BR_F64_NLT,
+                                                     WR__X_BR_F64_NGT, WR__X_BR_F64_NLE, WR__X_BR_F64_NGE};
+            uint32_t k = op - WR__OP_F64_EQ;
+            uint32_t x = when_true ? when_true_ops[k] : when_false_ops[k];
+            if (when_true && acc && k >= 2)
+                x = WR__X_BR_F64_LT_RA + (k - 2);
+            uint64_t a = c->cells[pos + 2].u64, b = c->cells[pos + 3].u64;
+            c->ncells = pos;
+            pop_n(c, 1);
+            emit_op(c, WR__IOP_EXTRA + x);
+            emit_cell(c, a);
+            emit_cell(c, b);
+            return emit_cell(c, 0);
+        }
         if (is_eqz) {
             uint64_t src = c->cells[pos + 2].u64;
             c->ncells = pos;

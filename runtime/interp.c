@@ -715,6 +715,25 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BRCMP(I64_GE_S, int64_t, >=)
     BRCMP(I64_GE_U, uint64_t, >=)
 
+#define BRF64(NAME, COND) \
+    X_BR_F64_##NAME: { double a = F64(1), b = F64(2); if (COND) { pc = pc[3].target; NEXT(); } SKIP(4); }
+#define BRF64_RA(NAME, COND) \
+    X_BR_F64_##NAME##_RA: { double a = facc, b = F64(2); if (COND) { pc = pc[3].target; NEXT(); } SKIP(4); }
+    BRF64(EQ, a == b)
+    BRF64(NE, a != b)
+    BRF64(LT, a < b)
+    BRF64(GT, a > b)
+    BRF64(LE, a <= b)
+    BRF64(GE, a >= b)
+    BRF64(NLT, !(a < b))
+    BRF64(NGT, !(a > b))
+    BRF64(NLE, !(a <= b))
+    BRF64(NGE, !(a >= b))
+    BRF64_RA(LT, a < b)
+    BRF64_RA(GT, a > b)
+    BRF64_RA(LE, a <= b)
+    BRF64_RA(GE, a >= b)
+
     /* A loop header spends fuel, so that no loop runs without paying: more for a longer body. */
     X_LOOP: {
         if (fuel <= 0) goto out_of_fuel;

@@ -252,6 +252,19 @@ static void test_xor_shifts(void **state) {
     }
 }
 
+static void test_f64_compare_branches(void **state) {
+    fixture *fx = *state;
+    const double nan = __builtin_nan("");
+    static const double pairs[][2] = {{1, 2}, {2, 1}, {1, 1}, {-0.0, 0.0}};
+    for (size_t i = 0; i < 6; i++) {
+        double a = i < 4 ? pairs[i][0] : (i == 4 ? nan : 1), b = i < 4 ? pairs[i][1] : (i == 4 ? 1 : nan);
+        wr_val args[2] = {wr_val_f64_bits(f64_bits(a)), wr_val_f64_bits(f64_bits(b))}, res[1];
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "fcmp_branches"), args, 2, res, 1), WR_OK);
+        int want = (a < b) | (a >= b) << 1 | (a == b) << 2 | !(a + 0 <= b) << 3 | (a == b) << 4;
+        assert_int_equal(res[0].of.i32, want);
+    }
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -305,6 +318,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_accumulator_at_join, setup, teardown),
         cmocka_unit_test_setup_teardown(test_i32_accumulator_at_join, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xor_shifts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_f64_compare_branches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

@@ -119,4 +119,19 @@
     (i32.add)
     (i32.add (local.get $y) (i32.shl (local.get $x) (i32.const 2)))
     (i32.add))
+
+  ;; f64 compares fused into branches, taken when true (br_if) and when false
+  ;; (if), where a NaN makes !(a < b) differ from a >= b.
+  (func (export "fcmp_branches") (param $a f64) (param $b f64) (result i32)
+    (local $r i32)
+    (if (f64.lt (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 1)))))
+    (if (f64.ge (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 2)))))
+    (if (f64.eq (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 4)))))
+    (block
+      (br_if 0 (f64.le (f64.add (local.get $a) (f64.const 0)) (local.get $b)))
+      (local.set $r (i32.or (local.get $r) (i32.const 8))))
+    (block
+      (br_if 0 (f64.ne (local.get $a) (local.get $b)))
+      (local.set $r (i32.or (local.get $r) (i32.const 16))))
+    (local.get $r))
 )
