@@ -16,7 +16,8 @@
  * Registers kept in C locals while running: pc, fp, the current instance,
  * the base and size of its first memory, the fuel counter and the call
  * depth.  They are written back to the wr_exec whenever execution leaves
- * this function.
+ * this function.  Two more, the i32 and f64 accumulators (see facc below),
+ * only ever carry a value from one instruction to the next, so they are not.
  */
 #include <math.h>
 #include <stdlib.h>
