@@ -82,6 +82,9 @@
     X(F64_ADD_LD_RA) X(F64_SUB_LD_RA) X(F64_MUL_LD_RA)                          \
     X(F64_ADD_LDA) X(F64_SUB_LDA) X(F64_MUL_LDA)                                \
     X(F64_ADD_LDA_RA) X(F64_SUB_LDA_RA) X(F64_MUL_LDA_RA)                       \
+    /* s_addr offset: the f64 at the address += the f64 accumulator (an       \
+     * F64_ADD_LD_RA and the store of its sum back to the same place). */      \
+    X(F64_ADD_TO_RA)                                                            \
     /* i32.xor with b rotated left or shifted right by a constant, i32.add   \
      * with b shifted left (array indexing), the shift folded in:             \
      * s_dst s_a s_x k (b = x rotl k, x >> k, x << k); RA: a is iacc. */        \

@@ -1010,6 +1010,18 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             uint32_t a = operand(c, c->height - 2);
             uint32_t v = operand(c, c->height - 1);
             pop_n(c, 2);
+            /* `*p += x` on f64: the sum just computed from the same place goes back there. */
+            if (op == WR__OP_F64_STORE && c->last_pos >= 0 && v == c->acc_slot && c->status == WR_OK) {
+                uint32_t lpos = (uint32_t)c->last_pos;
+                if (c->cells[lpos].op == c->handlers[WR__IOP_EXTRA + WR__X_F64_ADD_LD_RA] &&
+                    c->cells[lpos + 1].u64 == v && c->cells[lpos + 3].u64 == a && c->cells[lpos + 4].u64 == offset) {
+                    c->ncells = lpos;
+                    emit_op(c, WR__IOP_EXTRA + WR__X_F64_ADD_TO_RA);
+                    emit_cell(c, a);
+                    emit_cell(c, offset);
+                    return;
+                }
+            }
             /* Not straight after a load: see L_F64_LOAD in interp.c. */
             if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
                 emit_op(c, WR__IOP_EXTRA + WR__X_F64_STORE_R);

@@ -469,6 +469,15 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
         double b; memcpy(&b, mbase + ea, 8); facc = facc OP b; SLOT(1) = bits_f64(facc); SKIP(6); \
     }
+    X_F64_ADD_TO_RA: {
+        uint64_t ea = (uint64_t)U32(1) + pc[2].u64;
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);
+        double b;
+        memcpy(&b, mbase + ea, 8);
+        facc = facc + b;
+        memcpy(mbase + ea, &facc, 8);
+        SKIP(3);
+    }
     FMEM64(F64_ADD, +)
     FMEM64(F64_SUB, -)
     FMEM64(F64_MUL, *)

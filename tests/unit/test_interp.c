@@ -265,6 +265,18 @@ static void test_f64_compare_branches(void **state) {
     }
 }
 
+static void test_f64_add_to_memory(void **state) {
+    fixture *fx = *state;
+    wr_val args[4] = {wr_val_i32(64), wr_val_i32(128), wr_val_f64_bits(f64_bits(3.0)), wr_val_f64_bits(f64_bits(0.5))},
+           res[1];
+    for (int i = 1; i <= 3; i++) { /* *p goes 1.5, 3, 4.5 */
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "f64_add_to"), args, 4, res, 1), WR_OK);
+        assert_true(res[0].of.f64_bits == f64_bits(1.5 * i + 1));
+    }
+    args[0] = wr_val_i32(65536 - 8); /* offset 8: the f64 lies just past the end */
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "f64_add_to"), args, 4, res, 1), WR_TRAP_MEMORY_OOB);
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -319,6 +331,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_i32_accumulator_at_join, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xor_shifts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_f64_compare_branches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_f64_add_to_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

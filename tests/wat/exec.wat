@@ -134,4 +134,13 @@
       (br_if 0 (f64.ne (local.get $a) (local.get $b)))
       (local.set $r (i32.or (local.get $r) (i32.const 16))))
     (local.get $r))
+
+  ;; *p += x * y on f64, which the translator runs as one F64_ADD_TO_RA, then
+  ;; *q = *p + 1 (a load folded into the add, stored elsewhere); returns *q.
+  ;; An address out of bounds traps in the first, with nothing written.
+  (func (export "f64_add_to") (param $p i32) (param $q i32) (param $x f64) (param $y f64) (result f64)
+    (f64.store offset=8 (local.get $p)
+      (f64.add (f64.mul (local.get $x) (local.get $y)) (f64.load offset=8 (local.get $p))))
+    (f64.store (local.get $q) (f64.add (f64.const 1) (f64.load offset=8 (local.get $p))))
+    (f64.load (local.get $q)))
 )
