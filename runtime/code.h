@@ -90,6 +90,9 @@
      * s_dst s_a s_x k (b = x rotl k, x >> k, x << k); RA: a is iacc. */        \
     X(I32_XOR_ROTL) X(I32_XOR_ROTL_RA) X(I32_XOR_SHR_U) X(I32_XOR_SHR_U_RA)     \
     X(I32_ADD_SHL) X(I32_ADD_SHL_RA)                                           \
+    /* i32.add of a product just computed: s_dst s_c s_a s_b (c + a * b; RA:  \
+     * a is iacc; IMM: b is an immediate). */                                   \
+    X(I32_MAD) X(I32_MAD_RA) X(I32_MAD_IMM)                                     \
     /* f64 compare-and-branch, s_a s_b t: jump if a OP b; N: if not (NaN makes \
      * !(a < b) differ from a >= b); RA: a is the f64 accumulator. */          \
     X(BR_F64_EQ) X(BR_F64_NE) X(BR_F64_LT) X(BR_F64_GT) X(BR_F64_LE) X(BR_F64_GE) \

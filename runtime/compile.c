@@ -847,111 +847,82 @@ static uint32_t store_acc_variant(uint32_t op, bool addr) {
 }
 
 /*
- * An f64 add, sub or mul one of whose operands the instruction just before
- * loaded into a stack temporary (which nothing else reads): the load is
- * folded in, as F64_*_LD or _LDA (code.h).  Add and mul take a loaded a as
- * b.  Returns false, having changed nothing, when that is not the case.
+ * Pairs folded into one instruction: when `op` is about to be emitted and
+ * one of its operands is the result of the instruction just before, of
+ * operation `last`, in a stack temporary (which nothing else reads), that
+ * instruction is taken back and `x` emitted instead: s_dst s_other, then
+ * the `ncopy` operand cells of the one taken back.  x_ra is the variant
+ * reading the other operand from the accumulator, if any.  See code.h for
+ * what each computes.
  */
-static bool fold_load(compiler *c, uint32_t op) {
+static const struct {
+    uint16_t op;
+    uint16_t x, x_ra;
+    uint8_t ncopy;
+    bool commutes;   /* the folded result may be op's a as well as its b */
+    uint32_t last;
+} folds[] = {
+    /* f64 arithmetic with its operand loaded just before */
+    {WR__OP_F64_ADD, WR__X_F64_ADD_LD, WR__X_F64_ADD_LD_RA, 2, true, WR__OP_F64_LOAD},
+    {WR__OP_F64_SUB, WR__X_F64_SUB_LD, WR__X_F64_SUB_LD_RA, 2, false, WR__OP_F64_LOAD},
+    {WR__OP_F64_MUL, WR__X_F64_MUL_LD, WR__X_F64_MUL_LD_RA, 2, true, WR__OP_F64_LOAD},
+    {WR__OP_F64_ADD, WR__X_F64_ADD_LDA, WR__X_F64_ADD_LDA_RA, 3, true, WR__IOP_ADDR(WR__OP_F64_LOAD)},
+    {WR__OP_F64_SUB, WR__X_F64_SUB_LDA, WR__X_F64_SUB_LDA_RA, 3, false, WR__IOP_ADDR(WR__OP_F64_LOAD)},
+    {WR__OP_F64_MUL, WR__X_F64_MUL_LDA, WR__X_F64_MUL_LDA_RA, 3, true, WR__IOP_ADDR(WR__OP_F64_LOAD)},
+    /* hash functions: xors of rotations and shifts; array indexing: base + (i << k) */
+    {WR__OP_I32_XOR, WR__X_I32_XOR_ROTL, WR__X_I32_XOR_ROTL_RA, 2, true, WR__IOP_IMM(WR__OP_I32_ROTL)},
+    {WR__OP_I32_XOR, WR__X_I32_XOR_SHR_U, WR__X_I32_XOR_SHR_U_RA, 2, true, WR__IOP_IMM(WR__OP_I32_SHR_U)},
+    {WR__OP_I32_ADD, WR__X_I32_ADD_SHL, WR__X_I32_ADD_SHL_RA, 2, true, WR__IOP_IMM(WR__OP_I32_SHL)},
+    /* multiply-add (the product's own a may be the accumulator) */
+    {WR__OP_I32_ADD, WR__X_I32_MAD, 0, 2, true, WR__OP_I32_MUL},
+    {WR__OP_I32_ADD, WR__X_I32_MAD_RA, 0, 2, true, WR__IOP_RA(WR__OP_I32_MUL)},
+    {WR__OP_I32_ADD, WR__X_I32_MAD_IMM, 0, 2, true, WR__IOP_IMM(WR__OP_I32_MUL)},
+};
+
+/* Folds the instruction just before into binary operation op (folds[]); false, having changed nothing, if none applies. */
+static bool fold_last(compiler *c, uint32_t op) {
     if (c->last_pos < 0 || c->status != WR_OK || c->height < 2)
         return false;
     uint32_t lpos = (uint32_t)c->last_pos;
-    const void *h = c->cells[lpos].op;
-    bool plain = h == c->handlers[WR__OP_F64_LOAD];
-    if (!plain && h != c->handlers[WR__IOP_ADDR(WR__OP_F64_LOAD)])
+    size_t f = 0, nfolds = sizeof folds / sizeof *folds;
+    while (f < nfolds && (folds[f].op != op || c->cells[lpos].op != c->handlers[folds[f].last]))
+        f++;
+    if (f == nfolds)
         return false;
     uint32_t ldst = (uint32_t)c->cells[lpos + 1].u64;
     uint32_t top = c->height - 1;
-    uint32_t other; /* the stack entry of the operand not loaded */
+    uint32_t other; /* the stack entry of the operand not folded */
     if (c->height == c->last_height && c->stack[top].kind == K_TEMP && home(c, top) == ldst)
         other = top - 1;
-    else if (op != WR__OP_F64_SUB && c->height == c->last_height + 1 && c->stack[top - 1].kind == K_TEMP &&
+    else if (folds[f].commutes && c->height == c->last_height + 1 && c->stack[top - 1].kind == K_TEMP &&
              home(c, top - 1) == ldst)
         other = top;
     else
         return false;
-    /* It must be readable where it is: nothing may be emitted after the load. */
+    /* It must be readable where it is: nothing may be emitted after the folded instruction. */
     const centry *e = &c->stack[other];
-    uint32_t a;
+    uint32_t s;
     if (e->kind == K_TEMP)
-        a = home(c, other);
+        s = home(c, other);
     else if (e->kind == K_LOCAL)
-        a = e->local;
-    else if (e->kind != K_CONST || (a = pool_slot(c, e->value)) == UINT32_MAX)
+        s = e->local;
+    else if (e->kind != K_CONST || (s = pool_slot(c, e->value)) == UINT32_MAX)
         return false;
-    bool a_acc = a == c->prev_acc_slot; /* the accumulator before the load */
-    uint64_t addr[3] = {c->cells[lpos + 2].u64, c->cells[lpos + 3].u64, plain ? 0 : c->cells[lpos + 4].u64};
+    uint64_t copy[3];
+    for (uint32_t i = 0; i < folds[f].ncopy; i++)
+        copy[i] = c->cells[lpos + 2 + i].u64;
+    /* The accumulator as it was before the folded instruction. */
+    bool ra = folds[f].x_ra && s == c->prev_acc_slot;
     c->ncells = lpos;
     pop_n(c, 2);
     uint32_t dst = push_temp(c);
-    uint32_t k = op == WR__OP_F64_ADD ? 0 : op == WR__OP_F64_SUB ? 1 : 2;
-    uint32_t x = plain ? (a_acc ? WR__X_F64_ADD_LD_RA : WR__X_F64_ADD_LD) : (a_acc ? WR__X_F64_ADD_LDA_RA : WR__X_F64_ADD_LDA);
-    uint32_t pos = emit_op(c, WR__IOP_EXTRA + x + k);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + (ra ? folds[f].x_ra : folds[f].x));
     emit_cell(c, dst);
-    emit_cell(c, a);
-    for (uint32_t i = 0; i < (plain ? 2u : 3u); i++)
-        emit_cell(c, addr[i]);
+    emit_cell(c, s);
+    for (uint32_t i = 0; i < folds[f].ncopy; i++)
+        emit_cell(c, copy[i]);
     mark_last(c, pos, op);
-    c->acc_slot = dst;
-    c->acc_loaded = false;
-    return true;
-}
-
-/*
- * An i32.xor one of whose operands the instruction just before computed as
- * x rotl k or x >> k (unsigned, k a constant) into a stack temporary, or an
- * i32.add one of whose operands is x << k: the shift is folded in, as
- * I32_XOR_ROTL, I32_XOR_SHR_U or I32_ADD_SHL (code.h).  Hash functions are
- * full of the first, array indexing of the last.  Returns false, having
- * changed nothing, when that is not the case.
- */
-static bool fold_shift(compiler *c, uint32_t op) {
-    if (c->last_pos < 0 || c->status != WR_OK || c->height < 2)
-        return false;
-    uint32_t lpos = (uint32_t)c->last_pos;
-    const void *h = c->cells[lpos].op;
-    uint32_t x_op, x_op_ra; /* the fused operations */
-    if (op == WR__OP_I32_XOR && h == c->handlers[WR__IOP_IMM(WR__OP_I32_ROTL)]) {
-        x_op = WR__X_I32_XOR_ROTL;
-        x_op_ra = WR__X_I32_XOR_ROTL_RA;
-    } else if (op == WR__OP_I32_XOR && h == c->handlers[WR__IOP_IMM(WR__OP_I32_SHR_U)]) {
-        x_op = WR__X_I32_XOR_SHR_U;
-        x_op_ra = WR__X_I32_XOR_SHR_U_RA;
-    } else if (op == WR__OP_I32_ADD && h == c->handlers[WR__IOP_IMM(WR__OP_I32_SHL)]) {
-        x_op = WR__X_I32_ADD_SHL;
-        x_op_ra = WR__X_I32_ADD_SHL_RA;
-    } else {
-        return false;
-    }
-    uint32_t ldst = (uint32_t)c->cells[lpos + 1].u64;
-    uint32_t top = c->height - 1;
-    uint32_t other;
-    if (c->height == c->last_height && c->stack[top].kind == K_TEMP && home(c, top) == ldst)
-        other = top - 1;
-    else if (c->height == c->last_height + 1 && c->stack[top - 1].kind == K_TEMP && home(c, top - 1) == ldst)
-        other = top;
-    else
-        return false;
-    const centry *e = &c->stack[other];
-    uint32_t a;
-    if (e->kind == K_TEMP)
-        a = home(c, other);
-    else if (e->kind == K_LOCAL)
-        a = e->local;
-    else
-        return false;
-    bool a_acc = a == c->prev_acc_slot; /* the accumulator before the shift */
-    uint64_t x = c->cells[lpos + 2].u64, k = c->cells[lpos + 3].u64;
-    c->ncells = lpos;
-    pop_n(c, 2);
-    uint32_t dst = push_temp(c);
-    uint32_t pos = emit_op(c, WR__IOP_EXTRA + (a_acc ? x_op_ra : x_op));
-    emit_cell(c, dst);
-    emit_cell(c, a);
-    emit_cell(c, x);
-    emit_cell(c, k);
-    mark_last(c, pos, op);
-    c->acc_slot = dst;
+    c->acc_slot = dst; /* every folded operation feeds its accumulator */
     c->acc_loaded = false;
     return true;
 }
@@ -1067,9 +1038,7 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         }
         return;
     }
-    if ((op == WR__OP_F64_ADD || op == WR__OP_F64_SUB || op == WR__OP_F64_MUL) && fold_load(c, op))
-        return;
-    if ((op == WR__OP_I32_XOR || op == WR__OP_I32_ADD) && fold_shift(c, op))
+    if (np == 2 && fold_last(c, op))
         return;
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = 0; i < np; i++)

@@ -247,7 +247,8 @@ static void test_xor_shifts(void **state) {
         uint32_t x = xs[i], y = xs[(i + 2) % 5] ^ 0x5a5a5a5au;
         wr_val args[2] = {wr_val_i32((int32_t)x), wr_val_i32((int32_t)y)}, res[1];
         assert_int_equal(wr_call(fx->exec, export_func(fx, "xor_shifts"), args, 2, res, 1), WR_OK);
-        uint32_t want = (rotl(x, 7) ^ rotl(x, 13) ^ (x >> 3)) + ((y >> 10) ^ x) + (y + (x << 2));
+        uint32_t want = (rotl(x, 7) ^ rotl(x, 13) ^ (x >> 3)) + ((y >> 10) ^ x) + (y + (x << 2)) + (y + x * 31) +
+                        (x * y + y);
         assert_int_equal((uint32_t)res[0].of.i32, want);
     }
 }

@@ -110,14 +110,19 @@
     (if (result i32) (then (i32.const 1)) (else (i32.const 0)))
     (i32.add (i32.mul (local.get $t) (i32.const 0))))
 
-  ;; Xors of rotations and shifts and an add of a shift, which the translator
-  ;; fuses (I32_XOR_ROTL, I32_XOR_SHR_U, I32_ADD_SHL), the shifted value as b and as a.
+  ;; Xors of rotations and shifts, adds of a shift and of products, which the
+  ;; translator fuses (I32_XOR_ROTL, I32_XOR_SHR_U, I32_ADD_SHL, I32_MAD*), the
+  ;; folded value as b and as a.
   (func (export "xor_shifts") (param $x i32) (param $y i32) (result i32)
     (i32.xor (i32.xor (i32.rotl (local.get $x) (i32.const 7)) (i32.rotl (local.get $x) (i32.const 13)))
              (i32.shr_u (local.get $x) (i32.const 3)))
     (i32.xor (i32.shr_u (local.get $y) (i32.const 10)) (local.get $x))
     (i32.add)
     (i32.add (local.get $y) (i32.shl (local.get $x) (i32.const 2)))
+    (i32.add)
+    (i32.add (local.get $y) (i32.mul (local.get $x) (i32.const 31)))
+    (i32.add)
+    (i32.add (i32.mul (local.get $x) (local.get $y)) (local.get $y))
     (i32.add))
 
   ;; f64 compares fused into branches, taken when true (br_if) and when false
