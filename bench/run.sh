@@ -268,9 +268,10 @@ if [ $engine = 1 ] && [ -n "$selected" ]; then
     [ "$gw" = - ] || [ "$gy" = - ] || vs=$(awk -v a="$gw" -v b="$gy" 'BEGIN { printf "%.2f", a / b }')
     note=
     # wasm3's geomean and "vs wasm3" cover only the workloads it has a figure for.
-    [ "$gw" = "$g" ] || note="(over the workloads with a wasm3 figure: ${gw}x)"
+    [ "$gw" = "$g" ] || [ "$gw" = - ] || note="(over the workloads with a wasm3 figure: ${gw}x)"
     [ $failed = 0 ] || note="${note:+$note; }$failed failed, not counted"
-    printf '%-9s %10s %10s %9s %9s %8s   %s\n' geomean "" "" "${g}x" "${gy}x" "$vs" "$note"
+    [ "$gy" = - ] || gy="${gy}x"
+    printf '%-9s %10s %10s %9s %9s %8s   %s\n' geomean "" "" "${g}x" "$gy" "$vs" "$note"
 fi
 
 # ---- Start-up and memory --------------------------------------------------
