@@ -39,7 +39,7 @@
 #define CFG_MAX_ARGS         256u    /* entries of args */
 #define CFG_MAX_ENV          256u    /* entries of env */
 #define CFG_MAX_DIRS         64u     /* entries of dirs */
-#define CFG_MAX_MANIFESTS    4096u   /* *.yaml files in the modules directory */
+#define CFG_MAX_MANIFESTS    16384u  /* *.yaml files in the modules directory (10,000 instances and room) */
 #define CFG_MAX_GPIO_GRANTS  64u     /* entries of capabilities.gpio */
 #define CFG_MAX_I2C_GRANTS   16u     /* entries of capabilities.i2c */
 #define CFG_MAX_I2C_ADDRS    112u    /* addresses of one i2c entry (all of 0x03..0x77 and more) */

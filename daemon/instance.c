@@ -57,6 +57,8 @@ static void close_now(wd_instance *in);
 static void handle_released(wd_instance *in) {
     if (--in->open_handles > 0 || !in->closing)
         return;
+    for (int i = 0; i < 2; i++)
+        free(in->outputs[i]); /* finish_run freed them already: an ended run has none */
     wd_log_free(&in->log);
     free(in->fail_times);
     cfg_manifest_free(in->manifest);
@@ -103,19 +105,16 @@ void wd_instance_log(wd_instance *in, const char *stream, const char *line) {
 
 /* ---- Output capture ----------------------------------------------------- */
 
-static void output_close_cb(uv_handle_t *h) {
-    wd_output *o = wd_container_of(h, wd_output, pipe);
-    wd_instance *in = o->inst;
-    if (o->paused)
-        wd_sched_output_unpaused(in->daemon);
-    for (int i = 0; i < 2; i++)
-        if (in->outputs[i] == o)
-            in->outputs[i] = NULL;
-    free(o);
-    handle_released(in);
-}
-
-static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+/*
+ * A run's stdout and stderr are WASI stdio sinks (wasi_config.stdio_sink):
+ * what the guest writes reaches output_sink inside its fd_write, in the
+ * slice, and is split into lines for the log there.  No descriptor, pipe or
+ * libuv handle per instance.  The work is the guest's: WASI charges
+ * WD_FUEL_LOG_LINE per newline (stdio_line_fuel) and a byte-proportional
+ * share, and a line cut at WD_LOG_LINE_MAX is charged here, so a module
+ * flooding its output spends its own slices on it.  Line buffers are made
+ * on the first write of each stream.
+ */
 
 static void output_flush(wd_output *o) {
     if (o->len == 0)
@@ -123,30 +122,6 @@ static void output_flush(wd_output *o) {
     o->line[o->len] = '\0';
     wd_instance_log(o->inst, o->stream, o->line);
     o->len = 0;
-}
-
-/* At most what is left of the stream's share of this loop turn (never 0: it pauses first). */
-static void output_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-    wd_output *o = wd_container_of(h, wd_output, pipe);
-    buf->base = o->rbuf;
-    buf->len = o->turn_left < sizeof o->rbuf ? o->turn_left : sizeof o->rbuf;
-}
-
-/* Lets a paused stream read again, with a new share. */
-static void output_unpause(wd_output *o) {
-    o->turn_left = WD_OUTPUT_TURN_BYTES;
-    if (!o->paused)
-        return;
-    o->paused = false;
-    wd_sched_output_unpaused(o->inst->daemon);
-    if (!uv_is_closing((uv_handle_t *)&o->pipe))
-        uv_read_start((uv_stream_t *)&o->pipe, output_alloc, output_read);
-}
-
-void wd_instance_output_resume(wd_instance *in) {
-    for (int i = 0; i < 2; i++)
-        if (in->outputs[i] && in->outputs[i]->paused)
-            output_unpause(in->outputs[i]);
 }
 
 static void output_split(wd_output *o, const char *data, size_t n) {
@@ -159,91 +134,42 @@ static void output_split(wd_output *o, const char *data, size_t n) {
             continue;
         }
         o->line[o->len++] = c;
-        if (o->len == WD_LOG_LINE_MAX)
+        if (o->len == WD_LOG_LINE_MAX) {
             output_flush(o);
+            if (o->inst->exec)
+                wr_exec_charge(o->inst->exec, WD_FUEL_LOG_LINE); /* no newline paid for this line */
+        }
     }
 }
 
-static void output_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-    wd_output *o = wd_container_of(s, wd_output, pipe);
-    if (n == UV_ENOBUFS)
-        return; /* no share left (output_alloc): not an error, it pauses below */
-    if (n < 0) {
-        /* EOF: every copy of the write end is closed (the run ended). */
-        output_flush(o);
-        if (!uv_is_closing((uv_handle_t *)&o->pipe))
-            uv_close((uv_handle_t *)&o->pipe, output_close_cb);
-        return;
+/* wasi_sink_fn: `stream` 1 is stdout, 2 stderr. */
+static void output_sink(void *ud, int stream, const uint8_t *bytes, size_t len) {
+    wd_instance *in = ud;
+    int i = stream == 2 ? 1 : 0;
+    wd_output *o = in->outputs[i];
+    if (!o) {
+        o = calloc(1, sizeof *o);
+        if (!o)
+            return; /* output is dropped rather than the run */
+        o->inst = in;
+        o->stream = i ? "stderr" : "stdout";
+        in->outputs[i] = o;
     }
-    output_split(o, buf->base, (size_t)n);
-    /* Its share of this turn is read: the rest waits for the next turn (a flood must not starve the others). */
-    o->turn_left -= (uint32_t)n < o->turn_left ? (uint32_t)n : o->turn_left;
-    if (o->turn_left == 0 && !o->paused) {
-        uv_read_stop(s);
-        o->paused = true;
-        wd_sched_output_paused(o->inst->daemon);
-    }
+    output_split(o, (const char *)bytes, len);
 }
 
 /*
- * Reads what the ended run left in its pipes now, so that its last lines
- * come before the daemon's line saying how it ended.  The read ends are
- * nonblocking (libuv made them so).
+ * The run ended: an unfinished last line of each stream is logged now,
+ * before the daemon's line saying how it ended, and the buffers go.
  */
 static void output_drain(wd_instance *in) {
     for (int i = 0; i < 2; i++) {
-        wd_output *o = in->outputs[i];
-        uv_os_fd_t fd;
-        if (!o || uv_is_closing((uv_handle_t *)&o->pipe) || uv_fileno((uv_handle_t *)&o->pipe, &fd) < 0)
+        if (!in->outputs[i])
             continue;
-        ssize_t n;
-        while ((n = read(fd, o->rbuf, sizeof o->rbuf)) > 0)
-            output_split(o, o->rbuf, (size_t)n);
-        output_flush(o);
-        output_unpause(o); /* reading on, it meets the end of file and closes */
+        output_flush(in->outputs[i]);
+        free(in->outputs[i]);
+        in->outputs[i] = NULL;
     }
-}
-
-/*
- * A pipe whose read end the loop reads line by line; *ret_write_fd is the
- * write end for the guest, which the caller closes once WASI holds its
- * copy.  The write end is nonblocking, so that a guest writing faster than
- * we read gets EAGAIN instead of blocking the daemon's only thread.
- */
-static int output_open(wd_instance *in, const char *stream, int *ret_write_fd) {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return -errno;
-    (void)fcntl(fds[1], F_SETPIPE_SZ, WD_PIPE_BYTES); /* best effort: the default is 64 KiB */
-    int fl = fcntl(fds[1], F_GETFL);
-    if (fl < 0 || fcntl(fds[1], F_SETFL, fl | O_NONBLOCK) < 0)
-        goto out_close;
-    wd_output *o = calloc(1, sizeof *o);
-    if (!o) {
-        errno = ENOMEM;
-        goto out_close;
-    }
-    o->inst = in;
-    o->stream = stream;
-    o->turn_left = WD_OUTPUT_TURN_BYTES;
-    uv_pipe_init(in->daemon->loop, &o->pipe, 0);
-    int r = uv_pipe_open(&o->pipe, fds[0]);
-    if (r == 0)
-        r = uv_read_start((uv_stream_t *)&o->pipe, output_alloc, output_read);
-    in->open_handles++;
-    in->outputs[strcmp(stream, "stdout") == 0 ? 0 : 1] = o;
-    if (r < 0) {
-        uv_close((uv_handle_t *)&o->pipe, output_close_cb); /* closes fds[0] */
-        close(fds[1]);
-        return r;
-    }
-    *ret_write_fd = fds[1];
-    return 0;
-out_close:;
-    int e = errno;
-    close(fds[0]);
-    close(fds[1]);
-    return -e;
 }
 
 /* ---- A run: create and destroy ------------------------------------------ */
@@ -273,8 +199,8 @@ static void run_destroy(wd_instance *in) {
         wasi_ctx_cancel(in->wasi);
     wr_exec_free(in->exec);
     wr_store_free(in->store);   /* before the WASI context: its host functions point to it */
-    wasi_ctx_free(in->wasi);    /* closes the write ends of the output pipes: EOF for the readers */
-    wr_module_free(in->module); /* after the store, whose instance used it */
+    wasi_ctx_free(in->wasi);
+    wd_module_put(in->module);  /* after the store, whose instance used it */
     in->exec = NULL;
     in->store = NULL;
     in->wasi = NULL;
@@ -411,12 +337,10 @@ static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
 static bool run_create(wd_instance *in, char *why) {
     const cfg_manifest *m = in->manifest;
     wr_error err = { 0 };
-    int r;
     const char **argv = NULL, **env = NULL;
     char **env_buf = NULL;
     wasi_preopen *dirs = NULL;
     wr_extern *imports = NULL;
-    int out_fd = -1, err_fd = -1;
     bool ok = false;
 
     argv = calloc(m->nargs + 1, sizeof *argv);
@@ -439,18 +363,16 @@ static bool run_create(wd_instance *in, char *why) {
         dirs[i].host_path = m->dirs[i].host;
         dirs[i].guest_path = m->dirs[i].guest ? m->dirs[i].guest : m->dirs[i].host;
     }
-    if ((r = output_open(in, "stdout", &out_fd)) < 0 || (r = output_open(in, "stderr", &err_fd)) < 0) {
-        snprintf(why, WD_REASON_MAX, "cannot create output pipes: %s", strerror(-r));
-        goto out;
-    }
     wasi_config wc = {
         .argv = argv,
         .argc = m->nargs + 1,
         .env = env,
         .nenv = m->nenv,
         .stdin_fd = -1,
-        .stdout_fd = out_fd,
-        .stderr_fd = err_fd,
+        .stdout_fd = -1,
+        .stderr_fd = -1,
+        .stdio_sink = output_sink,
+        .stdio_sink_ud = in,
         .preopens = dirs,
         .npreopens = m->ndirs,
         .nonblocking = true,
@@ -490,10 +412,6 @@ static bool run_create(wd_instance *in, char *why) {
 out_nomem:
     snprintf(why, WD_REASON_MAX, "out of memory");
 out:
-    if (out_fd >= 0)
-        close(out_fd);
-    if (err_fd >= 0)
-        close(err_fd);
     if (env_buf)
         for (size_t i = 0; i < m->nenv; i++)
             free(env_buf[i]);
@@ -526,7 +444,7 @@ static void load_work(uv_work_t *req) {
     int r = read_file(l->path, &bytes, &len);
     if (r < 0)
         snprintf(l->why, sizeof l->why, "cannot read %s: %s", l->path, strerror(-r));
-    else if (wr_module_load(bytes, len, &l->module, &l->err) != WR_OK)
+    else if (wd_module_get(bytes, len, &l->module, &l->err) != WR_OK)
         snprintf(l->why, sizeof l->why, "%s: %s%s%s", l->path, wr_status_message(l->err.status),
                  l->err.detail[0] ? ": " : "", l->err.detail);
     free(bytes);
@@ -564,7 +482,7 @@ static void load_done(uv_work_t *req, int status) {
             d->loads_tail = NULL;
         wd_instance *in = head->inst;
         if (head->cancelled)
-            wr_module_free(head->module);
+            wd_module_put(head->module);
         else
             load_finish(head);
         free(head->path);

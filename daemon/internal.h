@@ -49,7 +49,6 @@
 #define WD_BACKOFF_MAX_MS    30000u      /* cap of the exponential restart backoff */
 #define WD_BACKOFF_RESET_MS  10000u      /* a run that lasted this long resets the backoff */
 #define WD_MODULE_MAX_BYTES  (256u << 20) /* largest .wasm file read */
-#define WD_PIPE_BYTES        (256 * 1024) /* requested capacity of each output pipe */
 #define WD_REASON_MAX        256u
 #define WD_EVENT_QUEUE_MAX   128u        /* events queued for a reactor's handlers; more are dropped */
 #define WD_GPIO_EDGE_QUEUE   64u         /* edges kept per input line for gpio_wait_edge; older ones are dropped */
@@ -59,7 +58,6 @@
 #define WD_FUEL_HOST_BYTES   64u         /* bytes a wasmd import reads or writes per unit of fuel */
 #define WD_FUEL_LOG_LINE     512u        /* fuel per line of output (wasmd_log, stdout, stderr): what the
                                             daemon spends on it (ring, journal, followers) */
-#define WD_OUTPUT_TURN_BYTES 4096u       /* output read from one stream per loop turn; the rest waits */
 #define WD_BUDGET_MIN_MIB    64u         /* the least memory budget derived from the machine's RAM */
 #define WD_DEPLOY_START_MS   20000u      /* a deployed module has this long to start; past it the deploy
                                             fails and the previous version comes back (deploy.c) */
@@ -79,13 +77,14 @@ typedef struct wd_hw_run wd_hw_run;
 /* ---- log.c: a bounded ring of lines ------------------------------------ */
 
 typedef struct wd_log {
-    char **lines;        /* cap slots; owned strings */
+    char **lines;        /* nslots slots, grown as lines come (up to cap); owned strings */
+    uint32_t nslots;
     uint32_t cap;
     uint32_t head;       /* index of the oldest line */
     uint32_t count;
 } wd_log;
 
-/* 0, or -ENOMEM.  cap 0 keeps no lines. */
+/* 0 (nothing is allocated before the first line).  cap 0 keeps no lines. */
 int wd_log_init(wd_log *log, uint32_t cap);
 void wd_log_free(wd_log *log);
 /* Copies `line`; the oldest line goes when the ring is full. */
@@ -102,16 +101,12 @@ typedef struct wd_poll {
     struct wd_poll *next;
 } wd_poll;
 
-/* A stdout or stderr pipe of one run; freed in its close callback. */
+/* The line buffer of a run's stdout or stderr (instance.c, output_sink); made on its first write. */
 typedef struct wd_output {
-    uv_pipe_t pipe;
     wd_instance *inst;
     const char *stream;  /* "stdout" or "stderr" */
     size_t len;          /* bytes of the unfinished line in `line` */
-    uint32_t turn_left;  /* bytes it may still read in this loop turn */
-    bool paused;         /* reading stopped until the next turn (wd_instance_output_resume) */
     char line[WD_LOG_LINE_MAX + 1];
-    char rbuf[4096];
 } wd_output;
 
 /* A timer a reactor armed with wasmd.timer_start (host.c); freed in its close callback. */
@@ -197,7 +192,7 @@ struct wd_instance {
 
     /* One run: all NULL while not running.  Owned. */
     wd_load *loading;            /* the module's load in the thread pool, while starting */
-    wr_module *module;
+    wr_module *module;           /* a reference (wd_module_get): shared with other runs of the same binary */
     wr_store *store;
     wasi_ctx *wasi;
     wr_exec *exec;
@@ -228,10 +223,10 @@ struct wd_instance {
     uint64_t *fail_times;        /* ring of the last crash_loop_limit failure times */
     uint32_t nfail, fail_head;
 
-    wd_output *outputs[2];       /* the current run's stdout and stderr readers, until EOF */
+    wd_output *outputs[2];       /* the current run's stdout and stderr line buffers, or NULL; owned */
 
     wd_log log;
-    unsigned open_handles;       /* handles (embedded or in wd_poll/wd_output) not yet closed */
+    unsigned open_handles;       /* handles (embedded or in wd_poll) not yet closed */
     bool closing;                /* wd_instance_close called: free after the last close callback */
 
     /* The calls of a run (instance.c): `entry` is the one under way, NULL when idle. */
@@ -290,8 +285,6 @@ void wd_instance_autostart(wd_instance *in);
 
 /* Runs one time slice; called by the scheduler for a queued instance. */
 void wd_instance_run_slice(wd_instance *in);
-/* A new loop turn: reading resumes on its output streams that used up their turn (sched.c). */
-void wd_instance_output_resume(wd_instance *in);
 /* Bytes of linear memory and tables the current run holds (0 when not running), and its limit per memory. */
 uint64_t wd_instance_memory_bytes(const wd_instance *in);
 uint64_t wd_instance_memory_limit(const wd_instance *in);
@@ -319,6 +312,18 @@ bool wd_instance_drop_event(wd_instance *in, wd_event_kind kind, uint32_t id);
  * has its result: the call resumes with it in the next slice.
  */
 void wd_instance_host_complete(wd_instance *in, uint32_t result);
+
+/* ---- modcache.c: one loaded module per distinct binary ------------------ */
+
+/*
+ * The module loaded from `bytes` (wr_module_load), shared with every run
+ * holding one loaded from identical bytes; each successful call is one
+ * reference, given back with wd_module_put().  Callable from any thread
+ * (loads run in libuv's thread pool).  On failure, the load's status and `err`.
+ */
+wr_status wd_module_get(const uint8_t *bytes, size_t len, wr_module **ret, wr_error *err);
+/* Gives back a reference; the module is freed with the last one.  Accepts NULL. */
+void wd_module_put(wr_module *m);
 
 /* ---- host.c: the "wasmd" imports (sdk/wasmd.h) ------------------------- */
 
@@ -375,9 +380,6 @@ void wd_sched_enqueue(wd_daemon *d, wd_instance *in);
 /* Queues an instance woken by an event ahead of those computing (no-op when already queued). */
 void wd_sched_wake(wd_daemon *d, wd_instance *in);
 void wd_sched_remove(wd_daemon *d, wd_instance *in);
-/* An output stream stopped reading for this turn: the next turn resumes it (wd_instance_output_resume). */
-void wd_sched_output_paused(wd_daemon *d);
-void wd_sched_output_unpaused(wd_daemon *d);
 /*
  * An instance runs its shutdown handler: wd_sched_close waits for the
  * matching drain_end of every one before closing the scheduler.
@@ -480,7 +482,6 @@ struct wd_daemon {
     wd_instance *rq_head, *rq_tail;
     wd_instance *rq_woken;       /* the last of the woken instances at the front of the queue, or NULL */
     size_t turn_left;            /* slices left in the turn under way */
-    unsigned outputs_paused;     /* output streams waiting for the next turn to read again */
 
     /* instance.c: linear memories and tables of all runs together (memory_budget_mib) */
     wr_budget budget;

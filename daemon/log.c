@@ -5,19 +5,16 @@
  * oldest; a line that cannot be copied (out of memory) is dropped, since
  * losing a log line must not stop the instance.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/internal.h"
 
+/* Slots allocated first; the array doubles as lines come, up to the ring's capacity. */
+#define LOG_FIRST_SLOTS 16u
+
 int wd_log_init(wd_log *log, uint32_t cap) {
     memset(log, 0, sizeof *log);
-    if (cap == 0)
-        return 0;
-    log->lines = calloc(cap, sizeof *log->lines);
-    if (!log->lines)
-        return -ENOMEM;
     log->cap = cap;
     return 0;
 }
@@ -25,14 +22,35 @@ int wd_log_init(wd_log *log, uint32_t cap) {
 void wd_log_free(wd_log *log) {
     if (!log)
         return;
-    for (uint32_t i = 0; i < log->cap; i++)
-        free(log->lines[i]);
+    for (uint32_t i = 0; i < log->count; i++)
+        free(log->lines[(log->head + i) % log->cap]);
     free(log->lines);
     memset(log, 0, sizeof *log);
 }
 
+/*
+ * Room for one more line before the ring is full: the slot array grows
+ * while count < cap, and head stays 0 until the ring first fills, so a
+ * plain realloc keeps the lines in order.  False when it cannot grow.
+ */
+static bool log_reserve(wd_log *log) {
+    if (log->count < log->nslots)
+        return true;
+    uint32_t n = log->nslots ? log->nslots * 2 : LOG_FIRST_SLOTS;
+    if (n > log->cap || n < log->nslots)
+        n = log->cap;
+    char **lines = realloc(log->lines, (size_t)n * sizeof *lines);
+    if (!lines)
+        return false;
+    log->lines = lines;
+    log->nslots = n;
+    return true;
+}
+
 void wd_log_push(wd_log *log, const char *line) {
     if (log->cap == 0)
+        return;
+    if (log->count < log->cap && !log_reserve(log))
         return;
     char *copy = strdup(line);
     if (!copy)

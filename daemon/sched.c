@@ -19,11 +19,9 @@
  * gets one slice ahead of them; if it uses all of it, it goes to the back
  * like any other.
  *
- * Output: a module's stdout and stderr are read at most
- * WD_OUTPUT_TURN_BYTES per stream per loop turn (instance.c); a stream that
- * read its share waits, and the idle callback of the next turn lets it read
- * again, so a module flooding its output costs the others one bounded
- * read per turn (and, its pipe full, waits itself).
+ * Output: a module's stdout and stderr are handled inside its own fd_write
+ * calls and charged to its fuel (instance.c, output_sink), so a module
+ * flooding its output spends its own slices on it.
  *
  * At shutdown the scheduler stays open while any instance still runs its
  * shutdown handler (wd_sched_drain_begin/end): the handler runs in slices
@@ -51,10 +49,6 @@ static wd_instance *pop(wd_daemon *d) {
 static void on_idle(uv_idle_t *h) {
     wd_daemon *d = wd_container_of(h, wd_daemon, idle);
 
-    /* Output streams that read their share in the last turn read again in this one. */
-    if (d->outputs_paused)
-        for (wd_instance *p = d->instances; p && d->outputs_paused; p = p->next)
-            wd_instance_output_resume(p);
     /* A new turn: those queued now; an instance re-queued during the turn waits for the next. */
     if (d->turn_left == 0)
         for (wd_instance *p = d->rq_head; p; p = p->rq_next)
@@ -68,19 +62,8 @@ static void on_idle(uv_idle_t *h) {
     }
     if (!d->rq_head) {
         d->turn_left = 0;
-        if (!d->outputs_paused)
-            uv_idle_stop(&d->idle);
+        uv_idle_stop(&d->idle);
     }
-}
-
-void wd_sched_output_paused(wd_daemon *d) {
-    d->outputs_paused++;
-    start_idle(d);
-}
-
-void wd_sched_output_unpaused(wd_daemon *d) {
-    assert(d->outputs_paused > 0);
-    d->outputs_paused--;
 }
 
 void wd_sched_init(wd_daemon *d) {

@@ -27,12 +27,19 @@
 /* Operations with no WebAssembly counterpart. */
 #define WR__EXTRA_OPS(X)                                                          \
     X(COPY)            /* s_dst s_src */                                          \
+    X(COPY2)           /* s_dst s_src s_dst2 s_src2: two copies, in that order */ \
+    X(I32_ADD_IMM2)    /* s_dst2 s_a2 imm2 s_dst s_a imm: two i32.add IMM, the second's operands first */ \
     X(CONST)           /* s_dst value */                                          \
     X(BR)              /* t */                                                    \
     X(BR_IF)           /* s_cond t: jump if cond != 0 */                          \
     X(BR_IFZ)          /* s_cond t: jump if cond == 0 */                          \
     X(BR_TABLE)        /* s_index n t_0 ... t_n-1 t_default */                    \
     X(LOOP)            /* cost: spends that much fuel (1 + body cells / WR_FUEL_CODE_CELLS) */ \
+    /* LOOP, then straight into the instruction after it (a direct jump, not \
+     * a dispatch), for the commonest first instructions of a loop body. */    \
+    X(LOOP_I32_ADD_IMM) X(LOOP_I32_ADD_IMM2) X(LOOP_I64_ADD_IMM) X(LOOP_I32_ADD) \
+    X(LOOP_I32_AND_IMM) X(LOOP_I32_SHL_IMM) X(LOOP_I32_LOAD) X(LOOP_I32_LOAD8_U_ADDR) \
+    X(LOOP_F64_LOAD) X(LOOP_COPY) X(LOOP_COPY2) X(LOOP_I32_ADD_SHL)             \
     X(CALL)            /* func_index frame_offset */                              \
     X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
     X(RETURN)          /* (none): results are in slots 0..n-1 */                 \
@@ -49,7 +56,48 @@
     X(BR_I32_GT_S_IMM) X(BR_I32_GT_U_IMM) X(BR_I32_LE_S_IMM) X(BR_I32_LE_U_IMM)   \
     X(BR_I32_GE_S_IMM) X(BR_I32_GE_U_IMM)                                          \
     X(BR_I64_EQ) X(BR_I64_NE) X(BR_I64_LT_S) X(BR_I64_LT_U) X(BR_I64_GT_S)        \
-    X(BR_I64_GT_U) X(BR_I64_LE_S) X(BR_I64_LE_U) X(BR_I64_GE_S) X(BR_I64_GE_U)
+    X(BR_I64_GT_U) X(BR_I64_LE_S) X(BR_I64_LE_U) X(BR_I64_GE_S) X(BR_I64_GE_U)    \
+    /* f64 operations taking one operand from the accumulator, the result of  \
+     * the instruction just before (see "The f64 accumulator" in interp.c);   \
+     * the layout is the plain operation's, the cell of that operand unread.  \
+     * RA: a is the accumulator; RB: b is. */                                   \
+    X(F64_ADD_RA) X(F64_SUB_RA) X(F64_MUL_RA) X(F64_DIV_RA)                     \
+    X(F64_ADD_RB) X(F64_SUB_RB) X(F64_MUL_RB) X(F64_DIV_RB)                     \
+    X(F64_SQRT_R) X(F64_STORE_R) X(F64_STORE_ADDR_R)                            \
+    /* The same for i32 (the accumulator iacc): stores of it, conditional    \
+     * branches on it, and compare-and-branch with it as a. */                 \
+    X(I32_STORE_R) X(I32_STORE8_R) X(I32_STORE16_R)                             \
+    X(I32_STORE_ADDR_R) X(I32_STORE8_ADDR_R) X(I32_STORE16_ADDR_R)              \
+    X(BR_IF_R) X(BR_IFZ_R)                                                      \
+    X(BR_I32_EQ_RA) X(BR_I32_NE_RA) X(BR_I32_LT_S_RA) X(BR_I32_LT_U_RA)         \
+    X(BR_I32_GT_S_RA) X(BR_I32_GT_U_RA) X(BR_I32_LE_S_RA) X(BR_I32_LE_U_RA)     \
+    X(BR_I32_GE_S_RA) X(BR_I32_GE_U_RA)                                         \
+    X(BR_I32_EQ_IMM_R) X(BR_I32_NE_IMM_R) X(BR_I32_LT_S_IMM_R) X(BR_I32_LT_U_IMM_R) \
+    X(BR_I32_GT_S_IMM_R) X(BR_I32_GT_U_IMM_R) X(BR_I32_LE_S_IMM_R) X(BR_I32_LE_U_IMM_R) \
+    X(BR_I32_GE_S_IMM_R) X(BR_I32_GE_U_IMM_R)                                   \
+    /* f64 add/sub/mul with b loaded from memory, the load folded in:        \
+     * LD: s_dst s_a s_addr offset; LDA: s_dst s_a s_base addend offset       \
+     * (address as in the ADDR loads); RA: a is the f64 accumulator. */        \
+    X(F64_ADD_LD) X(F64_SUB_LD) X(F64_MUL_LD)                                   \
+    X(F64_ADD_LD_RA) X(F64_SUB_LD_RA) X(F64_MUL_LD_RA)                          \
+    X(F64_ADD_LDA) X(F64_SUB_LDA) X(F64_MUL_LDA)                                \
+    X(F64_ADD_LDA_RA) X(F64_SUB_LDA_RA) X(F64_MUL_LDA_RA)                       \
+    /* s_addr offset: the f64 at the address += the f64 accumulator (an       \
+     * F64_ADD_LD_RA and the store of its sum back to the same place). */      \
+    X(F64_ADD_TO_RA)                                                            \
+    /* i32.xor with b rotated left or shifted right by a constant, i32.add   \
+     * with b shifted left (array indexing), the shift folded in:             \
+     * s_dst s_a s_x k (b = x rotl k, x >> k, x << k); RA: a is iacc. */        \
+    X(I32_XOR_ROTL) X(I32_XOR_ROTL_RA) X(I32_XOR_SHR_U) X(I32_XOR_SHR_U_RA)     \
+    X(I32_ADD_SHL) X(I32_ADD_SHL_RA)                                           \
+    /* i32.add of a product just computed: s_dst s_c s_a s_b (c + a * b; RA:  \
+     * a is iacc; IMM: b is an immediate). */                                   \
+    X(I32_MAD) X(I32_MAD_RA) X(I32_MAD_IMM)                                     \
+    /* f64 compare-and-branch, s_a s_b t: jump if a OP b; N: if not (NaN makes \
+     * !(a < b) differ from a >= b); RA: a is the f64 accumulator. */          \
+    X(BR_F64_EQ) X(BR_F64_NE) X(BR_F64_LT) X(BR_F64_GT) X(BR_F64_LE) X(BR_F64_GE) \
+    X(BR_F64_NLT) X(BR_F64_NGT) X(BR_F64_NLE) X(BR_F64_NGE)                     \
+    X(BR_F64_LT_RA) X(BR_F64_GT_RA) X(BR_F64_LE_RA) X(BR_F64_GE_RA)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,
@@ -59,6 +107,18 @@ enum wr__extra_op {
 };
 
 #define WR__IOP_ADDR(op) (WR__IOP_EXTRA + WR__X_COUNT + (op) - WR__OP_I32_LOAD)
-#define WR__IOP_LIMIT WR__IOP_ADDR(WR__OP_I64_STORE32 + 1)
+/*
+ * i32 operations i32.add .. i32.rotr (not the divisions: their entries are
+ * unused) reading the i32 accumulator (interp.c)
+ * as a (RA), as b (RB), or as a with an immediate b (IMM_R); loads whose
+ * address is the accumulator (LOAD_R, all loads).  Layouts as the plain
+ * operation's, the accumulator's cell unread.
+ */
+#define WR__ACC_BINOPS (WR__OP_I32_ROTR + 1 - WR__OP_I32_ADD)
+#define WR__IOP_RA(op) (WR__IOP_ADDR(WR__OP_I64_STORE32 + 1) + (op) - WR__OP_I32_ADD)
+#define WR__IOP_RB(op) (WR__IOP_RA(op) + WR__ACC_BINOPS)
+#define WR__IOP_IMM_R(op) (WR__IOP_RB(op) + WR__ACC_BINOPS)
+#define WR__IOP_LOAD_R(op) (WR__IOP_IMM_R(WR__OP_I32_ROTR + 1) + (op) - WR__OP_I32_LOAD)
+#define WR__IOP_LIMIT WR__IOP_LOAD_R(WR__OP_I64_LOAD32_U + 1)
 
 #endif /* WR_CODE_H */

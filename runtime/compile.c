@@ -74,9 +74,27 @@ typedef struct compiler {
     uint32_t npool;
     uint32_t nbase;       /* nlocals + npool: the operand stack's first slot */
     uint32_t *local_refs; /* per local: LOCAL entries naming it on the stack */
+    /* Per local: still holds the zero a call put there, and no branch can
+     * have reached this point with another value.  Valid until the first
+     * loop, if, else or end (places that other paths may reach). */
+    bool *known_zero;
+    bool at_entry;
     uint32_t total_refs;
     bool unreachable;     /* the rest of the current block is dead code */
     uint32_t skip_depth;  /* blocks opened inside dead code */
+
+    /* The accumulators (interp.c): the slot whose value the instruction just
+     * emitted left in its accumulator too, or NO_ACC; whether that was a
+     * load; and whether the last instruction's operand a was the accumulator
+     * (so that a compare fused into a branch can read it from there still).
+     * Which accumulator, f64 or i32, follows from the slot's type. */
+    uint32_t acc_slot;
+    bool acc_loaded;
+    bool last_a_acc;
+    uint32_t prev_acc_slot; /* acc_slot before the last instruction emitted */
+    /* The last instruction, if it is a COPY or a plain I32_ADD IMM that a
+     * second one of the same kind may join (COPY2, I32_ADD_IMM2). */
+    int64_t join_pos;
 
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
@@ -114,12 +132,48 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
     return c->ncells++;
 }
 
+#define NO_ACC UINT32_MAX
+
 static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
+    c->join_pos = -1;
+    c->prev_acc_slot = c->acc_slot;
+    c->acc_slot = NO_ACC;
+    c->last_a_acc = false;
     uint32_t pos = emit_cell(c, 0);
     if (c->status == WR_OK)
         c->cells[pos].op = c->handlers[iop];
     return pos;
+}
+
+/* The current position is a branch target: what the instructions before it left
+ * in the accumulators is not known there, nor may the next one join the last. */
+static void at_label(compiler *c) {
+    c->acc_slot = NO_ACC;
+    c->join_pos = -1;
+}
+
+/*
+ * Called after emitting a plain I32_ADD IMM at pos, `prev` being join_pos
+ * from before it: when the instruction just before was one too, the two
+ * become one I32_ADD_IMM2, laid out with the second's dst in cell 1 (where
+ * a local.set may still redirect it).  Returns where the instruction starts.
+ */
+static uint32_t join_add_imm(compiler *c, int64_t prev, uint32_t pos) {
+    if (prev < 0 || (uint64_t)prev + 4 != pos || c->status != WR_OK ||
+        c->cells[prev].op != c->handlers[WR__IOP_IMM(WR__OP_I32_ADD)]) {
+        c->join_pos = pos;
+        return pos;
+    }
+    uint32_t p = (uint32_t)prev;
+    wr__cell first[3] = {c->cells[p + 1], c->cells[p + 2], c->cells[p + 3]};
+    c->cells[p].op = c->handlers[WR__IOP_EXTRA + WR__X_I32_ADD_IMM2];
+    for (uint32_t i = 0; i < 3; i++) {
+        c->cells[p + 1 + i] = c->cells[pos + 1 + i];
+        c->cells[p + 4 + i] = first[i];
+    }
+    c->ncells = p + 7;
+    return p;
 }
 
 /* Remembers that the instruction at pos computed the top of the stack into its cell pos+1. */
@@ -216,19 +270,41 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         emit_cell(c, dst);
         emit_cell(c, e->value);
         return;
-    case K_LOCAL_ADD:
-        emit_op(c, WR__IOP_IMM(WR__OP_I32_ADD));
+    case K_LOCAL_ADD: {
+        /* An i32.add like any other: it reads and feeds the accumulator. */
+        bool a_acc = e->local == c->acc_slot;
+        int64_t prev = c->join_pos;
+        uint32_t pos = emit_op(c, a_acc ? WR__IOP_IMM_R(WR__OP_I32_ADD) : WR__IOP_IMM(WR__OP_I32_ADD));
         emit_cell(c, dst);
         emit_cell(c, e->local);
         emit_cell(c, e->value);
+        if (!a_acc)
+            join_add_imm(c, prev, pos);
+        c->acc_slot = dst;
+        c->acc_loaded = false;
         return;
+    }
     default: {
         uint32_t s = e->kind == K_LOCAL ? e->local : src_home;
         if (s == dst)
             return;
-        emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
-        emit_cell(c, dst);
-        emit_cell(c, s);
+        /* A copy leaves the accumulators alone: if they held the source's
+         * value, they still do. */
+        uint32_t acc = c->acc_slot == s ? s : NO_ACC;
+        if (c->join_pos >= 0 && c->status == WR_OK &&
+            c->cells[c->join_pos].op == c->handlers[WR__IOP_EXTRA + WR__X_COPY]) {
+            /* Right after another copy (no branch target between): one dispatch for both. */
+            c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + WR__X_COPY2];
+            c->join_pos = -1;
+            emit_cell(c, dst);
+            emit_cell(c, s);
+        } else {
+            uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_COPY);
+            emit_cell(c, dst);
+            emit_cell(c, s);
+            c->join_pos = pos;
+        }
+        c->acc_slot = acc;
     }
     }
 }
@@ -314,7 +390,11 @@ static uint32_t label_arity(const cframe *f) {
 /* Results go to slots 0..n-1, where the caller expects them. */
 static void emit_return(compiler *c) {
     uint32_t n = c->type->nresults;
-    if (n == 1) {
+    if (n == 1 && top_is_last(c)) {
+        /* The instruction that computed the value writes it to slot 0 itself:
+         * nothing runs between it and the return, so its home is not needed. */
+        c->cells[c->last_pos + 1].u64 = 0;
+    } else if (n == 1) {
         copy_entry_to(c, c->height - 1, 0);
     } else if (n > 1) {
         /* Locals may be both sources and destinations: go through the home slots. */
@@ -407,11 +487,34 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
         bool is_eqz = !imm && (op == WR__OP_I32_EQZ || op == WR__OP_I64_EQZ);
         bool is_cmp = (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) ||
                       (!imm && op >= WR__OP_I64_EQ && op <= WR__OP_I64_GE_U);
+        bool is_fcmp = !imm && op >= WR__OP_F64_EQ && op <= WR__OP_F64_GE;
+        /* The operand a of the instruction fused away may be the accumulator still. */
+        bool acc = c->last_a_acc;
+        if (is_fcmp) {
+            static const uint16_t when_true_ops[] = {WR__X_BR_F64_EQ, WR__X_BR_F64_NE, WR__X_BR_F64_LT,
+                                                    WR__X_BR_F64_GT, WR__X_BR_F64_LE, WR__X_BR_F64_GE};
+            static const uint16_t when_false_ops[] = {WR__X_BR_F64_NE, WR__X_BR_F64_EQ, WR__X_BR_F64_NLT,
+                                                     WR__X_BR_F64_NGT, WR__X_BR_F64_NLE, WR__X_BR_F64_NGE};
+            uint32_t k = op - WR__OP_F64_EQ;
+            uint32_t x = when_true ? when_true_ops[k] : when_false_ops[k];
+            if (when_true && acc && k >= 2)
+                x = WR__X_BR_F64_LT_RA + (k - 2);
+            uint64_t a = c->cells[pos + 2].u64, b = c->cells[pos + 3].u64;
+            c->ncells = pos;
+            pop_n(c, 1);
+            emit_op(c, WR__IOP_EXTRA + x);
+            emit_cell(c, a);
+            emit_cell(c, b);
+            return emit_cell(c, 0);
+        }
         if (is_eqz) {
             uint64_t src = c->cells[pos + 2].u64;
             c->ncells = pos;
             pop_n(c, 1);
-            emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ : WR__X_BR_IF));
+            if (acc)
+                emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ_R : WR__X_BR_IF_R));
+            else
+                emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ : WR__X_BR_IF));
             emit_cell(c, src);
             return emit_cell(c, 0);
         }
@@ -421,7 +524,10 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
                 op = (uint32_t)negate_cmp(op);
             c->ncells = pos;
             pop_n(c, 1);
-            emit_op(c, fused_branch(op, imm));
+            if (acc && op <= WR__OP_I32_GE_U)
+                emit_op(c, WR__IOP_EXTRA + (imm ? WR__X_BR_I32_EQ_IMM_R : WR__X_BR_I32_EQ_RA) + (op - WR__OP_I32_EQ));
+            else
+                emit_op(c, fused_branch(op, imm));
             emit_cell(c, a);
             emit_cell(c, b);
             return emit_cell(c, 0);
@@ -429,13 +535,18 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
     }
     uint32_t s = operand(c, top);
     pop_n(c, 1);
-    emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
+    if (s == c->acc_slot)
+        emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF_R : WR__X_BR_IFZ_R));
+    else
+        emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
     emit_cell(c, s);
     return emit_cell(c, 0);
 }
 
 static void op_block(compiler *c, uint32_t op) {
     uint32_t np, nr;
+    if (op != WR__OP_BLOCK)
+        c->at_entry = false;
     read_blocktype(c, &np, &nr);
     uint32_t below = c->height - (op == WR__OP_IF ? 1 : 0);
     detach_all_locals(c, below);
@@ -473,11 +584,13 @@ static void reset_stack(compiler *c, uint32_t height, uint32_t ntemps) {
 
 static void op_else(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
+    c->at_entry = false;
     if (!c->unreachable) {
         settle_results(c, f);
         emit_op(c, WR__IOP_EXTRA + WR__X_BR);
         link_forward(c, emit_cell(c, 0), &f->patch);
     }
+    at_label(c); /* after what settle_results() emitted */
     patch_chain(c, f->else_patch, c->ncells);
     f->else_patch = 0;
     f->kind = F_ELSE;
@@ -486,9 +599,41 @@ static void op_else(compiler *c) {
     c->last_pos = -1;
 }
 
+/* The instructions a loop header may run straight into (X_LOOP_* in interp.c). */
+static const struct {
+    uint32_t iop, loop;
+} loop_into[] = {
+    {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_LOOP_I32_ADD_IMM},
+    {WR__IOP_EXTRA + WR__X_I32_ADD_IMM2, WR__X_LOOP_I32_ADD_IMM2},
+    {WR__IOP_IMM(WR__OP_I64_ADD), WR__X_LOOP_I64_ADD_IMM},
+    {WR__OP_I32_ADD, WR__X_LOOP_I32_ADD},
+    {WR__IOP_IMM(WR__OP_I32_AND), WR__X_LOOP_I32_AND_IMM},
+    {WR__IOP_IMM(WR__OP_I32_SHL), WR__X_LOOP_I32_SHL_IMM},
+    {WR__OP_I32_LOAD, WR__X_LOOP_I32_LOAD},
+    {WR__IOP_ADDR(WR__OP_I32_LOAD8_U), WR__X_LOOP_I32_LOAD8_U_ADDR},
+    {WR__OP_F64_LOAD, WR__X_LOOP_F64_LOAD},
+    {WR__IOP_EXTRA + WR__X_COPY, WR__X_LOOP_COPY},
+    {WR__IOP_EXTRA + WR__X_COPY2, WR__X_LOOP_COPY2},
+    {WR__IOP_EXTRA + WR__X_I32_ADD_SHL, WR__X_LOOP_I32_ADD_SHL},
+};
+
+/*
+ * At a loop's end, its body final: when the body's first instruction is one
+ * of loop_into[], the header runs straight into it.  (Nothing branches to
+ * that instruction itself: branches to the loop go to the header.)
+ */
+static void fuse_loop_header(compiler *c, uint32_t loop_pos) {
+    if (c->status != WR_OK || loop_pos + 2 >= c->ncells)
+        return;
+    for (size_t i = 0; i < sizeof loop_into / sizeof *loop_into; i++)
+        if (c->cells[loop_pos + 2].op == c->handlers[loop_into[i].iop])
+            c->cells[loop_pos].op = c->handlers[WR__IOP_EXTRA + loop_into[i].loop];
+}
+
 /* Returns true at the end of the function. */
 static bool op_end(compiler *c) {
     cframe *f = &c->frames[c->nframes - 1];
+    c->at_entry = false;
     if (f->kind == F_FUNC) {
         if (!c->unreachable)
             emit_return(c);
@@ -498,8 +643,11 @@ static bool op_end(compiler *c) {
     if (!c->unreachable)
         settle_results(c, f);
     /* A loop iteration pays for the straight-line code its body may run. */
-    if (f->kind == F_LOOP && c->status == WR_OK)
+    if (f->kind == F_LOOP && c->status == WR_OK) {
         c->cells[f->loop_pos + 1].i64 = 1 + (int64_t)((c->ncells - f->loop_pos) / WR_FUEL_CODE_CELLS);
+        fuse_loop_header(c, f->loop_pos);
+    }
+    at_label(c); /* after what settle_results() emitted */
     /* An `if` without `else`: the false path passes its parameters through as results. */
     patch_chain(c, f->else_patch, c->ncells);
     patch_chain(c, f->patch, c->ncells);
@@ -539,6 +687,7 @@ static void op_br_if(compiler *c, uint32_t l) {
     c->cells[skip].u64 = c->ncells;
     add_reloc(c, skip);
     c->last_pos = -1;
+    at_label(c);
 }
 
 static void op_br_table(compiler *c) {
@@ -616,11 +765,20 @@ static void op_local_set(compiler *c, uint32_t x, bool tee) {
             pop_n(c, 1);
         return;
     }
+    if (c->at_entry && c->known_zero[x] && top.kind == K_CONST && top.value == 0) {
+        /* `i32.const 0; local.set x` on a declared local at entry: it is 0 already. */
+        if (!tee)
+            pop_n(c, 1);
+        return;
+    }
+    c->known_zero[x] = false;
     bool last = top_is_last(c);
     uint32_t top_home = home(c, c->height - 1);
     pop_n(c, 1);
     if (last && c->local_refs[x] == 0) {
         /* Redirect the instruction that computed the value. */
+        if (c->acc_slot == c->cells[c->last_pos + 1].u64)
+            c->acc_slot = x;
         c->cells[c->last_pos + 1].u64 = x;
     } else {
         /* Entries still naming x read it before the write; the value's own
@@ -647,6 +805,129 @@ static uint32_t sig_len(const char *sig) {
     return n;
 }
 
+/* The accumulator variant of f64 operation `op` reading the accumulator as
+ * operand k (0 or 1), or 0 if there is none. */
+/* i32 operations with variants reading the accumulator (not division: rare, and large). */
+static bool has_acc_form(uint32_t op) {
+    return op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR && !(op >= WR__OP_I32_DIV_S && op <= WR__OP_I32_REM_U);
+}
+
+static uint32_t acc_variant(uint32_t op, uint32_t k) {
+    switch (op) {
+    case WR__OP_F64_ADD: return WR__IOP_EXTRA + (k ? WR__X_F64_ADD_RB : WR__X_F64_ADD_RA);
+    case WR__OP_F64_SUB: return WR__IOP_EXTRA + (k ? WR__X_F64_SUB_RB : WR__X_F64_SUB_RA);
+    case WR__OP_F64_MUL: return WR__IOP_EXTRA + (k ? WR__X_F64_MUL_RB : WR__X_F64_MUL_RA);
+    case WR__OP_F64_DIV: return WR__IOP_EXTRA + (k ? WR__X_F64_DIV_RB : WR__X_F64_DIV_RA);
+    case WR__OP_F64_SQRT: return k ? 0 : WR__IOP_EXTRA + WR__X_F64_SQRT_R;
+    }
+    if (has_acc_form(op))
+        return k ? WR__IOP_RB(op) : WR__IOP_RA(op);
+    return 0;
+}
+
+/* Whether operation `op` leaves its result in an accumulator (interp.c). */
+static bool feeds_acc(uint32_t op) {
+    switch (op) {
+    case WR__OP_F64_ADD: case WR__OP_F64_SUB: case WR__OP_F64_MUL: case WR__OP_F64_DIV:
+    case WR__OP_F64_SQRT: case WR__OP_F64_LOAD:
+    case WR__OP_I32_LOAD: case WR__OP_I32_LOAD8_S: case WR__OP_I32_LOAD8_U:
+    case WR__OP_I32_LOAD16_S: case WR__OP_I32_LOAD16_U:
+        return true;
+    }
+    return (op >= WR__OP_I32_EQ && op <= WR__OP_I32_GE_U) || (op >= WR__OP_I32_ADD && op <= WR__OP_I32_ROTR);
+}
+
+/* The store of the i32 accumulator for i32 store `op` (ADDR form if addr), or 0. */
+static uint32_t store_acc_variant(uint32_t op, bool addr) {
+    switch (op) {
+    case WR__OP_I32_STORE: return WR__IOP_EXTRA + (addr ? WR__X_I32_STORE_ADDR_R : WR__X_I32_STORE_R);
+    case WR__OP_I32_STORE8: return WR__IOP_EXTRA + (addr ? WR__X_I32_STORE8_ADDR_R : WR__X_I32_STORE8_R);
+    case WR__OP_I32_STORE16: return WR__IOP_EXTRA + (addr ? WR__X_I32_STORE16_ADDR_R : WR__X_I32_STORE16_R);
+    }
+    return 0;
+}
+
+/*
+ * Pairs folded into one instruction: when `op` is about to be emitted and
+ * one of its operands is the result of the instruction just before, of
+ * operation `last`, in a stack temporary (which nothing else reads), that
+ * instruction is taken back and `x` emitted instead: s_dst s_other, then
+ * the `ncopy` operand cells of the one taken back.  x_ra is the variant
+ * reading the other operand from the accumulator, if any.  See code.h for
+ * what each computes.
+ */
+static const struct {
+    uint16_t op;
+    uint16_t x, x_ra;
+    uint8_t ncopy;
+    bool commutes;   /* the folded result may be op's a as well as its b */
+    uint32_t last;
+} folds[] = {
+    /* f64 arithmetic with its operand loaded just before */
+    {WR__OP_F64_ADD, WR__X_F64_ADD_LD, WR__X_F64_ADD_LD_RA, 2, true, WR__OP_F64_LOAD},
+    {WR__OP_F64_SUB, WR__X_F64_SUB_LD, WR__X_F64_SUB_LD_RA, 2, false, WR__OP_F64_LOAD},
+    {WR__OP_F64_MUL, WR__X_F64_MUL_LD, WR__X_F64_MUL_LD_RA, 2, true, WR__OP_F64_LOAD},
+    {WR__OP_F64_ADD, WR__X_F64_ADD_LDA, WR__X_F64_ADD_LDA_RA, 3, true, WR__IOP_ADDR(WR__OP_F64_LOAD)},
+    {WR__OP_F64_SUB, WR__X_F64_SUB_LDA, WR__X_F64_SUB_LDA_RA, 3, false, WR__IOP_ADDR(WR__OP_F64_LOAD)},
+    {WR__OP_F64_MUL, WR__X_F64_MUL_LDA, WR__X_F64_MUL_LDA_RA, 3, true, WR__IOP_ADDR(WR__OP_F64_LOAD)},
+    /* hash functions: xors of rotations and shifts; array indexing: base + (i << k) */
+    {WR__OP_I32_XOR, WR__X_I32_XOR_ROTL, WR__X_I32_XOR_ROTL_RA, 2, true, WR__IOP_IMM(WR__OP_I32_ROTL)},
+    {WR__OP_I32_XOR, WR__X_I32_XOR_SHR_U, WR__X_I32_XOR_SHR_U_RA, 2, true, WR__IOP_IMM(WR__OP_I32_SHR_U)},
+    {WR__OP_I32_ADD, WR__X_I32_ADD_SHL, WR__X_I32_ADD_SHL_RA, 2, true, WR__IOP_IMM(WR__OP_I32_SHL)},
+    /* multiply-add (the product's own a may be the accumulator) */
+    {WR__OP_I32_ADD, WR__X_I32_MAD, 0, 2, true, WR__OP_I32_MUL},
+    {WR__OP_I32_ADD, WR__X_I32_MAD_RA, 0, 2, true, WR__IOP_RA(WR__OP_I32_MUL)},
+    {WR__OP_I32_ADD, WR__X_I32_MAD_IMM, 0, 2, true, WR__IOP_IMM(WR__OP_I32_MUL)},
+};
+
+/* Folds the instruction just before into binary operation op (folds[]); false, having changed nothing, if none applies. */
+static bool fold_last(compiler *c, uint32_t op) {
+    if (c->last_pos < 0 || c->status != WR_OK || c->height < 2)
+        return false;
+    uint32_t lpos = (uint32_t)c->last_pos;
+    size_t f = 0, nfolds = sizeof folds / sizeof *folds;
+    while (f < nfolds && (folds[f].op != op || c->cells[lpos].op != c->handlers[folds[f].last]))
+        f++;
+    if (f == nfolds)
+        return false;
+    uint32_t ldst = (uint32_t)c->cells[lpos + 1].u64;
+    uint32_t top = c->height - 1;
+    uint32_t other; /* the stack entry of the operand not folded */
+    if (c->height == c->last_height && c->stack[top].kind == K_TEMP && home(c, top) == ldst)
+        other = top - 1;
+    else if (folds[f].commutes && c->height == c->last_height + 1 && c->stack[top - 1].kind == K_TEMP &&
+             home(c, top - 1) == ldst)
+        other = top;
+    else
+        return false;
+    /* It must be readable where it is: nothing may be emitted after the folded instruction. */
+    const centry *e = &c->stack[other];
+    uint32_t s;
+    if (e->kind == K_TEMP)
+        s = home(c, other);
+    else if (e->kind == K_LOCAL)
+        s = e->local;
+    else if (e->kind != K_CONST || (s = pool_slot(c, e->value)) == UINT32_MAX)
+        return false;
+    uint64_t copy[3];
+    for (uint32_t i = 0; i < folds[f].ncopy; i++)
+        copy[i] = c->cells[lpos + 2 + i].u64;
+    /* The accumulator as it was before the folded instruction. */
+    bool ra = folds[f].x_ra && s == c->prev_acc_slot;
+    c->ncells = lpos;
+    pop_n(c, 2);
+    uint32_t dst = push_temp(c);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + (ra ? folds[f].x_ra : folds[f].x));
+    emit_cell(c, dst);
+    emit_cell(c, s);
+    for (uint32_t i = 0; i < folds[f].ncopy; i++)
+        emit_cell(c, copy[i]);
+    mark_last(c, pos, op);
+    c->acc_slot = dst; /* every folded operation feeds its accumulator */
+    c->acc_loaded = false;
+    return true;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -663,7 +944,12 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             uint32_t v = nr ? 0 : operand(c, c->height - 1);
             pop_n(c, nr ? 1 : 2);
             uint32_t dst = nr ? push_temp(c) : 0;
-            uint32_t pos = emit_op(c, WR__IOP_ADDR(op));
+            uint32_t iop = WR__IOP_ADDR(op);
+            if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
+                iop = WR__IOP_EXTRA + WR__X_F64_STORE_ADDR_R;
+            else if (!nr && v == c->acc_slot && store_acc_variant(op, true))
+                iop = store_acc_variant(op, true);
+            uint32_t pos = emit_op(c, iop);
             if (nr)
                 emit_cell(c, dst);
             emit_cell(c, base);
@@ -673,22 +959,48 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             emit_cell(c, offset);
             if (nr)
                 mark_last(c, pos, WR__IOP_ADDR(op));
+            if (feeds_acc(op)) {
+                c->acc_slot = dst;
+                c->acc_loaded = true;
+            }
             return;
         }
         if (nr) { /* load: op dst addr offset */
             uint32_t a = operand(c, c->height - 1);
             pop_n(c, 1);
             uint32_t dst = push_temp(c);
-            uint32_t pos = emit_op(c, op);
+            uint32_t pos = emit_op(c, a == c->acc_slot ? WR__IOP_LOAD_R(op) : op);
             emit_cell(c, dst);
             emit_cell(c, a);
             emit_cell(c, offset);
             mark_last(c, pos, op);
+            if (feeds_acc(op)) {
+                c->acc_slot = dst;
+                c->acc_loaded = true;
+            }
         } else { /* store: op addr value offset */
             uint32_t a = operand(c, c->height - 2);
             uint32_t v = operand(c, c->height - 1);
             pop_n(c, 2);
-            emit_op(c, op);
+            /* `*p += x` on f64: the sum just computed from the same place goes back there. */
+            if (op == WR__OP_F64_STORE && c->last_pos >= 0 && v == c->acc_slot && c->status == WR_OK) {
+                uint32_t lpos = (uint32_t)c->last_pos;
+                if (c->cells[lpos].op == c->handlers[WR__IOP_EXTRA + WR__X_F64_ADD_LD_RA] &&
+                    c->cells[lpos + 1].u64 == v && c->cells[lpos + 3].u64 == a && c->cells[lpos + 4].u64 == offset) {
+                    c->ncells = lpos;
+                    emit_op(c, WR__IOP_EXTRA + WR__X_F64_ADD_TO_RA);
+                    emit_cell(c, a);
+                    emit_cell(c, offset);
+                    return;
+                }
+            }
+            /* Not straight after a load: see L_F64_LOAD in interp.c. */
+            if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
+                emit_op(c, WR__IOP_EXTRA + WR__X_F64_STORE_R);
+            else if (v == c->acc_slot && store_acc_variant(op, false))
+                emit_op(c, store_acc_variant(op, false));
+            else
+                emit_op(c, op);
             emit_cell(c, a);
             emit_cell(c, v);
             emit_cell(c, offset);
@@ -713,25 +1025,44 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         uint32_t a = operand(c, c->height - 2);
         pop_n(c, 2);
         uint32_t dst = push_temp(c);
-        uint32_t pos = emit_op(c, WR__IOP_IMM(op));
+        bool a_acc = a == c->acc_slot;
+        bool has_r = has_acc_form(op);
+        uint32_t pos = emit_op(c, a_acc && has_r ? WR__IOP_IMM_R(op) : WR__IOP_IMM(op));
         emit_cell(c, dst);
         emit_cell(c, a);
         emit_cell(c, imm);
         mark_last(c, pos, WR__IOP_IMM(op));
+        c->last_a_acc = a_acc;
+        if (feeds_acc(op)) {
+            c->acc_slot = dst;
+            c->acc_loaded = false;
+        }
         return;
     }
+    if (np == 2 && fold_last(c, op))
+        return;
     uint32_t src[3] = {0, 0, 0};
     for (uint32_t i = 0; i < np; i++)
         src[i] = operand(c, c->height - np + i);
     pop_n(c, np);
     uint32_t dst = nr ? push_temp(c) : 0;
-    uint32_t pos = emit_op(c, op);
+    uint32_t iop = op;
+    for (uint32_t i = 0; i < np && iop == op && c->acc_slot != NO_ACC; i++)
+        if (src[i] == c->acc_slot && acc_variant(op, i))
+            iop = acc_variant(op, i);
+    bool a_acc = np && src[0] == c->acc_slot;
+    uint32_t pos = emit_op(c, iop);
     if (nr)
         emit_cell(c, dst);
     for (uint32_t i = 0; i < np; i++)
         emit_cell(c, src[i]);
     if (nr)
         mark_last(c, pos, op);
+    c->last_a_acc = a_acc;
+    if (feeds_acc(op)) {
+        c->acc_slot = dst;
+        c->acc_loaded = false;
+    }
 }
 
 /*
@@ -1072,16 +1403,22 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.handlers = handlers;
     c.status = WR_OK;
     c.last_pos = -1;
+    c.acc_slot = NO_ACC;
+    c.join_pos = -1;
     c.nlocals = c.type->nparams + fd->nlocals;
     c.r.start = m->bytes;
     c.r.p = m->bytes + fd->code_offset;
     c.r.end = m->bytes + fd->body_offset + fd->body_size;
     c.local_refs = calloc(c.nlocals ? c.nlocals : 1, sizeof *c.local_refs);
+    c.known_zero = calloc(c.nlocals ? c.nlocals : 1, sizeof *c.known_zero);
     wr__code *code = calloc(1, sizeof *code);
-    if (!c.local_refs || !code) {
+    if (!c.local_refs || !c.known_zero || !code) {
         c.status = WR_ERR_NOMEM;
         goto out;
     }
+    for (uint32_t i = c.type->nparams; i < c.nlocals; i++)
+        c.known_zero[i] = true;
+    c.at_entry = true;
     collect_pool(&c);
     c.nbase = c.nlocals + c.npool;
     code->ninit = c.nbase - c.type->nparams;
@@ -1129,6 +1466,7 @@ out:
     free(c.stack);
     free(c.frames);
     free(c.local_refs);
+    free(c.known_zero);
     if (c.status != WR_OK)
         return wr__error(err, c.status, fd->code_offset, "translating function %u", fi);
     return WR_OK;

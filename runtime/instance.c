@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 
@@ -97,7 +98,8 @@ static void object_free(int kind, void *obj) {
     }
     case WR_EXTERN_MEMORY: {
         wr_memory *mem = obj;
-        free(mem->data);
+        if (mem->data)
+            munmap(mem->data, mem->reserved);
         free(mem);
         break;
     }
@@ -311,10 +313,42 @@ const wr_functype *wr_func_type(const wr_func *f) {
 /* ---- Memories ----------------------------------------------------------- */
 
 /*
+ * Maps `reserve` bytes of address space (at least one page), of which the
+ * first `size` readable and writable; NULL when the host refuses either.
+ * Anonymous pages read as zero until written, and count in the RSS only
+ * once touched.
+ */
+static uint8_t *mapping_new(size_t reserve, size_t size) {
+    void *p = mmap(NULL, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (size && mprotect(p, size, PROT_READ | PROT_WRITE) < 0) {
+        munmap(p, reserve);
+        return NULL;
+    }
+    return p;
+}
+
+/* Bytes of address space to reserve for a memory of `size` bytes that may grow to `cap_pages`. */
+static size_t reserve_for(uint64_t size, uint32_t cap_pages) {
+    uint64_t r = (uint64_t)cap_pages * WR_PAGE_SIZE;
+    if (r > WR_MEMORY_RESERVE_MAX)
+        r = WR_MEMORY_RESERVE_MAX;
+    if (r < size)
+        r = size;
+    if (r < WR_PAGE_SIZE) /* a memory of 0 pages still has an address */
+        r = WR_PAGE_SIZE;
+    return r > SIZE_MAX ? (size_t)size : (size_t)r;
+}
+
+/*
  * Creates a memory of `min` pages.  The effective maximum (declared maximum,
  * store limit and the spec's 65536 pages for 32-bit memories, whichever is
- * lowest) is kept in max_pages, so that growing needs no store.  NULL when
- * `min` is above it or memory runs out.
+ * lowest) is kept in max_pages, so that growing needs no store.  Address
+ * space up to that maximum is reserved where the platform allows
+ * (WR_MEMORY_RESERVE_MAX), falling back to the minimum when the host
+ * refuses the larger reservation.  NULL when `min` is above the maximum or
+ * memory runs out.
  */
 static wr_memory *memory_create(wr_store *s, uint32_t min, uint32_t max, bool has_max) {
     uint32_t cap = min_u32(s->limits.max_memory_pages, WR_MAX_MEMORY_DECL);
@@ -329,8 +363,14 @@ static wr_memory *memory_create(wr_store *s, uint32_t min, uint32_t max, bool ha
     if (!wr__budget_take(s, size))
         return NULL;
     wr_memory *mem = calloc(1, sizeof *mem);
-    if (mem)
-        mem->data = alloc_array((size_t)size, 1);
+    if (mem) {
+        mem->reserved = reserve_for(size, cap);
+        mem->data = mapping_new(mem->reserved, (size_t)size);
+        if (!mem->data && mem->reserved > reserve_for(size, min)) {
+            mem->reserved = reserve_for(size, min);
+            mem->data = mapping_new(mem->reserved, (size_t)size);
+        }
+    }
     if (!mem || !mem->data) {
         free(mem);
         wr__budget_give(s, size);
@@ -362,6 +402,39 @@ int64_t wr_memory_grow(wr_memory *mem, uint32_t delta) {
     return wr__memory_grow(mem, delta);
 }
 
+/*
+ * Makes `size` bytes of the memory accessible (size > mem->size).  Within
+ * the reservation the new pages are committed in place; past it (32-bit
+ * hosts, or a reservation the host refused) the readable part is extended
+ * with mremap, which may move it but copies no bytes; a memory of 0 pages
+ * gets a new mapping.  New pages read as zero.  False, with the memory as
+ * it was, when the host refuses.
+ */
+static bool memory_commit(wr_memory *mem, size_t size) {
+    size_t old = (size_t)mem->size;
+    if (size <= mem->reserved)
+        return mprotect(mem->data + old, size - old, PROT_READ | PROT_WRITE) == 0;
+    if (old == 0) {
+        uint8_t *p = mapping_new(size, size);
+        if (!p)
+            return false;
+        munmap(mem->data, mem->reserved);
+        mem->data = p;
+        mem->reserved = size;
+        return true;
+    }
+    /* Drop the inaccessible tail, then grow the accessible part (one mapping). */
+    if (mem->reserved > old && munmap(mem->data + old, mem->reserved - old) < 0)
+        return false;
+    mem->reserved = old;
+    void *p = mremap(mem->data, old, size, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED)
+        return false;
+    mem->data = p;
+    mem->reserved = size;
+    return true;
+}
+
 int64_t wr__memory_grow(wr_memory *mem, uint32_t delta) {
     uint32_t old = mem->pages;
     if (delta == 0)
@@ -375,13 +448,10 @@ int64_t wr__memory_grow(wr_memory *mem, uint32_t delta) {
         return -1;
     if (!wr__budget_take(mem->store, size - mem->size))
         return -1;
-    uint8_t *data = realloc(mem->data, (size_t)size);
-    if (!data) {
+    if (!memory_commit(mem, (size_t)size)) {
         wr__budget_give(mem->store, size - mem->size);
         return -1;
     }
-    memset(data + mem->size, 0, (size_t)(size - mem->size));
-    mem->data = data;
     mem->size = size;
     mem->pages = pages;
     return old;

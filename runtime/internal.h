@@ -278,9 +278,18 @@ struct wr_func {
     wr_valtype *owned_types;   /* host functions: the copy of the signature */
 };
 
+/*
+ * A linear memory is an anonymous mapping: `reserved` bytes of address
+ * space (PROT_NONE), of which the first `size` are readable and writable.
+ * Pages never touched cost no RAM; growing within the reservation commits
+ * pages in place (instance.c, memory_create and wr__memory_grow).  The
+ * interpreter still checks every access against `size`: the reservation
+ * is not a guard region.
+ */
 struct wr_memory {
     wr_store *store;           /* charged for its size */
-    uint8_t *data;
+    uint8_t *data;             /* owned mapping of `reserved` bytes (munmap) */
+    size_t reserved;           /* bytes of address space mapped at data, >= size, > 0 */
     uint64_t size;             /* bytes; always pages * WR_PAGE_SIZE */
     uint32_t pages;
     uint32_t max_pages;        /* declared maximum, capped by the store's limit */

@@ -16,11 +16,13 @@
  * Registers kept in C locals while running: pc, fp, the current instance,
  * the base and size of its first memory, the fuel counter and the call
  * depth.  They are written back to the wr_exec whenever execution leaves
- * this function.
+ * this function.  Two more, the i32 and f64 accumulators (see facc below),
+ * only ever carry a value from one instruction to the next, so they are not.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "code.h"
@@ -176,6 +178,17 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         ADDRV(I64_LOAD32_U) ADDRV(I32_STORE) ADDRV(I64_STORE) ADDRV(F32_STORE) ADDRV(F64_STORE)
         ADDRV(I32_STORE8) ADDRV(I32_STORE16) ADDRV(I64_STORE8) ADDRV(I64_STORE16) ADDRV(I64_STORE32)
 #undef ADDRV
+#define ACCV(NAME) [WR__IOP_RA(WR__OP_##NAME)] = &&L_##NAME##_RA, [WR__IOP_RB(WR__OP_##NAME)] = &&L_##NAME##_RB, \
+                   [WR__IOP_IMM_R(WR__OP_##NAME)] = &&L_##NAME##_IMM_R,
+        ACCV(I32_ADD) ACCV(I32_SUB) ACCV(I32_MUL) ACCV(I32_AND) ACCV(I32_OR) ACCV(I32_XOR) ACCV(I32_SHL) ACCV(I32_SHR_S)
+        ACCV(I32_SHR_U) ACCV(I32_ROTL) ACCV(I32_ROTR)
+#undef ACCV
+#define LOADRV(NAME) [WR__IOP_LOAD_R(WR__OP_##NAME)] = &&L_##NAME##_R,
+        LOADRV(I32_LOAD) LOADRV(I64_LOAD) LOADRV(F32_LOAD) LOADRV(F64_LOAD) LOADRV(I32_LOAD8_S)
+        LOADRV(I32_LOAD8_U) LOADRV(I32_LOAD16_S) LOADRV(I32_LOAD16_U) LOADRV(I64_LOAD8_S)
+        LOADRV(I64_LOAD8_U) LOADRV(I64_LOAD16_S) LOADRV(I64_LOAD16_U) LOADRV(I64_LOAD32_S)
+        LOADRV(I64_LOAD32_U)
+#undef LOADRV
     };
     if (ret_table) {
         *ret_table = table;
@@ -208,6 +221,20 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     wr_instance *inst = frames[depth - 1].func->inst;
     uint8_t *mbase = NULL;
     uint64_t msize = 0;
+    /*
+     * The f64 accumulator: every f64 load, add, sub, mul, div and sqrt
+     * leaves its result here as well as in its slot, and the _R variants of
+     * the next instruction read it from here.  A chain of f64 operations then
+     * passes its values in a register: no reload of what was just stored,
+     * which on its own costs a store-to-load forwarding delay per link.  The
+     * translator uses a variant only right after the producer, with no
+     * branch target between, so the value is always that instruction's; and
+     * nothing pauses between the two (fuel and host calls stop only at
+     * loops and calls), so the accumulator need not survive a resume.
+     */
+    double facc = 0;
+    /* The same for i32: results of i32 loads and binary operations. */
+    uint64_t iacc = 0; /* zero-extended, as in a slot */
     wr_status status = WR_OK;
 
     /* Used by the call handlers. */
@@ -236,9 +263,15 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     NEXT();
 
     /* ---- Integer binary operations: op dst a b, and op dst a imm ---- */
+/* i32 ones leave their result in the accumulator too; ACC32 adds the variants reading it. */
 #define BIN32(NAME, STMT)                                                             \
-    L_##NAME: { uint32_t a = U32(2), b = U32(3), r; STMT; SLOT(1) = r; SKIP(4); }    \
-    L_##NAME##_IMM: { uint32_t a = U32(2), b = pc[3].u32, r; STMT; SLOT(1) = r; SKIP(4); }
+    L_##NAME: { uint32_t a = U32(2), b = U32(3), r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }    \
+    L_##NAME##_IMM: { uint32_t a = U32(2), b = pc[3].u32, r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }
+#define ACC32(NAME, STMT)                                                                 \
+    BIN32(NAME, STMT)                                                                     \
+    L_##NAME##_RA: { uint32_t a = (uint32_t)iacc, b = U32(3), r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }    \
+    L_##NAME##_RB: { uint32_t a = U32(2), b = (uint32_t)iacc, r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }    \
+    L_##NAME##_IMM_R: { uint32_t a = (uint32_t)iacc, b = pc[3].u32, r; STMT; SLOT(1) = iacc = (uint64_t)r; SKIP(4); }
 #define BIN64(NAME, STMT)                                                             \
     L_##NAME: { uint64_t a = U64(2), b = U64(3), r; STMT; SLOT(1) = r; SKIP(4); }    \
     L_##NAME##_IMM: { uint64_t a = U64(2), b = pc[3].u64, r; STMT; SLOT(1) = r; SKIP(4); }
@@ -253,9 +286,9 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BIN32(I32_LE_U, r = a <= b)
     BIN32(I32_GE_S, r = (int32_t)a >= (int32_t)b)
     BIN32(I32_GE_U, r = a >= b)
-    BIN32(I32_ADD, r = a + b)
-    BIN32(I32_SUB, r = a - b)
-    BIN32(I32_MUL, r = a * b)
+    ACC32(I32_ADD, r = a + b)
+    ACC32(I32_SUB, r = a - b)
+    ACC32(I32_MUL, r = a * b)
     BIN32(I32_DIV_S, if (b == 0) TRAP(DIV_ZERO);
           if (a == 0x80000000u && b == 0xffffffffu) TRAP(INT_OVERFLOW);
           r = (uint32_t)((int32_t)a / (int32_t)b))
@@ -263,14 +296,23 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BIN32(I32_REM_S, if (b == 0) TRAP(DIV_ZERO);
           r = b == 0xffffffffu ? 0 : (uint32_t)((int32_t)a % (int32_t)b))
     BIN32(I32_REM_U, if (b == 0) TRAP(DIV_ZERO); r = a % b)
-    BIN32(I32_AND, r = a & b)
-    BIN32(I32_OR, r = a | b)
-    BIN32(I32_XOR, r = a ^ b)
-    BIN32(I32_SHL, r = a << (b & 31))
-    BIN32(I32_SHR_S, r = (uint32_t)((int32_t)a >> (b & 31)))
-    BIN32(I32_SHR_U, r = a >> (b & 31))
-    BIN32(I32_ROTL, r = rotl32(a, b))
-    BIN32(I32_ROTR, r = rotr32(a, b))
+    ACC32(I32_AND, r = a & b)
+    ACC32(I32_OR, r = a | b)
+    ACC32(I32_XOR, r = a ^ b)
+    ACC32(I32_SHL, r = a << (b & 31))
+    ACC32(I32_SHR_S, r = (uint32_t)((int32_t)a >> (b & 31)))
+    ACC32(I32_SHR_U, r = a >> (b & 31))
+    ACC32(I32_ROTL, r = rotl32(a, b))
+    X_I32_XOR_ROTL: { SLOT(1) = iacc = (uint64_t)(U32(2) ^ rotl32(U32(3), pc[4].u32)); SKIP(5); }
+    X_I32_XOR_ROTL_RA: { SLOT(1) = iacc = (uint64_t)((uint32_t)iacc ^ rotl32(U32(3), pc[4].u32)); SKIP(5); }
+    X_I32_XOR_SHR_U: { SLOT(1) = iacc = (uint64_t)(U32(2) ^ (U32(3) >> (pc[4].u32 & 31))); SKIP(5); }
+    X_I32_XOR_SHR_U_RA: { SLOT(1) = iacc = (uint64_t)((uint32_t)iacc ^ (U32(3) >> (pc[4].u32 & 31))); SKIP(5); }
+    X_I32_MAD: { SLOT(1) = iacc = (uint32_t)(U32(2) + U32(3) * U32(4)); SKIP(5); }
+    X_I32_MAD_RA: { SLOT(1) = iacc = (uint32_t)(U32(2) + (uint32_t)iacc * U32(4)); SKIP(5); }
+    X_I32_MAD_IMM: { SLOT(1) = iacc = (uint32_t)(U32(2) + U32(3) * pc[4].u32); SKIP(5); }
+    X_I32_ADD_SHL: { SLOT(1) = iacc = (uint32_t)(U32(2) + (U32(3) << (pc[4].u32 & 31))); SKIP(5); }
+    X_I32_ADD_SHL_RA: { SLOT(1) = iacc = (uint32_t)((uint32_t)iacc + (U32(3) << (pc[4].u32 & 31))); SKIP(5); }
+    ACC32(I32_ROTR, r = rotr32(a, b))
 
     BIN64(I64_EQ, r = a == b)
     BIN64(I64_NE, r = a != b)
@@ -339,7 +381,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     UN(F64_FLOOR, bits_f64(f64_round(f64_of(x), 1)))
     UN(F64_TRUNC, bits_f64(f64_round(f64_of(x), 2)))
     UN(F64_NEAREST, bits_f64(f64_round(f64_of(x), 3)))
-    UN(F64_SQRT, bits_f64(sqrt(f64_of(x))))
+    L_F64_SQRT: { facc = sqrt(F64(2)); SLOT(1) = bits_f64(facc); SKIP(3); }
+    X_F64_SQRT_R: { facc = sqrt(facc); SLOT(1) = bits_f64(facc); SKIP(3); }
 
     UN(F32_CONVERT_I32_S, bits_f32((float)(int32_t)(uint32_t)x))
     UN(F32_CONVERT_I32_U, bits_f32((float)(uint32_t)x))
@@ -399,10 +442,49 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     FBIN64(F64_GT, a > b)
     FBIN64(F64_LE, a <= b)
     FBIN64(F64_GE, a >= b)
-    FBIN64(F64_ADD, bits_f64(a + b))
-    FBIN64(F64_SUB, bits_f64(a - b))
-    FBIN64(F64_MUL, bits_f64(a * b))
-    FBIN64(F64_DIV, bits_f64(a / b))
+    /* ... and those that feed the accumulator, with their variants reading it. */
+#define FACC64(NAME, OP)                                                                  \
+    L_##NAME: { facc = F64(2) OP F64(3); SLOT(1) = bits_f64(facc); SKIP(4); }             \
+    X_##NAME##_RA: { facc = facc OP F64(3); SLOT(1) = bits_f64(facc); SKIP(4); }          \
+    X_##NAME##_RB: { facc = F64(2) OP facc; SLOT(1) = bits_f64(facc); SKIP(4); }
+    FACC64(F64_ADD, +)
+    FACC64(F64_SUB, -)
+    FACC64(F64_MUL, *)
+    FACC64(F64_DIV, /)
+    /* ... and with b loaded from memory (the load folded in: see code.h). */
+#define FMEM64(NAME, OP)                                                                          \
+    X_##NAME##_LD: {                                                                              \
+        uint64_t ea = (uint64_t)U32(3) + pc[4].u64;                                               \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = F64(2) OP b; SLOT(1) = bits_f64(facc); SKIP(5); \
+    }                                                                                             \
+    X_##NAME##_LD_RA: {                                                                           \
+        uint64_t ea = (uint64_t)U32(3) + pc[4].u64;                                               \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = facc OP b; SLOT(1) = bits_f64(facc); SKIP(5); \
+    }                                                                                             \
+    X_##NAME##_LDA: {                                                                             \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + pc[4].u32) + pc[5].u64;                       \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = F64(2) OP b; SLOT(1) = bits_f64(facc); SKIP(6); \
+    }                                                                                             \
+    X_##NAME##_LDA_RA: {                                                                          \
+        uint64_t ea = (uint64_t)(uint32_t)(U32(3) + pc[4].u32) + pc[5].u64;                       \
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);                                                     \
+        double b; memcpy(&b, mbase + ea, 8); facc = facc OP b; SLOT(1) = bits_f64(facc); SKIP(6); \
+    }
+    X_F64_ADD_TO_RA: {
+        uint64_t ea = (uint64_t)U32(1) + pc[2].u64;
+        if (ea + 8 > msize) TRAP(MEMORY_OOB);
+        double b;
+        memcpy(&b, mbase + ea, 8);
+        facc = facc + b;
+        memcpy(mbase + ea, &facc, 8);
+        SKIP(3);
+    }
+    FMEM64(F64_ADD, +)
+    FMEM64(F64_SUB, -)
+    FMEM64(F64_MUL, *)
     FBIN64(F64_MIN, bits_f64(f64_min(a, b)))
     FBIN64(F64_MAX, bits_f64(f64_max(a, b)))
     L_F32_COPYSIGN: { SLOT(1) = (U32(2) & 0x7fffffffu) | (U32(3) & 0x80000000u); SKIP(4); }
@@ -417,23 +499,39 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define EA_ADDR(N)                                                \
     uint64_t ea = (uint64_t)(uint32_t)(U32(2) + pc[3].u32) + pc[4].u64; \
     if (ea + (N) > msize) TRAP(MEMORY_OOB);
+/* The R form: the address is the i32 accumulator. */
+#define EA_R(N)                                                   \
+    uint64_t ea = (uint64_t)(uint32_t)iacc + pc[3].u64;                   \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
 #define LOAD(NAME, CT, N, CONV) \
     L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); } \
-    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(5); }
-    LOAD(I32_LOAD, uint32_t, 4, v)
+    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(5); } \
+    L_##NAME##_R: { EA_R(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = (CONV); SKIP(4); }
+/* i32 loads feed the i32 accumulator. */
+#define LOAD32(NAME, CT, N, CONV) \
+    L_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = (uint32_t)(CONV); SKIP(4); } \
+    L_##NAME##_ADDR: { EA_ADDR(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = (uint32_t)(CONV); SKIP(5); } \
+    L_##NAME##_R: { EA_R(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = (uint32_t)(CONV); SKIP(4); }
+    LOAD32(I32_LOAD, uint32_t, 4, v)
     LOAD(I64_LOAD, uint64_t, 8, v)
     LOAD(F32_LOAD, uint32_t, 4, v)
-    LOAD(F64_LOAD, uint64_t, 8, v)
-    LOAD(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
-    LOAD(I32_LOAD8_U, uint8_t, 1, v)
-    LOAD(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
-    LOAD(I32_LOAD16_U, uint16_t, 2, v)
+    /* The slot gets the bits as loaded: through a double they could lose a
+     * signalling NaN's bit on an x87 FPU.  (So the translator never stores
+     * the accumulator straight after a load.) */
+    L_F64_LOAD: { EA(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(4); }
+    L_F64_LOAD_ADDR: { EA_ADDR(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(5); }
+    L_F64_LOAD_R: { EA_R(8) uint64_t v; memcpy(&v, mbase + ea, 8); SLOT(1) = v; facc = f64_of(v); SKIP(4); }
+    LOAD32(I32_LOAD8_S, int8_t, 1, (uint32_t)(int32_t)v)
+    LOAD32(I32_LOAD8_U, uint8_t, 1, v)
+    LOAD32(I32_LOAD16_S, int16_t, 2, (uint32_t)(int32_t)v)
+    LOAD32(I32_LOAD16_U, uint16_t, 2, v)
     LOAD(I64_LOAD8_S, int8_t, 1, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD8_U, uint8_t, 1, v)
     LOAD(I64_LOAD16_S, int16_t, 2, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD16_U, uint16_t, 2, v)
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD32_U, uint32_t, 4, v)
+#undef EA_R
 #undef EA
 #define EA(N)                                                     \
     uint64_t ea = (uint64_t)U32(1) + pc[3].u64;                   \
@@ -445,12 +543,19 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 #define STORE(NAME, CT, N) \
     L_##NAME: { EA(N) CT v = (CT)SLOT(2); memcpy(mbase + ea, &v, N); SKIP(4); } \
     L_##NAME##_ADDR: { EA_ADDR(N) CT v = (CT)SLOT(3); memcpy(mbase + ea, &v, N); SKIP(5); }
-    STORE(I32_STORE, uint32_t, 4)
+/* ... and those storing the i32 accumulator. */
+#define STORE32(NAME, CT, N) \
+    STORE(NAME, CT, N) \
+    X_##NAME##_R: { EA(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(4); } \
+    X_##NAME##_ADDR_R: { EA_ADDR(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(5); }
+    STORE32(I32_STORE, uint32_t, 4)
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
     STORE(F64_STORE, uint64_t, 8)
-    STORE(I32_STORE8, uint8_t, 1)
-    STORE(I32_STORE16, uint16_t, 2)
+    X_F64_STORE_R: { EA(8) memcpy(mbase + ea, &facc, 8); SKIP(4); }
+    X_F64_STORE_ADDR_R: { EA_ADDR(8) memcpy(mbase + ea, &facc, 8); SKIP(5); }
+    STORE32(I32_STORE8, uint8_t, 1)
+    STORE32(I32_STORE16, uint16_t, 2)
     STORE(I64_STORE8, uint8_t, 1)
     STORE(I64_STORE16, uint16_t, 2)
     STORE(I64_STORE32, uint32_t, 4)
@@ -571,10 +676,19 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
 
     /* ---- Operations of our own ---- */
     X_COPY: { SLOT(1) = SLOT(2); SKIP(3); }
+    X_COPY2: { SLOT(1) = SLOT(2); SLOT(3) = SLOT(4); SKIP(5); }
+    /* The first addition (cells 4-6) runs first; the second's result is the one in the accumulator. */
+    X_I32_ADD_IMM2: {
+        SLOT(4) = (uint32_t)(U32(5) + pc[6].u32);
+        SLOT(1) = iacc = (uint32_t)(U32(2) + pc[3].u32);
+        SKIP(7);
+    }
     X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    X_BR_IF_R: { if (iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    X_BR_IFZ_R: { if (!iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_TABLE: {
         uint32_t i = U32(1), n = pc[2].u32;
         pc = pc[3 + (i < n ? i : n)].target;
@@ -590,7 +704,10 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_BR_##NAME: { if ((T)SLOT(1) OP (T)SLOT(2)) { pc = pc[3].target; NEXT(); } SKIP(4); }
 #define BRCMP_IMM(NAME, T, OP)                                                          \
     X_BR_##NAME##_IMM: { if ((T)SLOT(1) OP (T)pc[2].u64) { pc = pc[3].target; NEXT(); } SKIP(4); }
-#define BRCMPS(NAME, T, OP) BRCMP(NAME, T, OP) BRCMP_IMM(NAME, T, OP)
+/* i32 ones also with a from the accumulator. */
+#define BRCMPS(NAME, T, OP) BRCMP(NAME, T, OP) BRCMP_IMM(NAME, T, OP)                      \
+    X_BR_##NAME##_RA: { if ((T)iacc OP (T)SLOT(2)) { pc = pc[3].target; NEXT(); } SKIP(4); } \
+    X_BR_##NAME##_IMM_R: { if ((T)iacc OP (T)pc[2].u64) { pc = pc[3].target; NEXT(); } SKIP(4); }
     BRCMPS(I32_EQ, uint32_t, ==)
     BRCMPS(I32_NE, uint32_t, !=)
     BRCMPS(I32_LT_S, int32_t, <)
@@ -612,12 +729,51 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BRCMP(I64_GE_S, int64_t, >=)
     BRCMP(I64_GE_U, uint64_t, >=)
 
+#define BRF64(NAME, COND) \
+    X_BR_F64_##NAME: { double a = F64(1), b = F64(2); if (COND) { pc = pc[3].target; NEXT(); } SKIP(4); }
+#define BRF64_RA(NAME, COND) \
+    X_BR_F64_##NAME##_RA: { double a = facc, b = F64(2); if (COND) { pc = pc[3].target; NEXT(); } SKIP(4); }
+    BRF64(EQ, a == b)
+    BRF64(NE, a != b)
+    BRF64(LT, a < b)
+    BRF64(GT, a > b)
+    BRF64(LE, a <= b)
+    BRF64(GE, a >= b)
+    BRF64(NLT, !(a < b))
+    BRF64(NGT, !(a > b))
+    BRF64(NLE, !(a <= b))
+    BRF64(NGE, !(a >= b))
+    BRF64_RA(LT, a < b)
+    BRF64_RA(GT, a > b)
+    BRF64_RA(LE, a <= b)
+    BRF64_RA(GE, a >= b)
+
     /* A loop header spends fuel, so that no loop runs without paying: more for a longer body. */
     X_LOOP: {
         if (fuel <= 0) goto out_of_fuel;
         fuel -= pc[1].i64;
         SKIP(2);
     }
+    /* The same, going on into the next instruction's handler: out of fuel, it stops at the LOOP as above. */
+#define LOOP_INTO(NAME, LABEL)                \
+    X_LOOP_##NAME: {                          \
+        if (fuel <= 0) goto out_of_fuel;      \
+        fuel -= pc[1].i64;                    \
+        pc += 2;                              \
+        goto LABEL;                           \
+    }
+    LOOP_INTO(I32_ADD_IMM, L_I32_ADD_IMM)
+    LOOP_INTO(I32_ADD_IMM2, X_I32_ADD_IMM2)
+    LOOP_INTO(I64_ADD_IMM, L_I64_ADD_IMM)
+    LOOP_INTO(I32_ADD, L_I32_ADD)
+    LOOP_INTO(I32_AND_IMM, L_I32_AND_IMM)
+    LOOP_INTO(I32_SHL_IMM, L_I32_SHL_IMM)
+    LOOP_INTO(I32_LOAD, L_I32_LOAD)
+    LOOP_INTO(I32_LOAD8_U_ADDR, L_I32_LOAD8_U_ADDR)
+    LOOP_INTO(F64_LOAD, L_F64_LOAD)
+    LOOP_INTO(COPY, X_COPY)
+    LOOP_INTO(COPY2, X_COPY2)
+    LOOP_INTO(I32_ADD_SHL, X_I32_ADD_SHL)
 
     /* op func_index frame_offset */
     X_CALL: {
@@ -650,8 +806,20 @@ do_call:
         frames[depth].fp = fp;
         frames[depth].func = callee;
         depth++;
-        if (c->ninit)
-            memcpy(nfp + c->nparams, c->frame_init, (size_t)c->ninit * sizeof *nfp);
+        /* Mostly a few slots, for which a call of memcpy costs more than the
+         * copy (a fifth of fib's time); a loop gcc would turn into that call. */
+        {
+            uint64_t *d = nfp + c->nparams;
+            const uint64_t *src = c->frame_init;
+            switch (c->ninit) {
+            case 4: d[3] = src[3]; /* fall through */
+            case 3: d[2] = src[2]; /* fall through */
+            case 2: d[1] = src[1]; /* fall through */
+            case 1: d[0] = src[0]; /* fall through */
+            case 0: break;
+            default: memcpy(d, src, (size_t)c->ninit * sizeof *d);
+            }
+        }
         fp = nfp;
         pc = c->cells;
         if (callee->inst != inst) {
@@ -760,6 +928,23 @@ wr_status wr__interp_run(wr_exec *e) {
 
 /* ---- The execution API ------------------------------------------------ */
 
+/*
+ * The value stack and the call stack of an exec share one anonymous
+ * mapping, the frames after the slots (at a WR_PAGE_SIZE boundary, which
+ * is a multiple of the host's page size): pages never touched cost no RAM,
+ * so a deep limit is reserved rather than paid for, and a shallow run
+ * touches a page or two of each.  0 when the limits do not fit in a size_t.
+ */
+static size_t exec_mapping_size(const wr_exec *e, size_t *ret_frames_offset) {
+    uint64_t stack = (uint64_t)e->stack_slots * sizeof *e->stack;
+    stack = (stack + WR_PAGE_SIZE - 1) / WR_PAGE_SIZE * WR_PAGE_SIZE;
+    uint64_t total = stack + (uint64_t)e->max_frames * sizeof *e->frames;
+    if (total > SIZE_MAX || total == 0)
+        return 0;
+    *ret_frames_offset = (size_t)stack;
+    return (size_t)total;
+}
+
 wr_exec *wr_exec_new(wr_store *s) {
     wr_exec *e = calloc(1, sizeof *e);
     if (!e)
@@ -767,13 +952,16 @@ wr_exec *wr_exec_new(wr_store *s) {
     e->store = s;
     e->stack_slots = s->limits.value_stack_slots;
     e->max_frames = s->limits.max_call_depth;
-    /* malloc, not calloc: untouched pages of a large stack cost no memory. */
-    e->stack = malloc((size_t)e->stack_slots * sizeof *e->stack);
-    e->frames = malloc((size_t)e->max_frames * sizeof *e->frames);
-    if (!e->stack || !e->frames) {
-        wr_exec_free(e);
+    size_t frames_offset;
+    size_t size = exec_mapping_size(e, &frames_offset);
+    void *p = size ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                   : MAP_FAILED;
+    if (p == MAP_FAILED) {
+        free(e);
         return NULL;
     }
+    e->stack = p;
+    e->frames = (wr__frame *)((uint8_t *)p + frames_offset);
     e->fuel = WR_FUEL_UNLIMITED;
     return e;
 }
@@ -781,8 +969,8 @@ wr_exec *wr_exec_new(wr_store *s) {
 void wr_exec_free(wr_exec *e) {
     if (!e)
         return;
-    free(e->stack);
-    free(e->frames);
+    size_t frames_offset;
+    munmap(e->stack, exec_mapping_size(e, &frames_offset));
     free(e);
 }
 

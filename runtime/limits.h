@@ -20,6 +20,22 @@
 #define WR_DEFAULT_MAX_MEMORY_PAGES 16384u   /* 1 GiB on 32-bit hosts */
 #endif
 #endif
+/*
+ * Address space reserved for a linear memory when it is created, so that
+ * memory.grow commits pages in place (mprotect) instead of copying: up to
+ * the memory's effective maximum, at most this many bytes.  Reserved pages
+ * cost no RAM until touched.  On 64-bit hosts the whole 32-bit range fits;
+ * on 32-bit hosts address space is scarce (1,000 instances must fit in
+ * 3 GiB), so nothing beyond the current size is reserved and memory.grow
+ * extends the mapping with mremap, which moves page tables, not bytes.
+ */
+#ifndef WR_MEMORY_RESERVE_MAX
+#if UINTPTR_MAX > 0xffffffffu
+#define WR_MEMORY_RESERVE_MAX (65536ull * WR_PAGE_SIZE)
+#else
+#define WR_MEMORY_RESERVE_MAX 0ull
+#endif
+#endif
 #ifndef WR_DEFAULT_MAX_TABLE_ELEMS
 #define WR_DEFAULT_MAX_TABLE_ELEMS 10000000u
 #endif

@@ -61,8 +61,25 @@ export WASMD_SOCKET=$sock
 step "wasmd --config examples/wasmd.yaml --socket $sock &   (modules from examples/modules.d)"
 "$build/wasmd" --config "$run/wasmd.yaml" --socket "$sock" 2>"$run/wasmd.stderr" &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+
+# Watch vad's LED (line 23) from the start: the speech begins a second in
+# and lasts a few seconds, before the demo reaches vad.  Each change of the
+# line's level is written with its time since the daemon started.
+t0=$(date +%s%N)
+(
+    prev=
+    while :; do
+        level=$("$ctl" --json sim gpio get gpiochip0 23 2>/dev/null | grep -o '"level":[01]' | cut -d: -f2)
+        if [ -n "$level" ] && [ "$level" != "$prev" ]; then
+            printf '  +%5d ms  gpiochip0 23: level %s\n' $((($(date +%s%N) - t0) / 1000000)) "$level"
+            prev=$level
+        fi
+        sleep 0.05
+    done
+) >"$run/line23.log" &
+watcher=$!
+trap 'kill $watcher $daemon 2>/dev/null; wait $daemon 2>/dev/null' EXIT
 
 sleep 2
 step "wasmctl list   (busy computes forever; the others still get their turns)"
@@ -92,15 +109,18 @@ step "wasmctl sim i2c temperature 1 0x48 31.5   (warm the simulated TMP102)"
 sleep 2.2
 "$ctl" logs -n 3 temperature
 step "vad hears the speech file through ALSA and lights line 23 while it lasts:"
-sleep 2
+# Until the line has gone up and down again (the speech ends about 6 s in).
+for _ in $(seq 100); do [ "$(grep -c 'level' "$run/line23.log")" -ge 3 ] && break; sleep 0.1; done
 "$ctl" logs vad
+echo "line 23 as seen by polling it every 50 ms since the daemon started:"
+cat "$run/line23.log"
 step "wasmctl stop blinky   (its LED goes to its safe value, 0)"
 "$ctl" stop blinky
 "$ctl" sim gpio get gpiochip0 17
 step wasmctl stop busy
 "$ctl" stop busy
 "$ctl" list
-kill "$daemon"
+kill "$watcher" "$daemon"
 wait "$daemon" 2>/dev/null || true
 trap - EXIT
 step "wasmd stopped; the start of its own log:"

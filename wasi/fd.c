@@ -38,7 +38,7 @@ static uint32_t fd_table_reserve(wasi_ctx *ctx, uint32_t fd) {
     if (!fds)
         return WASI_ENOMEM;
     for (uint32_t i = ctx->nfds; i < n; i++)
-        fds[i] = (wasi__fd){ .host = -1 };
+        fds[i] = (wasi__fd){ .host = WASI__HOST_FREE };
     ctx->fds = fds;
     ctx->nfds = n;
     return WASI_ESUCCESS;
@@ -88,6 +88,7 @@ uint32_t wasi__fd_set(wasi_ctx *ctx, uint32_t fd, int host, uint64_t rights_base
     uint64_t max_rights;
     wasi__fd *f = &ctx->fds[fd];
     f->host = host;
+    f->sink_stream = 0;
     f->filetype = wasi__host_filetype(host, &max_rights);
     f->rsync = false;
     f->rights_base = rights_base & max_rights;
@@ -96,10 +97,23 @@ uint32_t wasi__fd_set(wasi_ctx *ctx, uint32_t fd, int host, uint64_t rights_base
     return WASI_ESUCCESS;
 }
 
+uint32_t wasi__fd_set_sink(wasi_ctx *ctx, uint32_t fd) {
+    uint32_t e = fd_table_reserve(ctx, fd);
+    if (e != WASI_ESUCCESS)
+        return e;
+    ctx->fds[fd] = (wasi__fd){
+        .host = WASI__HOST_SINK,
+        .sink_stream = (uint8_t)fd,
+        .filetype = WASI_FILETYPE_UNKNOWN, /* as a pipe */
+        .rights_base = WASI_RIGHTS_SINK,
+    };
+    return WASI_ESUCCESS;
+}
+
 uint32_t wasi__fd_insert(wasi_ctx *ctx, int host, uint64_t rights_base, uint64_t rights_inheriting,
                          uint32_t *ret_fd) {
     uint32_t fd = WASI_FIRST_FREE_FD;
-    while (fd < ctx->nfds && ctx->fds[fd].host >= 0)
+    while (fd < ctx->nfds && ctx->fds[fd].host != WASI__HOST_FREE)
         fd++;
     uint32_t e = wasi__fd_set(ctx, fd, host, rights_base, rights_inheriting);
     if (e == WASI_ESUCCESS)
@@ -108,7 +122,7 @@ uint32_t wasi__fd_insert(wasi_ctx *ctx, int host, uint64_t rights_base, uint64_t
 }
 
 wasi__fd *wasi__fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t rights, uint32_t *ret_err) {
-    if (fd >= ctx->nfds || ctx->fds[fd].host < 0) {
+    if (fd >= ctx->nfds || ctx->fds[fd].host == WASI__HOST_FREE) {
         *ret_err = WASI_EBADF;
         return NULL;
     }
@@ -121,14 +135,15 @@ wasi__fd *wasi__fd_lookup(wasi_ctx *ctx, uint32_t fd, uint64_t rights, uint32_t 
 }
 
 static void fd_release(wasi__fd *f) {
-    close(f->host);
+    if (f->host >= 0)
+        close(f->host);
     free(f->preopen);
-    *f = (wasi__fd){ .host = -1 };
+    *f = (wasi__fd){ .host = WASI__HOST_FREE };
 }
 
 void wasi__fd_table_free(wasi_ctx *ctx) {
     for (uint32_t i = 0; i < ctx->nfds; i++)
-        if (ctx->fds[i].host >= 0)
+        if (ctx->fds[i].host != WASI__HOST_FREE)
             fd_release(&ctx->fds[i]);
     free(ctx->fds);
     ctx->fds = NULL;
@@ -241,12 +256,30 @@ static uint32_t do_io(wasi_ctx *ctx, const wasi__mem *mem, enum io_op op, uint32
         e = WASI_EINVAL;
     if (e != WASI_ESUCCESS)
         goto out_free_iov;
+    ssize_t n;
+    if (wasi__fd_is_sink(f)) {
+        /* The rights let only writes through; at an offset, as on a pipe, ESPIPE. */
+        if (op != IO_WRITE) {
+            e = op == IO_PWRITE ? WASI_ESPIPE : WASI_EBADF;
+            goto out_free_iov;
+        }
+        /* At most WASI_MAX_SINK_WRITE bytes: a short write, which writers loop on, each call paid for. */
+        size_t left = WASI_MAX_SINK_WRITE;
+        n = 0;
+        for (uint32_t i = 0; i < niovs && left > 0; i++) {
+            size_t len = iov[i].iov_len < left ? iov[i].iov_len : left;
+            if (len)
+                ctx->sink(ctx->sink_ud, f->sink_stream, iov[i].iov_base, len);
+            n += (ssize_t)len;
+            left -= len;
+        }
+        goto done;
+    }
     /* Everything the blocking read would check has been checked: a retry gives the same answers. */
     if (op == IO_READ && wasi__would_block(ctx, f->host, WASI_WAIT_READABLE)) {
         e = WASI__PARKED;
         goto out_free_iov;
     }
-    ssize_t n;
     do {
         switch (op) {
         case IO_READ: n = readv(f->host, iov, (int)niovs); break;
@@ -259,9 +292,10 @@ static uint32_t do_io(wasi_ctx *ctx, const wasi__mem *mem, enum io_op op, uint32
         e = host_error();
         goto out_free_iov;
     }
-    wasi__store32(mem, ret_n, (uint32_t)n); /* Linux moves at most 2 GiB per call */
+done:
+    wasi__store32(mem, ret_n, (uint32_t)n); /* Linux moves at most 2 GiB per call, a sink WASI_MAX_SINK_WRITE */
     ctx->fuel += (uint64_t)n / WASI_FUEL_IO_BYTES;
-    if (op == IO_WRITE && ctx->stdio_line_fuel && (fd == 1 || fd == 2))
+    if (op == IO_WRITE && ctx->stdio_line_fuel && (fd == 1 || fd == 2 || wasi__fd_is_sink(f)))
         ctx->fuel += (uint64_t)ctx->stdio_line_fuel * count_lines(iov, niovs, (size_t)n);
 out_free_iov:
     if (iov != small)
@@ -377,7 +411,7 @@ uint32_t wasi__fd_fdstat_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t
         return e;
     if (!wasi__mem_ok(mem, ret, WASI_FDSTAT_SIZE))
         return WASI_EFAULT;
-    int host_flags = fcntl(f->host, F_GETFL);
+    int host_flags = wasi__fd_is_sink(f) ? 0 : fcntl(f->host, F_GETFL);
     if (host_flags < 0)
         return host_error();
     memset(wasi__at(mem, ret), 0, WASI_FDSTAT_SIZE);
@@ -401,6 +435,9 @@ uint32_t wasi__fd_fdstat_set_flags(wasi_ctx *ctx, const wasi__mem *mem, const ui
         return e;
     if (flags & ~WASI_FDFLAGS_ALL)
         return WASI_EINVAL;
+    /* A sink never blocks and always appends: APPEND and NONBLOCK change nothing. */
+    if (wasi__fd_is_sink(f))
+        return (flags & WASI_FDFLAGS_SYNCS) ? WASI_ENOTSUP : WASI_ESUCCESS;
     int host_flags = fcntl(f->host, F_GETFL);
     if (host_flags < 0)
         return host_error();
@@ -436,6 +473,10 @@ uint32_t wasi__fd_filestat_get(wasi_ctx *ctx, const wasi__mem *mem, const uint64
         return e;
     if (!wasi__mem_ok(mem, ret, WASI_FILESTAT_SIZE))
         return WASI_EFAULT;
+    if (wasi__fd_is_sink(f)) {
+        memset(wasi__at(mem, ret), 0, WASI_FILESTAT_SIZE); /* filetype 0: unknown, as a pipe */
+        return WASI_ESUCCESS;
+    }
     struct stat st;
     if (fstat(f->host, &st) < 0)
         return host_error();
@@ -536,7 +577,7 @@ uint32_t wasi__fd_renumber(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *
         return WASI_ESUCCESS;
     fd_release(&ctx->fds[to]);
     ctx->fds[to] = ctx->fds[from];
-    ctx->fds[from] = (wasi__fd){ .host = -1 };
+    ctx->fds[from] = (wasi__fd){ .host = WASI__HOST_FREE };
     return WASI_ESUCCESS;
 }
 
@@ -561,6 +602,8 @@ uint32_t wasi__fd_seek(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args
     }
     if (!wasi__mem_ok(mem, ret, 8))
         return WASI_EFAULT;
+    if (wasi__fd_is_sink(f))
+        return WASI_ESPIPE;
     off_t pos = lseek(f->host, (off_t)offset, host_whence);
     if (pos < 0)
         return host_error();
@@ -576,6 +619,8 @@ uint32_t wasi__fd_tell(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t *args
         return e;
     if (!wasi__mem_ok(mem, ret, 8))
         return WASI_EFAULT;
+    if (wasi__fd_is_sink(f))
+        return WASI_ESPIPE;
     off_t pos = lseek(f->host, 0, SEEK_CUR);
     if (pos < 0)
         return host_error();

@@ -33,6 +33,8 @@
 #define WASI_MAX_NAME         255u    /* bytes of one path component (Linux NAME_MAX) */
 #define WASI_MAX_ARGS_BYTES   (1024u * 1024u) /* argv, and separately environ, with their NULs */
 #define WASI_FIRST_FREE_FD    3u      /* new descriptors never take 0..2, so preopens start at 3 */
+#define WASI_MAX_SINK_WRITE   (64u * 1024u) /* bytes one fd_write hands a stdio sink; the rest is a short write,
+                                               as a pipe's (iovecs may overlap: a call could name terabytes) */
 
 /*
  * Fuel (wr_exec_charge): every call pays for itself and for the bytes it
@@ -165,6 +167,10 @@ enum { WASI_EVENTTYPE_CLOCK = 0, WASI_EVENTTYPE_FD_READ = 1, WASI_EVENTTYPE_FD_W
  * (ENOTCAPABLE would tell them nothing).
  */
 #define WASI_RIGHTS_STREAM WASI_RIGHTS_FILE
+/* A stdio sink: writing, and what a pipe's write end answers without a host descriptor. */
+#define WASI_RIGHTS_SINK                                                            \
+    (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL |                 \
+     WASI_RIGHT_FD_FDSTAT_SET_FLAGS | WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_POLL_FD_READWRITE)
 /* Rights that need the host descriptor opened for reading / writing. */
 #define WASI_RIGHTS_NEED_READ  (WASI_RIGHT_FD_READ | WASI_RIGHT_FD_READDIR)
 #define WASI_RIGHTS_NEED_WRITE                                                      \
@@ -235,9 +241,16 @@ static inline void wasi__store64(const wasi__mem *m, uint32_t ptr, uint64_t v) {
 
 /* ---- Contexts and descriptors ----------------------------------------- */
 
-/* One guest descriptor.  A free slot has host == -1. */
+/*
+ * One guest descriptor.  A free slot has host == WASI__HOST_FREE; a stdio
+ * sink (wasi_config.stdio_sink) has WASI__HOST_SINK and no host descriptor:
+ * every function that would touch one checks wasi__fd_is_sink() first.
+ */
+#define WASI__HOST_FREE (-1)
+#define WASI__HOST_SINK (-2)
 typedef struct wasi__fd {
-    int host;                  /* owned host descriptor */
+    int host;                  /* owned host descriptor, or one of the two above */
+    uint8_t sink_stream;       /* a sink's stream (1 stdout, 2 stderr): it moves with the slot */
     uint8_t filetype;          /* WASI_FILETYPE_*, fixed at open */
     bool rsync;                /* FDFLAG_RSYNC as requested (Linux folds O_RSYNC into O_SYNC) */
     uint64_t rights_base;
@@ -355,8 +368,10 @@ struct wasi_ctx {
     uint32_t nenv;
     uint32_t env_bytes;
 
-    wasi__fd *fds;             /* owned; slots 0..nfds-1, free ones have host == -1 */
+    wasi__fd *fds;             /* owned; slots 0..nfds-1, free ones have host == WASI__HOST_FREE */
     uint32_t nfds;
+    wasi_sink_fn sink;         /* wasi_config.stdio_sink, or NULL */
+    void *sink_ud;
 
     bool nonblocking;          /* wasi_config.nonblocking */
     uint32_t stdio_line_fuel;  /* wasi_config.stdio_line_fuel */
@@ -370,6 +385,11 @@ struct wasi_ctx {
 };
 
 /* fd.c */
+static inline bool wasi__fd_is_sink(const wasi__fd *f) {
+    return f->host == WASI__HOST_SINK;
+}
+/* Makes slot `fd` (0..2) a stdio sink writing stream `fd`. */
+uint32_t wasi__fd_set_sink(wasi_ctx *ctx, uint32_t fd);
 /* Initialises slot `fd` (growing the table) for host descriptor `host`, which the context then owns. */
 uint32_t wasi__fd_set(wasi_ctx *ctx, uint32_t fd, int host, uint64_t rights_base, uint64_t rights_inheriting);
 /* Installs `host` in the lowest free slot from WASI_FIRST_FREE_FD; on failure `host` is left to the caller. */

@@ -210,6 +210,8 @@ wr_status wasi_ctx_new(const wasi_config *cfg, wasi_ctx **ret_ctx, wr_error *err
         ctx->bindings[i] = (wasi__binding){ ctx, i };
     ctx->nonblocking = cfg->nonblocking;
     ctx->stdio_line_fuel = cfg->stdio_line_fuel;
+    ctx->sink = cfg->stdio_sink;
+    ctx->sink_ud = cfg->stdio_sink_ud;
     ctx->pending.deadline = WASI_NO_DEADLINE;
 
     wr_status s = copy_strings(cfg->argv, cfg->argc, "argv", &ctx->argv, &ctx->argc, &ctx->argv_bytes, err);
@@ -220,9 +222,12 @@ wr_status wasi_ctx_new(const wasi_config *cfg, wasi_ctx **ret_ctx, wr_error *err
             s = set_error(err, WR_ERR_ARGS, "env: \"%s\" is not NAME=VALUE", cfg->env[i]);
     if (s == WR_OK)
         s = add_stdio(ctx, 0, cfg->stdin_fd, err);
-    if (s == WR_OK)
+    for (uint32_t fd = 1; fd <= 2 && s == WR_OK && ctx->sink; fd++)
+        if (wasi__fd_set_sink(ctx, fd) != WASI_ESUCCESS)
+            s = set_error(err, WR_ERR_NOMEM, "stdio sink");
+    if (s == WR_OK && !ctx->sink)
         s = add_stdio(ctx, 1, cfg->stdout_fd, err);
-    if (s == WR_OK)
+    if (s == WR_OK && !ctx->sink)
         s = add_stdio(ctx, 2, cfg->stderr_fd, err);
     for (size_t i = 0; s == WR_OK && i < cfg->npreopens; i++)
         s = add_preopen(ctx, WASI_FIRST_FREE_FD + (uint32_t)i, &cfg->preopens[i], err);
@@ -524,6 +529,7 @@ typedef struct poll_sub {
     uint64_t userdata;
     uint8_t type;              /* WASI_EVENTTYPE_* */
     uint16_t error;            /* set: an immediate event with this error */
+    bool sink;                 /* FD_WRITE on a stdio sink: always ready */
     uint64_t deadline;         /* clocks: CLOCK_MONOTONIC ns */
     int pollfd;                /* descriptors: index in the pollfd array */
 } poll_sub;
@@ -536,7 +542,7 @@ typedef struct wasi__poll_state {
     struct pollfd *pfds;       /* owned, room for nsubs */
     nfds_t npfds;
     wasi_wait_fd *wait_fds;    /* owned, npfds: the same descriptors for wasi_ctx_pending */
-    bool immediate;            /* some subscription failed: report at once */
+    bool immediate;            /* some subscription failed, or is a sink's: report at once */
     bool have_clock;
     uint64_t deadline;         /* the earliest clock, CLOCK_MONOTONIC ns */
 } poll_state;
@@ -592,6 +598,14 @@ static void read_subscription(wasi_ctx *ctx, const wasi__mem *mem, uint32_t in, 
             s->error = (uint16_t)e;
             return;
         }
+        if (wasi__fd_is_sink(f)) {
+            /* Writable at once; nothing can be read from it, as from a descriptor opened write-only. */
+            if (s->type == WASI_EVENTTYPE_FD_WRITE)
+                s->sink = true;
+            else
+                s->error = WASI_EBADF;
+            return;
+        }
         s->pollfd = (int)*npfds;
         pfds[*npfds].fd = f->host;
         pfds[*npfds].events = s->type == WASI_EVENTTYPE_FD_READ ? POLLIN : POLLOUT;
@@ -635,7 +649,7 @@ static uint32_t poll_prepare(wasi_ctx *ctx, const wasi__mem *mem, const uint64_t
     for (uint32_t i = 0; i < nsubs; i++) {
         poll_sub *s = &ps->subs[i];
         read_subscription(ctx, mem, in + i * WASI_SUBSCRIPTION_SIZE, now, s, ps->pfds, &ps->npfds);
-        if (s->error != WASI_ESUCCESS) {
+        if (s->error != WASI_ESUCCESS || s->sink) {
             ps->immediate = true;
         } else if (s->type == WASI_EVENTTYPE_CLOCK) {
             ps->have_clock = true;
@@ -699,7 +713,7 @@ static uint32_t poll_report(const wasi__mem *mem, const poll_state *ps) {
     uint32_t nevents = 0;
     for (uint32_t i = 0; i < ps->nsubs; i++) {
         const poll_sub *s = &ps->subs[i];
-        if (s->error != WASI_ESUCCESS) {
+        if (s->error != WASI_ESUCCESS || s->sink) {
             store_event(mem, ps->out, nevents++, s, s->error, 0, 0);
         } else if (s->type == WASI_EVENTTYPE_CLOCK) {
             if (s->deadline <= now)

@@ -159,6 +159,16 @@ typedef struct wasi_preopen {
 } wasi_preopen;
 
 /*
+ * Where guest output goes instead of a host descriptor (wasi_config.stdio_sink):
+ * called during fd_write with the bytes the guest wrote to the descriptor
+ * that began as fd 1 (`stream` 1) or fd 2 (`stream` 2), however the guest
+ * renumbered it.  A call takes at most 64 KiB (WASI_MAX_SINK_WRITE): a
+ * larger write is a short one, as on a pipe, and writers loop.  `bytes`
+ * points into guest memory and is valid only during the call.
+ */
+typedef void (*wasi_sink_fn)(void *ud, int stream, const uint8_t *bytes, size_t len);
+
+/*
  * What a new context is made from.  Nothing here is kept: strings are
  * copied, the stdio descriptors are duplicated (so the guest closing its
  * fd 1 does not close the embedder's), and the preopened directories are
@@ -177,6 +187,16 @@ typedef struct wasi_config {
     bool nonblocking;            /* park waiting calls with WR_SUSPEND instead of blocking */
     uint32_t stdio_line_fuel;    /* fuel charged per line written to fds 1 and 2 (0: none), for
                                     an embedder whose work per line of output is large */
+    /*
+     * With a sink, guest fds 1 and 2 are not host descriptors (stdout_fd and
+     * stderr_fd are ignored): writes go to the sink, in the calling thread,
+     * and the context holds no descriptor for them.  To the guest they look
+     * like the write ends of pipes that never fill: fd_fdstat_get reports
+     * an unknown file type with no flags, fd_filestat_get zeros, fd_seek
+     * and fd_tell ESPIPE, and poll_oneoff finds them always writable.
+     */
+    wasi_sink_fn stdio_sink;
+    void *stdio_sink_ud;
 } wasi_config;
 
 typedef struct wasi_ctx wasi_ctx;

@@ -127,12 +127,17 @@ log_lines: 1000
 memory_budget_mib: 8
 EOF
 printf 'module: %s\nargs: [10]\nrestart: never\n' "$G/ticker.wasm" > "$MODS/ticker.yaml"
-printf 'module: %s\nrestart: never\nlimits:\n  memory_pages: 16384\n' "$G/growhold.wasm" > "$MODS/growhold.yaml"
 printf 'module: %s\nrestart: never\n' "$G/bigmin.wasm" > "$MODS/bigmin.yaml"
 start_daemon
 verdict budget-daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket: $(head -c 300 "$TMP/wasmd.log")"
 verdict budget-announced "$(grep -q 'memory budget 8 MiB (memory_budget_mib)' "$TMP/wasmd.log" && echo 1)" \
     "$(head -c 300 "$TMP/wasmd.log")"
+# The ticker holds its memory before growhold takes what is left of the
+# budget (started together, either could be first, and the ticker would
+# then be refused).
+verdict budget-ticker-up "$(wait_for "$DEADLINE" is_active ticker && echo 1)" "ticker: $(field ticker state): $(field ticker reason)"
+printf 'module: %s\nrestart: never\nlimits:\n  memory_pages: 16384\n' "$G/growhold.wasm" > "$MODS/growhold.yaml"
+check_rc budget-reload 0 -- ctl reload
 
 # Growth past the budget returns -1 to the module, and its log says why; what
 # it holds (its memory, and its table's few elements) is within the budget.

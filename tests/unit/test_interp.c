@@ -203,6 +203,81 @@ static void test_translator_copies(void **state) {
     assert_int_equal(res[0].of.i32, 231001);
 }
 
+static uint64_t f64_bits(double d) {
+    uint64_t b;
+    memcpy(&b, &d, sizeof b);
+    return b;
+}
+
+static void test_accumulator_at_join(void **state) {
+    fixture *fx = *state;
+    wr_val args[2] = {wr_val_i32(1), wr_val_f64_bits(f64_bits(2.0))}, res[1];
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "acc_join"), args, 2, res, 1), WR_OK);
+    assert_true(res[0].of.f64_bits == f64_bits(6.0));
+    args[0] = wr_val_i32(0);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "acc_join"), args, 2, res, 1), WR_OK);
+    assert_true(res[0].of.f64_bits == f64_bits(9.0));
+}
+
+static void test_i32_accumulator_at_join(void **state) {
+    fixture *fx = *state;
+    wr_val args[2] = {wr_val_i32(1), wr_val_i32(2)}, res[1];
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 1);
+    args[0] = wr_val_i32(0);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 1);
+    /* The fallthrough value computed at the block's end, right before the label. */
+    args[0] = wr_val_i32(1);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join_end"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 1);
+    args[0] = wr_val_i32(0);
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "iacc_join_end"), args, 2, res, 1), WR_OK);
+    assert_int_equal(res[0].of.i32, 0);
+}
+
+static uint32_t rotl(uint32_t x, unsigned k) {
+    return (x << k) | (x >> (32 - k));
+}
+
+static void test_xor_shifts(void **state) {
+    fixture *fx = *state;
+    static const uint32_t xs[] = {0, 1, 0x80000000u, 0xdeadbeefu, 0x12345678u};
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        uint32_t x = xs[i], y = xs[(i + 2) % 5] ^ 0x5a5a5a5au;
+        wr_val args[2] = {wr_val_i32((int32_t)x), wr_val_i32((int32_t)y)}, res[1];
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "xor_shifts"), args, 2, res, 1), WR_OK);
+        uint32_t want = (rotl(x, 7) ^ rotl(x, 13) ^ (x >> 3)) + ((y >> 10) ^ x) + (y + (x << 2)) + (y + x * 31) +
+                        (x * y + y);
+        assert_int_equal((uint32_t)res[0].of.i32, want);
+    }
+}
+
+static void test_f64_compare_branches(void **state) {
+    fixture *fx = *state;
+    const double nan = __builtin_nan("");
+    static const double pairs[][2] = {{1, 2}, {2, 1}, {1, 1}, {-0.0, 0.0}};
+    for (size_t i = 0; i < 6; i++) {
+        double a = i < 4 ? pairs[i][0] : (i == 4 ? nan : 1), b = i < 4 ? pairs[i][1] : (i == 4 ? 1 : nan);
+        wr_val args[2] = {wr_val_f64_bits(f64_bits(a)), wr_val_f64_bits(f64_bits(b))}, res[1];
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "fcmp_branches"), args, 2, res, 1), WR_OK);
+        int want = (a < b) | (a >= b) << 1 | (a == b) << 2 | !(a + 0 <= b) << 3 | (a == b) << 4;
+        assert_int_equal(res[0].of.i32, want);
+    }
+}
+
+static void test_f64_add_to_memory(void **state) {
+    fixture *fx = *state;
+    wr_val args[4] = {wr_val_i32(64), wr_val_i32(128), wr_val_f64_bits(f64_bits(3.0)), wr_val_f64_bits(f64_bits(0.5))},
+           res[1];
+    for (int i = 1; i <= 3; i++) { /* *p goes 1.5, 3, 4.5 */
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "f64_add_to"), args, 4, res, 1), WR_OK);
+        assert_true(res[0].of.f64_bits == f64_bits(1.5 * i + 1));
+    }
+    args[0] = wr_val_i32(65536 - 8); /* offset 8: the f64 lies just past the end */
+    assert_int_equal(wr_call(fx->exec, export_func(fx, "f64_add_to"), args, 4, res, 1), WR_TRAP_MEMORY_OOB);
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -253,6 +328,11 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_unbounded_recursion_default_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trap_backtrace_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translator_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_accumulator_at_join, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_i32_accumulator_at_join, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xor_shifts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_f64_compare_branches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_f64_add_to_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

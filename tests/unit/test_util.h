@@ -37,7 +37,7 @@ static inline uint8_t *test_read_wasm(const char *relpath, size_t *len) {
 
 /* Reads and loads a module, failing the test if either step fails. */
 static inline wr_module *test_load_wasm(const char *relpath) {
-    size_t len;
+    size_t len = 0;
     uint8_t *bytes = test_read_wasm(relpath, &len);
     assert_non_null(bytes);
     wr_module *m;

@@ -70,4 +70,82 @@
     (i32.add (i32.mul (local.get $a) (i32.const 100)) (i32.add (i32.mul (local.get $b) (i32.const 10)) (local.get $c)))
     (i32.mul (i32.const 1000))
     (i32.add))
+
+  ;; The f64 accumulator (runtime/interp.c) must not reach past a branch
+  ;; target: the block's result comes from the add on one path (which leaves
+  ;; x + 1 in the accumulator) and from the br_if on the other (where the
+  ;; accumulator holds 5x, not the x branched with).  (p=1, x=2) -> 6, (0, 2) -> 9.
+  (func (export "acc_join") (param $p i32) (param $x f64) (result f64)
+    (local $t f64)
+    (block (result f64)
+      (local.set $t (f64.mul (local.get $x) (f64.const 5)))
+      (br_if 0 (local.get $x) (local.get $p))
+      (drop)
+      (f64.add (local.get $x) (f64.const 1)))
+    (f64.mul (f64.const 3))
+    (f64.add (f64.mul (local.get $t) (f64.const 0))))
+
+  ;; The same for the i32 accumulator, read by a compare fused into a branch:
+  ;; (p=1, x=2) -> 1 (2 < 7), (0, 2) -> 1 (6 < 7); with 5x = 10 read instead, 0.
+  (func (export "iacc_join") (param $p i32) (param $x i32) (result i32)
+    (local $t i32)
+    (block (result i32)
+      (local.set $t (i32.mul (local.get $x) (i32.const 5)))
+      (br_if 0 (local.get $x) (local.get $p))
+      (drop)
+      (i32.mul (local.get $x) (i32.const 3)))
+    (i32.lt_u (i32.const 7))
+    (if (result i32) (then (i32.const 1)) (else (i32.const 0)))
+    (i32.add (i32.mul (local.get $t) (i32.const 0))))
+  ;; Again with x + 1, which the translator computes only at the block's end
+  ;; (just before the label): (1, 2) -> 1 (2 < 7), (0, 2) -> 0 (10 < 7 is false).
+  (func (export "iacc_join_end") (param $p i32) (param $x i32) (result i32)
+    (local $t i32)
+    (block (result i32)
+      (local.set $t (i32.mul (local.get $x) (i32.const 5)))
+      (br_if 0 (local.get $x) (local.get $p))
+      (drop)
+      (i32.add (local.get $x) (i32.const 8)))
+    (i32.lt_u (i32.const 7))
+    (if (result i32) (then (i32.const 1)) (else (i32.const 0)))
+    (i32.add (i32.mul (local.get $t) (i32.const 0))))
+
+  ;; Xors of rotations and shifts, adds of a shift and of products, which the
+  ;; translator fuses (I32_XOR_ROTL, I32_XOR_SHR_U, I32_ADD_SHL, I32_MAD*), the
+  ;; folded value as b and as a.
+  (func (export "xor_shifts") (param $x i32) (param $y i32) (result i32)
+    (i32.xor (i32.xor (i32.rotl (local.get $x) (i32.const 7)) (i32.rotl (local.get $x) (i32.const 13)))
+             (i32.shr_u (local.get $x) (i32.const 3)))
+    (i32.xor (i32.shr_u (local.get $y) (i32.const 10)) (local.get $x))
+    (i32.add)
+    (i32.add (local.get $y) (i32.shl (local.get $x) (i32.const 2)))
+    (i32.add)
+    (i32.add (local.get $y) (i32.mul (local.get $x) (i32.const 31)))
+    (i32.add)
+    (i32.add (i32.mul (local.get $x) (local.get $y)) (local.get $y))
+    (i32.add))
+
+  ;; f64 compares fused into branches, taken when true (br_if) and when false
+  ;; (if), where a NaN makes !(a < b) differ from a >= b.
+  (func (export "fcmp_branches") (param $a f64) (param $b f64) (result i32)
+    (local $r i32)
+    (if (f64.lt (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 1)))))
+    (if (f64.ge (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 2)))))
+    (if (f64.eq (local.get $a) (local.get $b)) (then (local.set $r (i32.or (local.get $r) (i32.const 4)))))
+    (block
+      (br_if 0 (f64.le (f64.add (local.get $a) (f64.const 0)) (local.get $b)))
+      (local.set $r (i32.or (local.get $r) (i32.const 8))))
+    (block
+      (br_if 0 (f64.ne (local.get $a) (local.get $b)))
+      (local.set $r (i32.or (local.get $r) (i32.const 16))))
+    (local.get $r))
+
+  ;; *p += x * y on f64, which the translator runs as one F64_ADD_TO_RA, then
+  ;; *q = *p + 1 (a load folded into the add, stored elsewhere); returns *q.
+  ;; An address out of bounds traps in the first, with nothing written.
+  (func (export "f64_add_to") (param $p i32) (param $q i32) (param $x f64) (param $y f64) (result f64)
+    (f64.store offset=8 (local.get $p)
+      (f64.add (f64.mul (local.get $x) (local.get $y)) (f64.load offset=8 (local.get $p))))
+    (f64.store (local.get $q) (f64.add (f64.const 1) (f64.load offset=8 (local.get $p))))
+    (f64.load (local.get $q)))
 )
