@@ -16,8 +16,11 @@ static void print_instance_row(const cJSON *in) {
     char up[32];
     double uptime = cli_json_num(in, WD_F_UPTIME_MS);
     cli_format_ms(uptime > 0 ? uptime : -1, up, sizeof up);
+    const char *reason = cli_json_str(in, WD_F_REASON);
+    if (!reason[0] && cli_json_str(in, WD_F_MANIFEST_ERROR)[0])
+        reason = "manifest file bad now: runs under its last good one (see status)";
     printf("%-20s %-14s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), cli_json_str(in, WD_F_STATE), up,
-           cli_json_num(in, WD_F_RESTARTS), cli_json_str(in, WD_F_REASON));
+           cli_json_num(in, WD_F_RESTARTS), reason);
 }
 
 static void print_list(const cli *c, const cJSON *r) {
@@ -37,6 +40,9 @@ static void print_status(const cli *c, const cJSON *r) {
     if (cli_json_str(in, WD_F_REASON)[0])
         printf("reason:    %s\n", cli_json_str(in, WD_F_REASON));
     printf("module:    %s\n", cli_json_str(in, WD_F_MODULE));
+    if (cli_json_str(in, WD_F_MANIFEST_ERROR)[0])
+        printf("manifest:  %s\n           (the file is bad now: it runs under its last good manifest)\n",
+               cli_json_str(in, WD_F_MANIFEST_ERROR));
     printf("restart:   %s\n", cli_json_str(in, WD_F_RESTART));
     printf("restarts:  %.0f\n", cli_json_num(in, WD_F_RESTARTS));
     double uptime = cli_json_num(in, WD_F_UPTIME_MS);
@@ -75,7 +81,8 @@ static void print_state(const cli *c, const cJSON *r) {
 
 static void print_reload(const cli *c, const cJSON *r) {
     (void)c;
-    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED };
+    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED, WD_F_KEPT,
+                                         WD_F_FAILED };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         const cJSON *item;
         cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r, lists[i]))
@@ -114,12 +121,48 @@ int cmd_start(cli *c) {
     return cli_simple(c, named_request(c), print_state);
 }
 
+/* The default of --timeout for stop and restart (the daemon's own default is the same). */
+#define WAIT_TIMEOUT_S 90
+
+/*
+ * stop and restart: by default the daemon answers once the module has
+ * reached its final state (proto.h, "wait"); --no-wait answers at once.
+ */
+static int stop_or_restart(cli *c, bool restart) {
+    cJSON *req = named_request(c);
+    if (req && c->wait) {
+        if (c->timeout_s <= 0)
+            c->timeout_s = WAIT_TIMEOUT_S; /* also the receive backstop in cli_call */
+        cJSON_AddBoolToObject(req, WD_F_WAIT, true);
+        cJSON_AddNumberToObject(req, WD_F_TIMEOUT_MS, c->timeout_s * 1000);
+    }
+    cJSON *r;
+    int status = cli_call(c, req, NULL, 0, false, NULL, &r);
+    cJSON_Delete(req);
+    if (status != EXIT_OK)
+        return status;
+    status = cli_response_status(c, r);
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
+    const char *state = cli_json_str(in, WD_F_STATE);
+    if (status == EXIT_OK && restart && c->wait &&
+        (strcmp(state, wd_state_name(WD_STATE_FAILED)) == 0 ||
+         strcmp(state, wd_state_name(WD_STATE_CRASH_LOOPING)) == 0)) {
+        cli_error(c, "restart: %s %s: %s", cli_json_str(in, WD_F_NAME), state, cli_json_str(in, WD_F_REASON));
+        status = EXIT_FAILED;
+        cJSON_ReplaceItemInObjectCaseSensitive(r, WD_F_STATUS, cJSON_CreateString(cli_exit_name(status)));
+    }
+    if (!c->json && in)
+        print_state(c, r);
+    cli_print_doc(c, r, status);
+    return status;
+}
+
 int cmd_stop(cli *c) {
-    return cli_simple(c, named_request(c), print_state);
+    return stop_or_restart(c, false);
 }
 
 int cmd_restart(cli *c) {
-    return cli_simple(c, named_request(c), print_state);
+    return stop_or_restart(c, true);
 }
 
 int cmd_reload(cli *c) {

@@ -42,10 +42,17 @@ static const cli_verb verbs[] = {
       "show one module's state in detail", "0 3 4 6 7" },
     { WD_VERB_START, cmd_start, 1, 1, 0, false, "start NAME",
       "start a stopped or failed module", "0 3 4 5 6 7" },
-    { WD_VERB_STOP, cmd_stop, 1, 1, 0, false, "stop NAME",
-      "stop a module (no restart until started again)", "0 3 4 5 6 7" },
-    { WD_VERB_RESTART, cmd_restart, 1, 1, 0, false, "restart NAME",
-      "stop it if running, then start it", "0 3 4 6 7" },
+    { WD_VERB_STOP, cmd_stop, 1, 1, CLI_OPT_WAIT, false, "stop [--no-wait] [--timeout SECONDS] NAME",
+      "stop a module (no restart until started again); waits until it has\n"
+      "stopped (a reactor's wasmd_shutdown may take its stop_timeout_ms), at most\n"
+      "--timeout seconds (default 90; exit 9 past it, the stop goes on);\n"
+      "--no-wait returns at once",
+      "0 3 4 5 6 7 9" },
+    { WD_VERB_RESTART, cmd_restart, 1, 1, CLI_OPT_WAIT, false, "restart [--no-wait] [--timeout SECONDS] NAME",
+      "stop it if running, then start it; waits until the new run is running or\n"
+      "waiting (exit 1 with the reason if it failed instead), at most --timeout\n"
+      "seconds (default 90; exit 9 past it); --no-wait returns at once",
+      "0 1 3 4 6 7 9" },
     { WD_VERB_LOGS, cmd_logs, 1, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW, false, "logs [-n N] [-f] NAME",
       "print the last N lines (default: all kept) of a module's output; -f keeps\n"
       "printing new lines until interrupted (exit 3 if the daemon stops)",
@@ -203,6 +210,9 @@ static const struct {
 } verb_options[] = {
     { "--lines", "-n", CLI_OPT_LINES, true },
     { "--follow", "-f", CLI_OPT_FOLLOW, false },
+    { "--wait", NULL, CLI_OPT_WAIT, false },
+    { "--no-wait", NULL, CLI_OPT_WAIT, false },
+    { "--timeout", NULL, CLI_OPT_WAIT, true },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -222,6 +232,22 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
     }
     case CLI_OPT_FOLLOW:
         c->follow = true;
+        return true;
+    case CLI_OPT_WAIT:
+        if (strcmp(name, "--wait") == 0) {
+            c->wait = true;
+        } else if (strcmp(name, "--no-wait") == 0) {
+            c->wait = false;
+        } else {
+            char *end;
+            errno = 0;
+            double t = strtod(v, &end);
+            if (end == v || *end || errno || !(t > 0) || t > 86400 * 7) {
+                cli_error(c, "%s %s: expected a number of seconds > 0", name, v);
+                return false;
+            }
+            c->timeout_s = t;
+        }
         return true;
     }
     return false;
@@ -270,7 +296,7 @@ static int parse_verb_args(cli *c, int argc, char **argv) {
             bool known = false;
             for (size_t k = 0; k < sizeof verb_options / sizeof verb_options[0] && !known; k++) {
                 const char *name = verb_options[k].name, *value = NULL;
-                bool is_short = strcmp(a, verb_options[k].short_name) == 0;
+                bool is_short = verb_options[k].short_name && strcmp(a, verb_options[k].short_name) == 0;
                 if (!is_short && strcmp(a, name) != 0 && !(verb_options[k].has_value && strncmp(a, name, strlen(name)) == 0 && a[strlen(name)] == '='))
                     continue;
                 known = true;

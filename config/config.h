@@ -112,6 +112,17 @@ int cfg_error_set(cfg_error *err, cfg_status status, const char *file, unsigned 
  */
 const char *cfg_nearest_name(const char *word, const char *const *names, size_t n);
 
+/*
+ * Normalises an absolute or relative path in place, lexically, the way
+ * `realpath --no-symlinks --canonicalize-missing` does: repeated '/'
+ * become one, "." components go, ".." removes the component before it
+ * (at the root it stays the root), and a trailing '/' goes.  Symbolic links
+ * are not followed and the path need not exist (a deployed module's
+ * directory is a symbolic link that must stay as written).  "" becomes ".".
+ * Returns `path`.
+ */
+char *cfg_path_normalize(char *path);
+
 /* ---- Raw YAML nodes ---------------------------------------------------- */
 
 /*

@@ -256,6 +256,15 @@ struct wd_instance {
     wd_after_stop after_stop;
     char stop_reason[WD_REASON_MAX];
     uv_timer_t stop_timer;
+
+    /* Operators' view (instance.c, control.c, metrics.c). */
+    uint64_t run_seq;            /* runs begun so far: a restart's waiter knows the new run by it */
+    bool load_failed;            /* the last run could not load or link its module: not retried (not transient) */
+    char *manifest_error;        /* owned: why the manifest file is bad now (a reload keeps the last good one), or NULL */
+    uint64_t cpu_ns_total;       /* CPU time of all its slices since it was created (CLOCK_THREAD_CPUTIME_ID) */
+    uint64_t fuel_total;         /* fuel its slices used since it was created */
+    uint64_t slices_total;       /* slices since it was created */
+    uint64_t started_total;      /* runs that got past loading (counted per run) */
 };
 
 /*
@@ -435,6 +444,15 @@ struct wd_daemon {
     unsigned draining;
     bool sched_closing;
     bool sched_closed;
+
+    /* control.c: requests waiting for instances to settle (stop/restart --wait, reload), checked after each loop turn. */
+    uv_check_t wait_check;
+    bool wait_check_open;
+    unsigned nwaits;
+
+    /* metrics.c: the textfile writer (metrics.textfile_dir), when configured. */
+    uv_timer_t metrics_timer;
+    bool metrics_on;
 };
 
 /* Lists for a reload's or deploy's answer: `what` is a WD_F_* array name, `item` a name or message. */

@@ -141,10 +141,34 @@ verdict runaway-cut-off "$([ "$s" = stopped ] && [ $((t1 - t0)) -ge 280 ] && ech
 verdict runaway-logs "$([ "$(logcount runaway '^\[warn\] shutdown begins$')" = 1 ] && [ "$(logcount runaway 'wasmd_shutdown did not return within 300 ms')" = 1 ] && echo 1)" \
     "$("$WASMCTL" logs runaway | tr '\n' '|')"
 
+# stop waits until the module has stopped (its wasmd_shutdown cut off after 300 ms); --no-wait
+# returns at once; --timeout gives up with exit 9 while the stop goes on (defect 7).
+check_rc start-runaway 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+t0=$(now_ms)
+check stop-waits 0 "runaway: stopped" -- "$WASMCTL" stop runaway
+t1=$(now_ms)
+verdict stop-waited-for-shutdown "$([ $((t1 - t0)) -ge 280 ] && [ "$(field runaway state)" = stopped ] && echo 1)" \
+    "returned after $((t1 - t0)) ms; runaway: $(field runaway state)"
+check_rc start-runaway-again 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+check stop-no-wait 0 "runaway: stopping" -- "$WASMCTL" stop --no-wait runaway
+wait_state runaway stopped >/dev/null
+check_rc start-runaway-third 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+check_rc stop-timeout 9 -- "$WASMCTL" --json stop --timeout 0.05 runaway
+verdict stop-timeout-doc "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == 9 and r["status"] == "timeout" and r["instance"]["state"] == "stopping" and "did not stop" in r["error"], r' "$TMP/stdout" 2>&1 && echo 1)" \
+    "$(cat "$TMP/stdout")"
+verdict stop-goes-on-after-timeout "$([ "$(wait_state runaway stopped)" = stopped ] && echo 1)" "runaway: $(field runaway state)"
+
 # A restart runs the shutdown handler, then starts afresh.
 check_rc start-reactor 0 -- "$WASMCTL" start hb
 wait_state hb waiting >/dev/null
 check_rc restart-reactor 0 -- "$WASMCTL" restart hb
+verdict restart-waits-for-new-run "$(grep -Eq '^hb: (running|waiting)$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 verdict restart-reactor-state "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
 # Between the stop's "stopped" line and the next start, the stopped run ticked no more.
 verdict no-ticks-after-stop "$("$WASMCTL" logs hb | awk '/stopped: stopped by request/ { off = 1 } /started \(reactor\)/ { off = 0 }
