@@ -53,10 +53,27 @@ static const cli_verb verbs[] = {
       "waiting (exit 1 with the reason if it failed instead), at most --timeout\n"
       "seconds (default 90; exit 9 past it); --no-wait returns at once",
       "0 1 3 4 6 7 9" },
-    { WD_VERB_LOGS, cmd_logs, 1, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW, false, "logs [-n N] [-f] NAME",
-      "print the last N lines (default: all kept) of a module's output; -f keeps\n"
-      "printing new lines until interrupted (exit 3 if the daemon stops)",
-      "0 3 4 6 7" },
+    { WD_VERB_LOGS, cmd_logs, 0, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW | CLI_OPT_SINCE | CLI_OPT_OUTPUT, false,
+      "logs [-n N] [-f] [--since TIME] [--until TIME] [-o short|cat] [NAME]",
+      "print the last N lines (default: all kept) of a module's log -- its stdout,\n"
+      "stderr, wasmd_log lines and the daemon's events about it (start, exit, trap\n"
+      "with backtrace, restart, stop, denials) -- each with its time; without\n"
+      "NAME every module's, merged by time and prefixed with the module.  -f keeps\n"
+      "printing new lines until interrupted (exit 3 if the daemon stops).  TIME:\n"
+      "\"2026-12-02 13:00:00\", ISO 8601 (\"2026-12-02T13:00:00Z\"), \"-5m\",\n"
+      "\"10 min ago\", \"today\", \"yesterday\", \"@UNIXSECONDS\".  -o cat: the text\n"
+      "alone, without times",
+      "0 2 3 4 6 7" },
+    { "top", cmd_top, 0, 0, CLI_OPT_INTERVAL, false, "top [-d SECONDS]",
+      "every module's resources: state, uptime, restarts, CPU (share since the\n"
+      "last refresh, and time used), fuel, slices, memory and its limit, events\n"
+      "queued, hardware held.  On a terminal it refreshes every -d seconds\n"
+      "(default 2) until interrupted; otherwise (or with --json) one snapshot",
+      "0 3 6 7" },
+    { WD_VERB_METRICS, cmd_metrics, 0, 0, 0, false, "metrics",
+      "print the daemon's metrics in the Prometheus text format (the figures\n"
+      "of top, and the memory budget), as the textfile collector reads them",
+      "0 3 6 7" },
     { WD_VERB_RELOAD, cmd_reload, 0, 0, 0, false, "reload",
       "re-read the modules directory: start new manifests, stop removed ones,\n"
       "restart changed ones (bad manifests are reported, the good ones applied)",
@@ -120,7 +137,7 @@ static void usage(FILE *out) {
         print_indented(out, verbs[i].help, 8);
     }
     fputs("\nGlobal options (before or after the command; for run, before FILE.wasm):\n"
-          "  --json         one JSON document on stdout (JSON Lines for logs), errors\n"
+          "  --json         one JSON document on stdout (JSON Lines for logs -f), errors\n"
           "                 included, with the exit status in \"exit\"\n"
           "  --socket PATH  the daemon's socket (default $WASMD_SOCKET, else\n"
           "                 " WD_PROTO_DEFAULT_SOCKET ")\n"
@@ -213,6 +230,10 @@ static const struct {
     { "--wait", NULL, CLI_OPT_WAIT, false },
     { "--no-wait", NULL, CLI_OPT_WAIT, false },
     { "--timeout", NULL, CLI_OPT_WAIT, true },
+    { "--since", "-S", CLI_OPT_SINCE, true },
+    { "--until", "-U", CLI_OPT_SINCE, true },
+    { "--output", "-o", CLI_OPT_OUTPUT, true },
+    { "--interval", "-d", CLI_OPT_INTERVAL, true },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -233,6 +254,26 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
     case CLI_OPT_FOLLOW:
         c->follow = true;
         return true;
+    case CLI_OPT_SINCE:
+        if (strcmp(name, "--since") == 0 || strcmp(name, "-S") == 0 || strncmp(name, "--since=", 8) == 0)
+            c->since = v;
+        else
+            c->until = v;
+        return true;
+    case CLI_OPT_OUTPUT:
+        c->output = v;
+        return true;
+    case CLI_OPT_INTERVAL: {
+        char *end;
+        errno = 0;
+        double t = strtod(v, &end);
+        if (end == v || *end || errno || !(t >= 0.1) || t > 86400) {
+            cli_error(c, "%s %s: expected a number of seconds from 0.1", name, v);
+            return false;
+        }
+        c->interval_s = t;
+        return true;
+    }
     case CLI_OPT_WAIT:
         if (strcmp(name, "--wait") == 0) {
             c->wait = true;

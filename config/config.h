@@ -22,6 +22,7 @@
 #define CFG_DEFAULT_MODULES_DIR   "/etc/wasmd/modules.d"
 #define CFG_DEFAULT_SOCKET_PATH   "/run/wasmd/wasmd.sock"
 #define CFG_DEFAULT_STATE_DIR     "/var/lib/wasmd"
+#define CFG_DEFAULT_METRICS_DIR   "/var/lib/prometheus/node-exporter" /* Debian's textfile collector */
 
 /*
  * ---- Limits -------------------------------------------------------------
@@ -352,6 +353,10 @@ typedef struct cfg_daemon {
     size_t nsim_i2c;
     cfg_mic_alias *mics;
     size_t nmics;
+    /* metrics: {textfile_dir, interval_ms}: Prometheus text written there; off without the key */
+    bool metrics;              /* the key is present */
+    char *metrics_textfile_dir; /* default /var/lib/prometheus/node-exporter */
+    uint32_t metrics_interval_ms; /* default 15000 */
 } cfg_daemon;
 
 /*

@@ -592,37 +592,117 @@ static void verb_restart(wd_client *c, const cJSON *req) {
     do_action(c, req, wd_instance_restart, WAIT_RESTART, true);
 }
 
+/* A line as sent: an entry object {time_us, module, stream, level, message}. */
+static cJSON *entry_json(const wd_instance *in, const wd_log_line *l) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    const char *level = wd_stream_level((wd_stream)l->stream);
+    cJSON_AddNumberToObject(o, WD_F_TIME_US, (double)l->time_us);
+    cJSON_AddStringToObject(o, WD_F_MODULE, in->name);
+    cJSON_AddStringToObject(o, WD_F_STREAM, wd_stream_name((wd_stream)l->stream));
+    if (level)
+        cJSON_AddStringToObject(o, WD_F_LEVEL, level);
+    cJSON_AddStringToObject(o, WD_F_MESSAGE, l->text);
+    return o;
+}
+
+/* One kept line of one instance, for merging the logs of all. */
+typedef struct log_ref {
+    const wd_instance *in;
+    const wd_log_line *line;
+    size_t order;                /* position in the walk: equal times keep it */
+} log_ref;
+
+static int log_ref_cmp(const void *a, const void *b) {
+    const log_ref *x = a, *y = b;
+    if (x->line->time_us != y->line->time_us)
+        return x->line->time_us < y->line->time_us ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A number field of the request, or `dflt` when absent; false after answering a malformed one. */
+static bool time_field(wd_client *c, const cJSON *req, const char *key, double dflt, double *ret) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+    if (!v) {
+        *ret = dflt;
+        return true;
+    }
+    if (!cJSON_IsNumber(v)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a Unix time in microseconds", key);
+        return false;
+    }
+    *ret = v->valuedouble;
+    return true;
+}
+
+/*
+ * logs: the last lines of one instance's ring, or of every instance's
+ * merged by time (no "name"), within since_us..until_us; then, with
+ * follow, each new line as it comes (proto.h).
+ */
 static void verb_logs(wd_client *c, const cJSON *req) {
-    wd_instance *in = named_instance(c, req);
-    if (!in)
+    wd_instance *one = NULL;
+    if (cJSON_GetObjectItemCaseSensitive(req, WD_F_NAME) && !(one = named_instance(c, req)))
         return;
     const cJSON *lines = cJSON_GetObjectItemCaseSensitive(req, WD_F_LINES);
     const cJSON *follow = cJSON_GetObjectItemCaseSensitive(req, WD_F_FOLLOW);
-    uint32_t want = in->log.count;
-    if (lines) {
-        if (!cJSON_IsNumber(lines) || lines->valuedouble < 0) {
-            send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a number of lines >= 0", WD_F_LINES);
-            return;
-        }
-        if (lines->valuedouble < want)
-            want = (uint32_t)lines->valuedouble;
-    }
-    if (follow && !cJSON_IsBool(follow)) {
-        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be true or false", WD_F_FOLLOW);
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(req, WD_F_ENTRIES);
+    double since, until;
+    if (!time_field(c, req, WD_F_SINCE_US, -1e300, &since) || !time_field(c, req, WD_F_UNTIL_US, 1e300, &until))
+        return;
+    if (lines && (!cJSON_IsNumber(lines) || lines->valuedouble < 0)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a number of lines >= 0", WD_F_LINES);
         return;
     }
-    cJSON *r = reply_new(WD_PROTO_OK);
-    cJSON *arr = r ? cJSON_AddArrayToObject(r, WD_F_LINES) : NULL;
+    if ((follow && !cJSON_IsBool(follow)) || (entries && !cJSON_IsBool(entries))) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" and \"%s\" must be true or false", WD_F_FOLLOW, WD_F_ENTRIES);
+        return;
+    }
+    if (!one && !cJSON_IsTrue(entries)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "the logs of every module come as \"%s\" only", WD_F_ENTRIES);
+        return;
+    }
+    /* The lines within the times, oldest first. */
+    size_t total = 0;
+    for (wd_instance *in = one ? one : c->daemon->instances; in; in = one ? NULL : in->next)
+        total += in->log.count;
+    log_ref *refs = calloc(total + 1, sizeof *refs);
+    cJSON *r = refs ? reply_new(WD_PROTO_OK) : NULL;
+    cJSON *arr = r ? cJSON_AddArrayToObject(r, cJSON_IsTrue(entries) ? WD_F_ENTRIES : WD_F_LINES) : NULL;
     if (!arr) {
+        free(refs);
         cJSON_Delete(r);
         send_error(c, WD_PROTO_INTERNAL, "out of memory");
         return;
     }
-    for (uint32_t i = in->log.count - want; i < in->log.count; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(wd_log_get(&in->log, i)));
+    size_t n = 0;
+    for (wd_instance *in = one ? one : c->daemon->instances; in; in = one ? NULL : in->next) {
+        for (uint32_t i = 0; i < in->log.count; i++) {
+            const wd_log_line *l = wd_log_get(&in->log, i);
+            if ((double)l->time_us >= since && (double)l->time_us <= until) {
+                refs[n] = (log_ref){ in, l, n };
+                n++;
+            }
+        }
+    }
+    if (!one)
+        qsort(refs, n, sizeof *refs, log_ref_cmp);
+    size_t first = lines && lines->valuedouble < (double)n ? n - (size_t)lines->valuedouble : 0;
+    for (size_t i = first; i < n; i++) {
+        if (cJSON_IsTrue(entries)) {
+            cJSON_AddItemToArray(arr, entry_json(refs[i].in, refs[i].line));
+        } else {
+            char text[WD_LOG_LINE_MAX + 32];
+            cJSON_AddItemToArray(arr, cJSON_CreateString(wd_log_format(refs[i].line, text, sizeof text)));
+        }
+    }
+    free(refs);
     send_json(c, r);
     if (cJSON_IsTrue(follow) && !c->closing) {
-        c->follow = in;
+        c->follow = one;
+        c->follow_all = !one;
+        c->follow_entries = cJSON_IsTrue(entries);
         client_touch(c); /* a follower only listens: no idle timeout */
     }
 }
@@ -798,6 +878,19 @@ static void deploy_body(wd_client *c) {
     c->body_len = c->body_want = 0;
 }
 
+static void verb_metrics(wd_client *c, const cJSON *req) {
+    char *body = wd_metrics_text(c->daemon);
+    cJSON *r = body ? reply_new(WD_PROTO_OK) : NULL;
+    if (!r) {
+        free(body);
+        send_error(c, WD_PROTO_INTERNAL, "out of memory");
+        return;
+    }
+    cJSON_AddStringToObject(r, WD_F_TEXT, body);
+    free(body);
+    send_json(c, r);
+}
+
 /* One table of verbs: name and handler. */
 static const struct {
     const char *name;
@@ -814,6 +907,7 @@ static const struct {
     { WD_VERB_DEPLOY,  verb_deploy },
     { WD_VERB_REMOVE,  verb_remove },
     { WD_VERB_SIM,     verb_sim },
+    { WD_VERB_METRICS, verb_metrics },
 };
 
 static void handle_request(wd_client *c, const char *line, size_t len) {
@@ -1133,6 +1227,10 @@ void wd_control_close(wd_daemon *d) {
         client_close(d->clients);
     while (d->refused)
         client_close(d->refused);
+    if (d->wait_check_open) {
+        d->wait_check_open = false;
+        uv_close((uv_handle_t *)&d->wait_check, NULL);
+    }
     if (d->listening) {
         d->listening = false;
         uv_close((uv_handle_t *)&d->server, NULL);
@@ -1145,14 +1243,18 @@ void wd_control_close(wd_daemon *d) {
 
 /* ---- Log streaming ----------------------------------------------------- */
 
-void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line) {
+void wd_control_log_line(wd_daemon *d, wd_instance *in, const wd_log_line *line) {
     for (wd_client *c = d->clients, *next; c; c = next) {
         next = c->next;
-        if (c->follow != in)
+        if (c->follow != in && !c->follow_all)
             continue;
         cJSON *r = reply_new(WD_PROTO_OK);
-        if (r)
-            cJSON_AddStringToObject(r, WD_F_LINE, line);
+        if (r && c->follow_entries) {
+            cJSON_AddItemToObject(r, WD_F_ENTRY, entry_json(in, line));
+        } else if (r) {
+            char text[WD_LOG_LINE_MAX + 32];
+            cJSON_AddStringToObject(r, WD_F_LINE, wd_log_format(line, text, sizeof text));
+        }
         send_json(c, r);
     }
 }

@@ -90,14 +90,24 @@ void wd_instance_event(wd_instance *in, const char *fmt, ...) {
 }
 
 void wd_instance_log(wd_instance *in, const char *stream, const char *line) {
-    char entry[WD_LOG_LINE_MAX + 32];
-    if (strcmp(stream, "stdout") == 0)
-        snprintf(entry, sizeof entry, "%s", line);
-    else
-        snprintf(entry, sizeof entry, "[%s] %s", stream, line);
-    wd_log_push(&in->log, entry);
+    wd_stream s = wd_stream_parse(stream);
+    int64_t now = wd_realtime_us();
+    const wd_log_line *kept = wd_log_push(&in->log, now, s, line);
     wd_daemon_output(in->daemon, in->name, stream, line);
-    wd_control_log_line(in->daemon, in, entry);
+    if (kept) {
+        wd_control_log_line(in->daemon, in, kept);
+    } else {
+        /* A ring of no lines (or no memory): followers still get it. */
+        size_t len = strlen(line);
+        wd_log_line *l = malloc(sizeof *l + len + 1);
+        if (l) {
+            l->time_us = now;
+            l->stream = (uint8_t)s;
+            memcpy(l->text, line, len + 1);
+            wd_control_log_line(in->daemon, in, l);
+            free(l);
+        }
+    }
 }
 
 /* ---- Output capture ----------------------------------------------------- */

@@ -69,8 +69,26 @@ typedef struct wd_hw_run wd_hw_run;
 
 /* ---- log.c: a bounded ring of lines ------------------------------------ */
 
+/* Where a line came from.  The log levels of wasmd_log are streams of their own, named "log" on the wire. */
+typedef enum wd_stream {
+    WD_STREAM_STDOUT,
+    WD_STREAM_STDERR,
+    WD_STREAM_EVENT,             /* the daemon's own lines about the instance: lifecycle, denials */
+    WD_STREAM_DEBUG,             /* wasmd_log, by level */
+    WD_STREAM_INFO,
+    WD_STREAM_WARN,
+    WD_STREAM_ERROR,
+} wd_stream;
+
+/* One line: one allocation, owned by the ring. */
+typedef struct wd_log_line {
+    int64_t time_us;             /* when it was logged: Unix time (CLOCK_REALTIME) in microseconds */
+    uint8_t stream;              /* wd_stream */
+    char text[];                 /* NUL-terminated */
+} wd_log_line;
+
 typedef struct wd_log {
-    char **lines;        /* cap slots; owned strings */
+    wd_log_line **lines; /* cap slots; owned */
     uint32_t cap;
     uint32_t head;       /* index of the oldest line */
     uint32_t count;
@@ -79,10 +97,19 @@ typedef struct wd_log {
 /* 0, or -ENOMEM.  cap 0 keeps no lines. */
 int wd_log_init(wd_log *log, uint32_t cap);
 void wd_log_free(wd_log *log);
-/* Copies `line`; the oldest line goes when the ring is full. */
-void wd_log_push(wd_log *log, const char *line);
+/* Copies `text`; the oldest line goes when the ring is full.  The line kept, or NULL (none kept). */
+const wd_log_line *wd_log_push(wd_log *log, int64_t time_us, wd_stream stream, const char *text);
 /* The i-th line still kept, oldest first (i < log->count). */
-const char *wd_log_get(const wd_log *log, uint32_t i);
+const wd_log_line *wd_log_get(const wd_log *log, uint32_t i);
+/* The stream of a tag as wd_instance_log gets it: "stdout", "stderr", "wasmd" (event), "info"... */
+wd_stream wd_stream_parse(const char *tag);
+/* "stdout", "stderr", "log" or "event"; the level ("info"...) of a "log" line, else NULL. */
+const char *wd_stream_name(wd_stream s);
+const char *wd_stream_level(wd_stream s);
+/* The line as `logs` always showed it: the text, "[stderr] text", "[wasmd] text", "[info] text". */
+const char *wd_log_format(const wd_log_line *l, char *buf, size_t size);
+/* Unix time in microseconds (CLOCK_REALTIME). */
+int64_t wd_realtime_us(void);
 
 /* ---- instance.c: one module's life ------------------------------------- */
 
@@ -385,9 +412,18 @@ void wd_sched_drain_end(wd_daemon *d);
 int wd_control_listen(wd_daemon *d, const char *path);
 void wd_control_close(wd_daemon *d);
 /* A line was added to `in`'s log: streams it to the clients following it. */
-void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line);
+void wd_control_log_line(wd_daemon *d, wd_instance *in, const wd_log_line *line);
 /* `in` is about to be freed: its followers stop following. */
 void wd_control_forget(wd_daemon *d, wd_instance *in);
+
+/* ---- metrics.c: the figures in the Prometheus text format --------------- */
+
+/* The exposition text (malloc'd), or NULL when out of memory. */
+char *wd_metrics_text(wd_daemon *d);
+/* Starts writing textfile_dir/wasmd.prom every interval_ms when the config has `metrics`. */
+void wd_metrics_start(wd_daemon *d);
+/* Stops writing and removes the file. */
+void wd_metrics_stop(wd_daemon *d);
 
 /* ---- main.c: the daemon ---------------------------------------------- */
 

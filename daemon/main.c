@@ -340,6 +340,7 @@ static void shutdown_daemon(wd_daemon *d) {
     if (d->notify)
         sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
     wd_control_close(d);
+    wd_metrics_stop(d);
     while (d->instances) {
         wd_instance *in = d->instances;
         d->instances = in->next;
@@ -462,6 +463,7 @@ int main(int argc, char **argv) {
         shutdown_daemon(&d);
     } else {
         load_manifests(&d);
+        wd_metrics_start(&d);
         fprintf(stderr, "wasmd: ready: %s, socket %s\n", d.cfg->modules_dir, sock);
         if (d.notify) {
             format_status(&d, d.last_status, sizeof d.last_status);

@@ -220,8 +220,8 @@ verdict load-error-reason "$([ "$(field missing state)" = failed ] && field miss
     "missing: $(field missing state): $(field missing reason)"
 # Not retried: no restart is scheduled, whatever the restart policy, and the log says why.
 verdict load-error-not-retried "$([ "$(numfield garbage restart_in_ms)" = -1 ] && [ "$(numfield missing restart_in_ms)" = -1 ] &&
-    [ "$(numfield garbage restarts)" = 0 ] && "$WASMCTL" logs garbage | grep -q 'not restarting: the module cannot be loaded' && echo 1)" \
-    "garbage: restart in $(numfield garbage restart_in_ms) ms, $(numfield garbage restarts) restarts; $("$WASMCTL" logs garbage | tail -3 | tr '\n' '|')"
+    [ "$(numfield garbage restarts)" = 0 ] && "$WASMCTL" logs -o cat garbage | grep -q 'not restarting: the module cannot be loaded' && echo 1)" \
+    "garbage: restart in $(numfield garbage restart_in_ms) ms, $(numfield garbage restarts) restarts; $("$WASMCTL" logs -o cat garbage | tail -3 | tr '\n' '|')"
 # Its module fixed (the manifest unchanged), a reload starts it again.
 cp "$SRC/ticker.wasm" "$SRC/nothere.wasm"
 check_rc reload-fixed-module 8 -- "$WASMCTL" --json reload

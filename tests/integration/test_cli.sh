@@ -77,10 +77,23 @@ check_err wrong-option 2 'stop: -f is not an option of stop' -- "$WASMCTL" stop 
 check_err unknown-option 2 'list: unknown option --frob' -- "$WASMCTL" list --frob
 check_err missing-value 2 '--socket needs a value' -- "$WASMCTL" list --socket
 check_rc help-verb 0 -- "$WASMCTL" help logs
-verdict help-verb-out "$(grep -q '^Usage: wasmctl logs' "$TMP/stdout" && grep -q '^Exit status: 0 3 4 6 7' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+verdict help-verb-out "$(grep -q '^Usage: wasmctl logs' "$TMP/stdout" && grep -q '^Exit status: 0 2 3 4 6 7' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 check_rc help-all 0 -- "$WASMCTL" --help
-verdict help-lists-every-verb "$(for v in run list status start stop restart logs reload deploy remove sim version validate inspect help; do
+verdict help-lists-every-verb "$(for v in run list status start stop restart logs top metrics reload deploy remove sim version validate inspect help; do
     grep -q "^  $v" "$TMP/stdout" || exit 0; done; echo 1)" "$(head -c 300 "$TMP/stdout")"
+
+# The exit statuses: wasmctl(1) has one table, the same as CLI_EXIT_MAP (--help prints it).
+MAN1=${WASMCTL_MAN:-$(dirname "$0")/../../docs/wasmctl.1}
+check_rc help-exit-table 0 -- "$WASMCTL" --help
+verdict exit-table-matches-man "$(python3 -c '
+import re, sys
+helptext = open(sys.argv[1]).read()
+man = open(sys.argv[2]).read()
+table = helptext.split("Exit status")[1]
+codes = re.findall(r"^  ([0-9]+) +([a-z-]+) ", table, re.M)
+documented = re.findall(r"^\.BR ([0-9]+) \" ([a-z-]+)\"$", man.split(".SH EXIT STATUS")[1].split(".SH ")[0], re.M)
+assert codes and codes == documented, (codes, documented)
+assert ("9", "timeout") in codes' "$TMP/stdout" "$MAN1" 2>&1 && echo 1)" "$(python3 -c 'pass')"
 
 # ---- The daemon's verbs ---------------------------------------------------------
 

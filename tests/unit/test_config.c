@@ -1619,10 +1619,11 @@ static void test_man_page(void **state) {
     check_keys(next_line(manifest, manifest_end), manifest_end + 1, &cfg__manifest_schema);
     check_keys(next_line(daemon, daemon_end), daemon_end + 1, &cfg__daemon_schema);
     /* The walk saw every key: 12 at the top of a manifest, dirs (3), limits (4),
-     * capabilities (3): gpio (8), i2c (3), microphone (5); 12 at the top of the daemon
-     * config, hardware (3): gpio (2): chips (3), i2c (2): devices (6), microphones (4). */
+     * capabilities (3): gpio (8), i2c (3), microphone (5); 13 at the top of the daemon
+     * config, hardware (3): gpio (2): chips (3), i2c (2): devices (6), microphones (4);
+     * metrics (2). */
     assert_int_equal(count_keys(&cfg__manifest_schema), 12 + 3 + 4 + 3 + 8 + 3 + 5);
-    assert_int_equal(count_keys(&cfg__daemon_schema), 12 + 3 + 2 + 3 + 2 + 6 + 4);
+    assert_int_equal(count_keys(&cfg__daemon_schema), 13 + 3 + 2 + 3 + 2 + 6 + 4 + 2);
     free(text);
 }
 
