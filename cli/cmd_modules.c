@@ -12,6 +12,19 @@
 #include "cli/wasmctl.h"
 #include "daemon/proto.h"
 
+/* The colour of a state in a table on a terminal (cli_color), or "". */
+static const char *state_colour(const char *state) {
+    if (!cli_color())
+        return "";
+    if (strcmp(state, "running") == 0)
+        return "\033[32m";
+    if (strcmp(state, "failed") == 0 || strcmp(state, "crash-looping") == 0)
+        return "\033[31m";
+    if (strcmp(state, "starting") == 0 || strcmp(state, "stopping") == 0)
+        return "\033[33m";
+    return "";
+}
+
 static void print_instance_row(const cJSON *in) {
     char up[32];
     double uptime = cli_json_num(in, WD_F_UPTIME_MS);
@@ -19,8 +32,9 @@ static void print_instance_row(const cJSON *in) {
     const char *reason = cli_json_str(in, WD_F_REASON);
     if (!reason[0] && cli_json_str(in, WD_F_MANIFEST_ERROR)[0])
         reason = "manifest file bad now: runs under its last good one (see status)";
-    printf("%-20s %-14s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), cli_json_str(in, WD_F_STATE), up,
-           cli_json_num(in, WD_F_RESTARTS), reason);
+    const char *state = cli_json_str(in, WD_F_STATE), *colour = state_colour(state);
+    printf("%-20s %s%-14s%s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), colour, state, colour[0] ? "\033[0m" : "",
+           up, cli_json_num(in, WD_F_RESTARTS), reason);
 }
 
 static void print_list(const cli *c, const cJSON *r) {
@@ -50,6 +64,12 @@ static void print_status(const cli *c, const cJSON *r) {
     printf("uptime:    %s\n", buf);
     printf("slices:    %.0f (longest %.1f ms, costliest %.1f ms of CPU)\n", cli_json_num(in, WD_F_SLICES),
            cli_json_num(in, WD_F_SLICE_MAX_US) / 1000, cli_json_num(in, WD_F_SLICE_MAX_CPU_US) / 1000);
+    cli_format_ms(cli_json_num(in, WD_F_CPU_US) / 1000, buf, sizeof buf);
+    printf("cpu:       %s, fuel %.0f, %.0f slices (all runs)\n", buf, cli_json_num(in, WD_F_FUEL_USED),
+           cli_json_num(in, WD_F_SLICES_TOTAL));
+    if (cli_json_num(in, WD_F_EVENTS_QUEUED) > 0 || cli_json_num(in, WD_F_EVENTS_DROPPED) > 0)
+        printf("events:    %.0f queued, %.0f dropped (queue full)\n", cli_json_num(in, WD_F_EVENTS_QUEUED),
+               cli_json_num(in, WD_F_EVENTS_DROPPED));
     char used[32], limit[32], budget[32], budget_used[32];
     cli_format_bytes(cli_json_num(in, WD_F_MEMORY), used, sizeof used);
     cli_format_bytes(cli_json_num(in, WD_F_MEMORY_LIMIT), limit, sizeof limit);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "cli/wasmctl.h"
@@ -256,6 +258,68 @@ static bool parse_output(cli *c, log_output *ret) {
     return true;
 }
 
+/* True when something accepts connections on the daemon's socket. */
+static bool socket_answers(const char *path) {
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path)
+        return false;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* The seconds between two tries of logs -f --retry to reach the daemon again. */
+#define RETRY_INTERVAL_S 1
+
+/*
+ * logs -f --retry after the daemon went away: waits until its socket
+ * answers, then follows again from just after `last_us` (every line it
+ * still has from then on, so none is printed twice).  EXIT_OK with the
+ * stream in *conn, or the status of a failure.
+ */
+static int reconnect(cli *c, const char *name, log_output out, double *last_us, cli_conn *conn) {
+    fprintf(stderr, "wasmctl: waiting for wasmd to come back (--retry)\n");
+    do {
+        /* First a pause: a daemon shutting down may still accept a connection it will not serve. */
+        struct timespec ts = { .tv_sec = RETRY_INTERVAL_S };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+    } while (!socket_answers(c->socket));
+    /* The daemon is back: the error that ended the last stream no longer stands. */
+    free(c->error);
+    c->error = NULL;
+    cJSON *req = cli_request_new(WD_VERB_LOGS);
+    if (req) {
+        if (name)
+            cJSON_AddStringToObject(req, WD_F_NAME, name);
+        cJSON_AddBoolToObject(req, WD_F_ENTRIES, true);
+        cJSON_AddBoolToObject(req, WD_F_FOLLOW, true);
+        if (*last_us >= 0)
+            cJSON_AddNumberToObject(req, WD_F_SINCE_US, *last_us + 1);
+    }
+    cJSON *r;
+    int status = cli_call(c, req, NULL, 0, true, conn, &r);
+    cJSON_Delete(req);
+    if (status != EXIT_OK)
+        return status;
+    status = cli_response_status(c, r);
+    if (status == EXIT_OK) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, WD_F_ENTRIES)) {
+            print_entry(c, out, !name, e);
+            *last_us = cli_json_num(e, WD_F_TIME_US);
+        }
+    }
+    cJSON_Delete(r);
+    fflush(stdout);
+    if (status != EXIT_OK)
+        cli_conn_close(conn);
+    return status;
+}
+
 int cmd_logs(cli *c) {
     const char *name = c->nargs > 0 ? c->args[0] : NULL;
     log_output out;
@@ -274,6 +338,10 @@ int cmd_logs(cli *c) {
     }
     if (c->until && c->follow) {
         cli_error(c, "logs: --until and -f exclude each other");
+        return EXIT_USAGE;
+    }
+    if (c->retry && !c->follow) {
+        cli_error(c, "logs: --retry goes with -f");
         return EXIT_USAGE;
     }
     cJSON *req = cli_request_new(WD_VERB_LOGS);
@@ -302,21 +370,35 @@ int cmd_logs(cli *c) {
         cli_conn_close(&conn);
         return status;
     }
+    double last_us = -1;       /* the time of the last line printed */
     const cJSON *e;
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, WD_F_ENTRIES))
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, WD_F_ENTRIES)) {
         print_entry(c, out, !name, e);
+        last_us = cli_json_num(e, WD_F_TIME_US);
+    }
     cJSON_Delete(r);
     fflush(stdout);
     c->printed = true;         /* the lines are the output */
-    if (c->follow) {
+    while (c->follow) {
         /* Until the daemon closes the connection (an error: it stopped) or we are interrupted. */
         while ((r = cli_receive(c, &conn, &status))) {
-            print_entry(c, out, !name, cJSON_GetObjectItemCaseSensitive(r, WD_F_ENTRY));
+            const cJSON *entry = cJSON_GetObjectItemCaseSensitive(r, WD_F_ENTRY);
+            print_entry(c, out, !name, entry);
+            last_us = cli_json_num(entry, WD_F_TIME_US);
             fflush(stdout);
             cJSON_Delete(r);
         }
-        c->printed = false;    /* the end of the stream gets its status document */
+        cli_conn_close(&conn);
+        if (!c->retry || status != EXIT_UNREACHABLE)
+            break;
+        /* --retry: wait for the daemon to answer again, then go on after the last line printed. */
+        do
+            status = reconnect(c, name, out, &last_us, &conn);
+        while (status == EXIT_UNREACHABLE); /* it went away again before answering */
+        if (status != EXIT_OK)
+            break;
     }
+    c->printed = c->printed && !c->follow; /* a stream that ended gets its status document */
     cli_conn_close(&conn);
     return status;
 }

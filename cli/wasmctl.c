@@ -53,13 +53,15 @@ static const cli_verb verbs[] = {
       "waiting (exit 1 with the reason if it failed instead), at most --timeout\n"
       "seconds (default 90; exit 9 past it); --no-wait returns at once",
       "0 1 3 4 6 7 9" },
-    { WD_VERB_LOGS, cmd_logs, 0, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW | CLI_OPT_SINCE | CLI_OPT_OUTPUT, false,
-      "logs [-n N] [-f] [--since TIME] [--until TIME] [-o short|cat] [NAME]",
+    { WD_VERB_LOGS, cmd_logs, 0, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW | CLI_OPT_SINCE | CLI_OPT_OUTPUT | CLI_OPT_RETRY,
+      false, "logs [-n N] [-f [--retry]] [--since TIME] [--until TIME] [-o short|cat] [NAME]",
       "print the last N lines (default: all kept) of a module's log -- its stdout,\n"
       "stderr, wasmd_log lines and the daemon's events about it (start, exit, trap\n"
       "with backtrace, restart, stop, denials) -- each with its time; without\n"
       "NAME every module's, merged by time and prefixed with the module.  -f keeps\n"
-      "printing new lines until interrupted (exit 3 if the daemon stops).  TIME:\n"
+      "printing new lines until interrupted (exit 3 if the daemon stops; with\n"
+      "--retry it waits for the daemon to come back and goes on after the last\n"
+      "line printed).  TIME:\n"
       "\"2026-12-02 13:00:00\", ISO 8601 (\"2026-12-02T13:00:00Z\"), \"-5m\",\n"
       "\"10 min ago\", \"today\", \"yesterday\", \"@UNIXSECONDS\".  -o cat: the text\n"
       "alone, without times",
@@ -234,6 +236,7 @@ static const struct {
     { "--until", "-U", CLI_OPT_SINCE, true },
     { "--output", "-o", CLI_OPT_OUTPUT, true },
     { "--interval", "-d", CLI_OPT_INTERVAL, true },
+    { "--retry", NULL, CLI_OPT_RETRY, false },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -259,6 +262,9 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
             c->since = v;
         else
             c->until = v;
+        return true;
+    case CLI_OPT_RETRY:
+        c->retry = true;
         return true;
     case CLI_OPT_OUTPUT:
         c->output = v;

@@ -68,6 +68,7 @@ enum {
     CLI_OPT_ALL     = 1u << 4, /* -a, --all */
     CLI_OPT_OUTPUT  = 1u << 5, /* -o, --output FORMAT */
     CLI_OPT_INTERVAL = 1u << 6, /* -d, --interval SECONDS */
+    CLI_OPT_RETRY   = 1u << 7, /* --retry */
 };
 
 /*
@@ -90,6 +91,7 @@ typedef struct cli {
     const char *since, *until; /* logs: as given (parsed in cmd_observe.c) */
     const char *output;        /* logs: -o short | cat */
     double interval_s;         /* top: seconds between refreshes; 0 = the default */
+    bool retry;                /* logs -f: reconnect when the daemon goes away */
     bool all;
     bool bad_usage;            /* an option lacked its value (reported) */
     /* Output state (output.c). */

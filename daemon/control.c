@@ -446,13 +446,10 @@ static void reload_answer(wd_client *c, cJSON *r, wd_instance **insts, size_t n)
     send_json(c, r);
 }
 
-/* A wait has ended (settled, or its time is up): the answer, then the client's next requests. */
-static void wait_finish(wd_client *c, bool timed_out) {
-    wd_wait *w = c->wait;
+/* The answer to a request that waited (or needed not): takes `reply` (reload's). */
+static void wait_answer(wd_client *c, const wd_wait *w, cJSON *reply, bool timed_out) {
     if (w->kind == WAIT_RELOAD) {
-        cJSON *r = w->reply;
-        w->reply = NULL;
-        reload_answer(c, r, w->insts, w->n);
+        reload_answer(c, reply, w->insts, w->n);
     } else if (!w->insts[0]) {
         send_error(c, WD_PROTO_NOT_FOUND, "%s was removed meanwhile", w->name);
     } else if (timed_out) {
@@ -470,11 +467,20 @@ static void wait_finish(wd_client *c, bool timed_out) {
     } else {
         reply_instance(c, w->insts[0]);
     }
+}
+
+/* A wait has ended (settled, or its time is up): the answer, then the client's next requests. */
+static void wait_finish(wd_client *c, bool timed_out) {
+    wd_wait *w = c->wait;
+    cJSON *reply = w->reply;
+    w->reply = NULL;
+    wait_answer(c, w, reply, timed_out);
     wait_free(c);
     if (c->closing)
         return;
     client_touch(c);
-    if (uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read) < 0) {
+    int r = uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read);
+    if (r < 0 && r != UV_EALREADY) {
         client_close(c);
         return;
     }
@@ -527,12 +533,17 @@ static void wait_begin(wd_client *c, wait_kind kind, wd_instance **insts, const 
     w->timeout_ms = timeout_ms ? timeout_ms : WD_PROTO_WAIT_MS;
     if (n > 0 && insts[0])
         snprintf(w->name, sizeof w->name, "%s", insts[0]->name);
-    c->wait = w;
-    d->nwaits++;
     if (wait_settled(w)) {
-        wait_finish(c, false);
+        /* Nothing to wait for: the answer now, and the requests after it as usual. */
+        w->reply = NULL;
+        wait_answer(c, w, reply, false);
+        free(w->insts);
+        free(w->seqs);
+        free(w);
         return;
     }
+    c->wait = w;
+    d->nwaits++;
     if (!d->wait_check_open) {
         uv_check_init(d->loop, &d->wait_check);
         d->wait_check_open = true;

@@ -91,10 +91,11 @@ check_err until-follow 2 "exclude each other" -- "$WASMCTL" logs -f --until now 
 # -f of every module, as JSON Lines of one shape; a restart's lines arrive.
 "$WASMCTL" --json logs -f -n 0 >"$TMP/follow.json" 2>"$TMP/follow.err" &
 FOLLOW_PID=$!
-# The follower is registered once its (empty) backlog has been answered: restart until its lines arrive.
+# The follower follows once tick's lines arrive; then once's restart shows.
+tick_seen() { grep -q '"module":"tick"' "$TMP/follow.json"; }
 once_seen() { grep -q '"module":"once".*"started (command)"' "$TMP/follow.json"; }
-restart_once_seen() { "$WASMCTL" restart --no-wait once >/dev/null 2>&1; wait_until once_seen; }
-verdict follow-all "$(restart_once_seen && echo 1)" "$(head -c 600 "$TMP/follow.json") $(cat "$TMP/follow.err")"
+verdict follow-all "$(wait_until tick_seen && "$WASMCTL" restart once >/dev/null && wait_until once_seen && echo 1)" \
+    "$(head -c 600 "$TMP/follow.json") $(cat "$TMP/follow.err")"
 verdict follow-json-shape "$(python3 -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
@@ -194,6 +195,11 @@ verdict metrics-textfile "$(wait_until prom_ok && echo 1)" "$(ls -A "$PROM"); $(
 F12_PID=$!
 following() { [ -s "$TMP/f12.out" ]; }
 wait_until following
+# With --retry, a follower waits for the daemon to come back and goes on.
+"$WASMCTL" logs -f --retry -n 0 -o cat tick >"$TMP/retry.out" 2>"$TMP/retry.err" &
+RETRY_PID=$!
+retry_following() { grep -q '^tick' "$TMP/retry.out"; }
+wait_until retry_following
 kill -TERM "$WASMD_PID"
 wait "$WASMD_PID"
 rc_daemon=$?
@@ -205,5 +211,16 @@ WASMD_PID=
 verdict shutdown-clean "$([ "$rc_daemon" = 0 ] && echo 1)" "exit $rc_daemon: $(tail -c 300 "$TMP/wasmd.log")"
 verdict metrics-textfile-removed "$([ -z "$(ls -A "$PROM")" ] && echo 1)" "$(ls -A "$PROM")"
 verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1)" "$(grep -A5 'Sanitizer' "$TMP/wasmd.log" | head -c 600)"
+
+verdict retry-survives "$(kill -0 "$RETRY_PID" 2>/dev/null && echo 1)" "$(cat "$TMP/retry.err")"
+"$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --state-dir "$TMP/state" --socket "$SOCK" >"$TMP/wasmd2.log" 2>&1 &
+WASMD_PID=$!
+# The new daemon's lines come: its tick's start, then its ticks from 1, each line once.
+new_run_seen() { grep -q '^\[wasmd\] started (command)$' "$TMP/retry.out" && grep -A3 '^\[wasmd\] started' "$TMP/retry.out" | grep -q '^tick 1 '; }
+verdict retry-follows-new-daemon "$(wait_until new_run_seen && grep -q 'waiting for wasmd to come back' "$TMP/retry.err" &&
+    [ "$(grep -c '^\[wasmd\] started (command)$' "$TMP/retry.out")" = 1 ] && echo 1)" \
+    "$(tail -5 "$TMP/retry.out" | tr '\n' '|') $(cat "$TMP/retry.err")"
+kill "$RETRY_PID" 2>/dev/null
+wait "$RETRY_PID" 2>/dev/null
 
 finish

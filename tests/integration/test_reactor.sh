@@ -163,6 +163,24 @@ r = json.load(open(sys.argv[1]))
 assert r["exit"] == 9 and r["status"] == "timeout" and r["instance"]["state"] == "stopping" and "did not stop" in r["error"], r' "$TMP/stdout" 2>&1 && echo 1)" \
     "$(cat "$TMP/stdout")"
 verdict stop-goes-on-after-timeout "$([ "$(wait_state runaway stopped)" = stopped ] && echo 1)" "runaway: $(field runaway state)"
+# A request after a waiting one on the same connection is answered after it, in order.
+check_rc start-runaway-fourth 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+python3 - "$SOCK" >"$TMP/out" 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"verb":"stop","name":"runaway","wait":true}\n{"v":1,"verb":"status","name":"runaway"}\n')
+data = b""
+while data.count(b"\n") < 2:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().strip())
+PY
+verdict wait-pipelined-in-order "$(sed -n 1p "$TMP/out" | grep -q '"status":"ok".*"state":"stopped"' &&
+    sed -n 2p "$TMP/out" | grep -q '"status":"ok".*"state":"stopped"' && [ "$(wc -l < "$TMP/out")" = 2 ] && echo 1)" "$(cat "$TMP/out")"
 
 # A restart runs the shutdown handler, then starts afresh.
 check_rc start-reactor 0 -- "$WASMCTL" start hb
