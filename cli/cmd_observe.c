@@ -487,8 +487,8 @@ static void print_top(const cJSON *r, const cJSON *prev, double elapsed_us, bool
         format_count(cli_json_num(in, WD_F_SLICES_TOTAL), slices, sizeof slices);
         cli_format_bytes(cli_json_num(in, WD_F_MEMORY), mem, sizeof mem);
         cli_format_bytes(cli_json_num(in, WD_F_MEMORY_LIMIT), limit, sizeof limit);
-        printf("%-20s %s%-13s%s %8s %4.0f %6s %8s %7s %7s %10s %10s %6.0f ", name, colour ? state_colour(state) : "",
-               state, colour ? "\033[0m" : "", up, cli_json_num(in, WD_F_RESTARTS), share, cputime, fuel, slices, mem,
+        const char *sc = colour ? state_colour(state) : "";
+        printf("%-20s %s%-13s%s %8s %4.0f %6s %8s %7s %7s %10s %10s %6.0f ", name, sc, state, sc[0] ? "\033[0m" : "", up, cli_json_num(in, WD_F_RESTARTS), share, cputime, fuel, slices, mem,
                limit, cli_json_num(in, WD_F_EVENTS_QUEUED));
         const cJSON *hw = cJSON_GetObjectItemCaseSensitive(in, WD_F_HARDWARE), *item;
         int nhw = cJSON_GetArraySize(hw);

@@ -1276,5 +1276,9 @@ void wd_control_forget(wd_daemon *d, wd_instance *in) {
             c->follow = NULL;
             client_touch(c); /* following nothing now: idle like any other */
         }
+        /* A request waiting for it: it has settled, by going away (the next loop turn answers). */
+        for (size_t i = 0; c->wait && i < c->wait->n; i++)
+            if (c->wait->insts[i] == in)
+                c->wait->insts[i] = NULL;
     }
 }

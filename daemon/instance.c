@@ -60,6 +60,7 @@ static void handle_released(wd_instance *in) {
     wd_log_free(&in->log);
     free(in->fail_times);
     free(in->manifest_error);
+    free(in->backtrace);
     cfg_manifest_free(in->manifest);
     free(in);
 }
@@ -570,7 +571,6 @@ static void load_finish(wd_load *l) {
     } else if (!run_create(in, why)) {
         finish_run(in, WD_STATE_FAILED, why);
     } else {
-        in->started_total++;
         wd_instance_event(in, "started (%s)", in->reactor ? "reactor" : "command");
         dispatch(in);
     }
@@ -747,8 +747,12 @@ static void trap_reason(wd_instance *in, wr_status s, char *buf) {
              where ? ")" : "", call ? " during " : "", call ? call : "");
 }
 
-/* The trap's call stack as an event line: "backtrace: #0 name (func 12) #1 func 3 ...". */
-static void log_backtrace(wd_instance *in) {
+/*
+ * The trap's call stack as an event line, "backtrace: #0 name (func 12) #1
+ * func 3 ...", kept for finish_run to log after the line saying the run
+ * failed (the run's objects are gone by then).
+ */
+static void keep_backtrace(wd_instance *in) {
     wr_frame_info frames[16];
     size_t n = wr_exec_backtrace(in->exec, frames, 16);
     char text[WD_LOG_LINE_MAX];
@@ -762,8 +766,8 @@ static void log_backtrace(wd_instance *in) {
     }
     if (n > 16 && used < sizeof text)
         snprintf(text + used, sizeof text - used, " ... (%zu frames)", n);
-    if (n > 0)
-        wd_instance_event(in, "%s", text);
+    free(in->backtrace);
+    in->backtrace = n > 0 ? strdup(text) : NULL;
 }
 
 /* Makes `f` the call under way, with `nargs` arguments, and queues the instance for its first slice. */
@@ -1021,7 +1025,7 @@ void wd_instance_run_slice(wd_instance *in) {
         }
         if (wr_status_is_trap(s)) {
             trap_reason(in, s, reason);
-            log_backtrace(in);
+            keep_backtrace(in);
         } else
             snprintf(reason, sizeof reason, "engine error: %s", wr_status_message(s));
         if (in->stopping) {
@@ -1132,6 +1136,11 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     snprintf(in->reason, sizeof in->reason, "%s", text);
     set_state(in, state);
     wd_instance_event(in, "%s: %s", wd_state_name(state), text);
+    if (in->backtrace) {
+        wd_instance_event(in, "%s", in->backtrace);
+        free(in->backtrace);
+        in->backtrace = NULL;
+    }
     if (after != WD_AFTER_NOTHING) {
         after_stop(in, after);
         return;

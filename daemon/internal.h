@@ -291,7 +291,7 @@ struct wd_instance {
     uint64_t cpu_ns_total;       /* CPU time of all its slices since it was created (CLOCK_THREAD_CPUTIME_ID) */
     uint64_t fuel_total;         /* fuel its slices used since it was created */
     uint64_t slices_total;       /* slices since it was created */
-    uint64_t started_total;      /* runs that got past loading (counted per run) */
+    char *backtrace;             /* owned: a trap's backtrace line, logged after the failure's, or NULL */
 };
 
 /*

@@ -137,7 +137,12 @@ char *wd_metrics_text(wd_daemon *d) {
         for (wd_instance *in = d->instances; in; in = in->next) {
             put(&t, "%s{module=\"", per_module[k].name);
             put_label(&t, in->name);
-            put(&t, "\"} %.17g\n", per_module[k].fn(in, now));
+            double v = per_module[k].fn(in, now);
+            /* Counts exactly, as integers; times to the nanosecond. */
+            if (v == (double)(int64_t)v && v < 9007199254740992.0)
+                put(&t, "\"} %.0f\n", v);
+            else
+                put(&t, "\"} %.9f\n", v);
         }
     }
     header(&t, "wasmd_module_state", "gauge", "1 for the state the module is in, 0 for the others.");

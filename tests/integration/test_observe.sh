@@ -56,6 +56,9 @@ assert ("event", "started (command)") in msgs, msgs
 assert ("stdout", "about to trap") in msgs, msgs
 assert any(s == "event" and m.startswith("backtrace: #0 crash") for s, m in msgs), msgs
 assert any(s == "event" and m.startswith("failed: trap: unreachable") for s, m in msgs), msgs
+failed = [i for i, (s, m) in enumerate(msgs) if m.startswith("failed: trap")][0]
+assert msgs[failed + 1][1].startswith("backtrace: "), msgs  # the backtrace right after the failure
+assert msgs.index(("stdout", "about to trap")) < failed, msgs  # the last output of the module before it
 assert [r["time_us"] for r in rows] == sorted(r["time_us"] for r in rows), rows' "$TMP/stdout" 2>&1 && echo 1)" \
     "$(head -c 1500 "$TMP/stdout")"
 check_rc logs-exit-event 0 -- "$WASMCTL" logs -o cat once
