@@ -197,8 +197,9 @@ int cmd_remove(cli *c) {
 int cmd_version(cli *c) {
     if (!c->json)
         printf("wasmctl %s (protocol %d)\n", WASMD_VERSION, WD_PROTO_VERSION);
-    cJSON *r;
-    int status = cli_call(c, cli_request_new(WD_VERB_VERSION), NULL, 0, false, NULL, &r);
+    cJSON *r, *req = cli_request_new(WD_VERB_VERSION);
+    int status = cli_call(c, req, NULL, 0, false, NULL, &r);
+    cJSON_Delete(req); /* cli_call does not take it */
     if (status != EXIT_OK) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "status", cli_exit_name(status));

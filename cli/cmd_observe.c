@@ -383,9 +383,11 @@ int cmd_logs(cli *c) {
         /* Until the daemon closes the connection (an error: it stopped) or we are interrupted. */
         while ((r = cli_receive(c, &conn, &status))) {
             const cJSON *entry = cJSON_GetObjectItemCaseSensitive(r, WD_F_ENTRY);
-            print_entry(c, out, !name, entry);
-            last_us = cli_json_num(entry, WD_F_TIME_US);
-            fflush(stdout);
+            if (cJSON_IsObject(entry)) {
+                print_entry(c, out, !name, entry);
+                last_us = cli_json_num(entry, WD_F_TIME_US);
+                fflush(stdout);
+            }
             cJSON_Delete(r);
         }
         cli_conn_close(&conn);
@@ -516,8 +518,9 @@ int cmd_top(cli *c) {
     cJSON *prev = NULL;
     double prev_at = 0;
     for (;;) {
-        cJSON *r;
-        int status = cli_call(c, cli_request_new(WD_VERB_LIST), NULL, 0, false, NULL, &r);
+        cJSON *r, *req = cli_request_new(WD_VERB_LIST);
+        int status = cli_call(c, req, NULL, 0, false, NULL, &r);
+        cJSON_Delete(req);
         if (status != EXIT_OK) {
             cJSON_Delete(prev);
             return status;

@@ -19,7 +19,7 @@ static void test_ring_bounded(void **state) {
     wd_log log;
     assert_int_equal(wd_log_init(&log, 3), 0);
     assert_null(wd_log_get(&log, 0));
-    char text[16];
+    char text[32];
     for (int i = 0; i < 5; i++) {
         snprintf(text, sizeof text, "line %d", i);
         assert_non_null(wd_log_push(&log, 1000 + i, WD_STREAM_STDOUT, text));
