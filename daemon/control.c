@@ -767,7 +767,7 @@ static void verb_reload(wd_client *c, const cJSON *req) {
             }
         }
     }
-    wait_begin(c, WAIT_RELOAD, insts, seqs, k, r, 0);
+    wait_begin(c, WAIT_RELOAD, insts, seqs, k, r, WD_RELOAD_WAIT_MS);
     free(insts);
     free(seqs);
 }

@@ -61,6 +61,8 @@
                                             daemon spends on it (ring, journal, followers) */
 #define WD_OUTPUT_TURN_BYTES 4096u       /* output read from one stream per loop turn; the rest waits */
 #define WD_BUDGET_MIN_MIB    64u         /* the least memory budget derived from the machine's RAM */
+#define WD_RELOAD_WAIT_MS    20000u      /* reload answers once its loads are done, or after this long (wasmctl
+                                            gives up after 30 s): a module still loading is then "added" */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;

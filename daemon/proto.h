@@ -108,7 +108,8 @@
  * at once, as before.  Requests sent after it on the same connection are
  * answered after it.
  *
- * reload answers once the modules it started have loaded: a manifest whose
+ * reload answers once the modules it started have loaded (at most 20 s: one
+ * still loading then is listed as added): a manifest whose
  * module cannot be loaded (missing, not WebAssembly, truncated, an import
  * not provided or a capability not granted) is listed in "failed", not in
  * "added" or "restarted", with "FILE: reason" in "errors"; it is not
