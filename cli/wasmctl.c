@@ -139,7 +139,7 @@ static void usage(FILE *out) {
         print_indented(out, verbs[i].help, 8);
     }
     fputs("\nGlobal options (before or after the command; for run, before FILE.wasm):\n"
-          "  --json         one JSON document on stdout (JSON Lines for logs -f), errors\n"
+          "  --json         one JSON document on stdout (JSON Lines for logs), errors\n"
           "                 included, with the exit status in \"exit\"\n"
           "  --socket PATH  the daemon's socket (default $WASMD_SOCKET, else\n"
           "                 " WD_PROTO_DEFAULT_SOCKET ")\n"
