@@ -22,6 +22,7 @@
 #define CFG_DEFAULT_MODULES_DIR   "/etc/wasmd/modules.d"
 #define CFG_DEFAULT_SOCKET_PATH   "/run/wasmd/wasmd.sock"
 #define CFG_DEFAULT_STATE_DIR     "/var/lib/wasmd"
+#define CFG_DEFAULT_METRICS_DIR   "/var/lib/prometheus/node-exporter" /* Debian's textfile collector */
 
 /*
  * ---- Limits -------------------------------------------------------------
@@ -111,6 +112,17 @@ int cfg_error_set(cfg_error *err, cfg_status status, const char *file, unsigned 
  * 4 letters, else 2); NULL otherwise.  For "did you mean ...?" hints.
  */
 const char *cfg_nearest_name(const char *word, const char *const *names, size_t n);
+
+/*
+ * Normalises an absolute or relative path in place, lexically, the way
+ * `realpath --no-symlinks --canonicalize-missing` does: repeated '/'
+ * become one, "." components go, ".." removes the component before it
+ * (at the root it stays the root), and a trailing '/' goes.  Symbolic links
+ * are not followed and the path need not exist (a deployed module's
+ * directory is a symbolic link that must stay as written).  "" becomes ".".
+ * Returns `path`.
+ */
+char *cfg_path_normalize(char *path);
 
 /* ---- Raw YAML nodes ---------------------------------------------------- */
 
@@ -341,6 +353,10 @@ typedef struct cfg_daemon {
     size_t nsim_i2c;
     cfg_mic_alias *mics;
     size_t nmics;
+    /* metrics: {textfile_dir, interval_ms}: Prometheus text written there; off without the key */
+    bool metrics;              /* the key is present */
+    char *metrics_textfile_dir; /* default /var/lib/prometheus/node-exporter */
+    uint32_t metrics_interval_ms; /* default 15000 */
 } cfg_daemon;
 
 /*

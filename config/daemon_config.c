@@ -132,6 +132,16 @@ static const cfg__key hardware_keys[] = {
 };
 static const cfg__schema hardware_schema = CFG__SCHEMA("hardware", hardware_keys);
 
+/* ---- metrics ----------------------------------------------------------- */
+
+static const cfg__key metrics_keys[] = {
+    { .name = "textfile_dir", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, metrics_textfile_dir),
+      .def_str = CFG_DEFAULT_METRICS_DIR },
+    { .name = "interval_ms", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, metrics_interval_ms),
+      .width = CFG__WIDTH(cfg_daemon, metrics_interval_ms), .min = 100, .max = 3600000, .def = 15000 },
+};
+static const cfg__schema metrics_schema = CFG__SCHEMA("metrics", metrics_keys);
+
 /* ---- The schema -------------------------------------------------------- */
 
 static const cfg__key daemon_keys[] = {
@@ -151,6 +161,7 @@ static const cfg__key daemon_keys[] = {
     UINT_KEY(call_depth, CFG__MIN_CALL_DEPTH, CFG__MAX_CALL_DEPTH, 2000),
     UINT_KEY(memory_budget_mib, 0, CFG__MAX_MEMORY_BUDGET_MIB, 0),
     { .name = "hardware", .type = CFG__OBJECT, .sub = &hardware_schema },
+    { .name = "metrics", .type = CFG__OBJECT, .sub = &metrics_schema },
 };
 
 const cfg__schema cfg__daemon_schema = CFG__SCHEMA("daemon config", daemon_keys);
@@ -307,6 +318,7 @@ cfg_daemon *cfg_daemon_load(const char *path, cfg_error *err) {
     }
     if (cfg__apply(&cfg__daemon_schema, root, d, &ctx) < 0 || check_hardware(d, root, &ctx) < 0)
         goto out_free_base;
+    d->metrics = cfg_node_get(root, "metrics") != NULL;
     if (!(d->path = strdup(path))) {
         cfg_error_set(err, CFG_ERR_NOMEM, path, 0, 0, "out of memory");
         goto out_free_base;
