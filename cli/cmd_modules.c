@@ -15,12 +15,29 @@
 #include "config/config.h"
 #include "daemon/proto.h"
 
+/* The colour of a state in a table on a terminal (cli_color), or "". */
+static const char *state_colour(const char *state) {
+    if (!cli_color())
+        return "";
+    if (strcmp(state, "running") == 0)
+        return "\033[32m";
+    if (strcmp(state, "failed") == 0 || strcmp(state, "crash-looping") == 0)
+        return "\033[31m";
+    if (strcmp(state, "starting") == 0 || strcmp(state, "stopping") == 0)
+        return "\033[33m";
+    return "";
+}
+
 static void print_instance_row(const cJSON *in) {
     char up[32];
     double uptime = cli_json_num(in, WD_F_UPTIME_MS);
     cli_format_ms(uptime > 0 ? uptime : -1, up, sizeof up);
-    printf("%-20s %-14s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), cli_json_str(in, WD_F_STATE), up,
-           cli_json_num(in, WD_F_RESTARTS), cli_json_str(in, WD_F_REASON));
+    const char *reason = cli_json_str(in, WD_F_REASON);
+    if (!reason[0] && cli_json_str(in, WD_F_MANIFEST_ERROR)[0])
+        reason = "manifest file bad now: runs under its last good one (see status)";
+    const char *state = cli_json_str(in, WD_F_STATE), *colour = state_colour(state);
+    printf("%-20s %s%-14s%s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), colour, state, colour[0] ? "\033[0m" : "",
+           up, cli_json_num(in, WD_F_RESTARTS), reason);
 }
 
 static void print_list(const cli *c, const cJSON *r) {
@@ -40,6 +57,9 @@ static void print_status(const cli *c, const cJSON *r) {
     if (cli_json_str(in, WD_F_REASON)[0])
         printf("reason:    %s\n", cli_json_str(in, WD_F_REASON));
     printf("module:    %s\n", cli_json_str(in, WD_F_MODULE));
+    if (cli_json_str(in, WD_F_MANIFEST_ERROR)[0])
+        printf("manifest:  %s\n           (the file is bad now: it runs under its last good manifest)\n",
+               cli_json_str(in, WD_F_MANIFEST_ERROR));
     printf("restart:   %s\n", cli_json_str(in, WD_F_RESTART));
     printf("restarts:  %.0f\n", cli_json_num(in, WD_F_RESTARTS));
     double uptime = cli_json_num(in, WD_F_UPTIME_MS);
@@ -47,6 +67,12 @@ static void print_status(const cli *c, const cJSON *r) {
     printf("uptime:    %s\n", buf);
     printf("slices:    %.0f (longest %.1f ms, costliest %.1f ms of CPU)\n", cli_json_num(in, WD_F_SLICES),
            cli_json_num(in, WD_F_SLICE_MAX_US) / 1000, cli_json_num(in, WD_F_SLICE_MAX_CPU_US) / 1000);
+    cli_format_ms(cli_json_num(in, WD_F_CPU_US) / 1000, buf, sizeof buf);
+    printf("cpu:       %s, fuel %.0f, %.0f slices (all runs)\n", buf, cli_json_num(in, WD_F_FUEL_USED),
+           cli_json_num(in, WD_F_SLICES_TOTAL));
+    if (cli_json_num(in, WD_F_EVENTS_QUEUED) > 0 || cli_json_num(in, WD_F_EVENTS_DROPPED) > 0)
+        printf("events:    %.0f queued, %.0f dropped (queue full)\n", cli_json_num(in, WD_F_EVENTS_QUEUED),
+               cli_json_num(in, WD_F_EVENTS_DROPPED));
     char used[32], limit[32], budget[32], budget_used[32];
     cli_format_bytes(cli_json_num(in, WD_F_MEMORY), used, sizeof used);
     cli_format_bytes(cli_json_num(in, WD_F_MEMORY_LIMIT), limit, sizeof limit);
@@ -80,7 +106,8 @@ static void print_state(const cli *c, const cJSON *r) {
 
 static void print_reload(const cli *c, const cJSON *r) {
     (void)c;
-    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED };
+    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED, WD_F_KEPT,
+                                         WD_F_FAILED };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
         const cJSON *item;
         cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r, lists[i]))
@@ -119,12 +146,48 @@ int cmd_start(cli *c) {
     return cli_simple(c, named_request(c), print_state);
 }
 
+/* The default of --timeout for stop and restart (the daemon's own default is the same). */
+#define WAIT_TIMEOUT_S 90
+
+/*
+ * stop and restart: by default the daemon answers once the module has
+ * reached its final state (proto.h, "wait"); --no-wait answers at once.
+ */
+static int stop_or_restart(cli *c, bool restart) {
+    cJSON *req = named_request(c);
+    if (req && c->wait) {
+        if (c->timeout_s <= 0)
+            c->timeout_s = WAIT_TIMEOUT_S; /* also the receive backstop in cli_call */
+        cJSON_AddBoolToObject(req, WD_F_WAIT, true);
+        cJSON_AddNumberToObject(req, WD_F_TIMEOUT_MS, c->timeout_s * 1000);
+    }
+    cJSON *r;
+    int status = cli_call(c, req, NULL, 0, false, NULL, &r);
+    cJSON_Delete(req);
+    if (status != EXIT_OK)
+        return status;
+    status = cli_response_status(c, r);
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
+    const char *state = cli_json_str(in, WD_F_STATE);
+    if (status == EXIT_OK && restart && c->wait &&
+        (strcmp(state, wd_state_name(WD_STATE_FAILED)) == 0 ||
+         strcmp(state, wd_state_name(WD_STATE_CRASH_LOOPING)) == 0)) {
+        cli_error(c, "restart: %s %s: %s", cli_json_str(in, WD_F_NAME), state, cli_json_str(in, WD_F_REASON));
+        status = EXIT_FAILED;
+        cJSON_ReplaceItemInObjectCaseSensitive(r, WD_F_STATUS, cJSON_CreateString(cli_exit_name(status)));
+    }
+    if (!c->json && in)
+        print_state(c, r);
+    cli_print_doc(c, r, status);
+    return status;
+}
+
 int cmd_stop(cli *c) {
-    return cli_simple(c, named_request(c), print_state);
+    return stop_or_restart(c, false);
 }
 
 int cmd_restart(cli *c) {
-    return cli_simple(c, named_request(c), print_state);
+    return stop_or_restart(c, true);
 }
 
 int cmd_reload(cli *c) {
@@ -139,8 +202,9 @@ int cmd_remove(cli *c) {
 int cmd_version(cli *c) {
     if (!c->json)
         printf("wasmctl %s (protocol %d)\n", WASMD_VERSION, WD_PROTO_VERSION);
-    cJSON *r;
-    int status = cli_call(c, cli_request_new(WD_VERB_VERSION), NULL, 0, false, NULL, &r);
+    cJSON *r, *req = cli_request_new(WD_VERB_VERSION);
+    int status = cli_call(c, req, NULL, 0, false, NULL, &r);
+    cJSON_Delete(req); /* cli_call does not take it */
     if (status != EXIT_OK) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "status", cli_exit_name(status));

@@ -42,14 +42,40 @@ static const cli_verb verbs[] = {
       "show one module's state in detail", "0 3 4 6 7" },
     { WD_VERB_START, cmd_start, 1, 1, 0, false, "start NAME",
       "start a stopped or failed module", "0 3 4 5 6 7" },
-    { WD_VERB_STOP, cmd_stop, 1, 1, 0, false, "stop NAME",
-      "stop a module (no restart until started again)", "0 3 4 5 6 7" },
-    { WD_VERB_RESTART, cmd_restart, 1, 1, 0, false, "restart NAME",
-      "stop it if running, then start it", "0 3 4 6 7" },
-    { WD_VERB_LOGS, cmd_logs, 1, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW, false, "logs [-n N] [-f] NAME",
-      "print the last N lines (default: all kept) of a module's output; -f keeps\n"
-      "printing new lines until interrupted (exit 3 if the daemon stops)",
-      "0 3 4 6 7" },
+    { WD_VERB_STOP, cmd_stop, 1, 1, CLI_OPT_WAIT, false, "stop [--no-wait] [--timeout SECONDS] NAME",
+      "stop a module (no restart until started again); waits until it has\n"
+      "stopped (a reactor's wasmd_shutdown may take its stop_timeout_ms), at most\n"
+      "--timeout seconds (default 90; exit 9 past it, the stop goes on);\n"
+      "--no-wait returns at once",
+      "0 3 4 5 6 7 9" },
+    { WD_VERB_RESTART, cmd_restart, 1, 1, CLI_OPT_WAIT, false, "restart [--no-wait] [--timeout SECONDS] NAME",
+      "stop it if running, then start it; waits until the new run is running or\n"
+      "waiting (exit 1 with the reason if it failed instead), at most --timeout\n"
+      "seconds (default 90; exit 9 past it); --no-wait returns at once",
+      "0 1 3 4 6 7 9" },
+    { WD_VERB_LOGS, cmd_logs, 0, 1, CLI_OPT_LINES | CLI_OPT_FOLLOW | CLI_OPT_SINCE | CLI_OPT_OUTPUT | CLI_OPT_RETRY,
+      false, "logs [-n N] [-f [--retry]] [--since TIME] [--until TIME] [-o short|cat] [NAME]",
+      "print the last N lines (default: all kept) of a module's log -- its stdout,\n"
+      "stderr, wasmd_log lines and the daemon's events about it (start, exit, trap\n"
+      "with backtrace, restart, stop, denials) -- each with its time; without\n"
+      "NAME every module's, merged by time and prefixed with the module.  -f keeps\n"
+      "printing new lines until interrupted (exit 3 if the daemon stops; with\n"
+      "--retry it waits for the daemon to come back and goes on after the last\n"
+      "line printed).  TIME:\n"
+      "\"2026-12-02 13:00:00\", ISO 8601 (\"2026-12-02T13:00:00Z\"), \"-5m\",\n"
+      "\"10 min ago\", \"today\", \"yesterday\", \"@UNIXSECONDS\".  -o cat: the text\n"
+      "alone, without times",
+      "0 2 3 4 6 7" },
+    { "top", cmd_top, 0, 0, CLI_OPT_INTERVAL, false, "top [-d SECONDS]",
+      "every module's resources: state, uptime, restarts, CPU (share since the\n"
+      "last refresh, and time used), fuel, slices, memory and its limit, events\n"
+      "queued, hardware held.  On a terminal it refreshes every -d seconds\n"
+      "(default 2) until interrupted; otherwise (or with --json) one snapshot",
+      "0 3 6 7" },
+    { WD_VERB_METRICS, cmd_metrics, 0, 0, 0, false, "metrics",
+      "print the daemon's metrics in the Prometheus text format (the figures\n"
+      "of top, and the memory budget), as the textfile collector reads them",
+      "0 3 6 7" },
     { WD_VERB_RELOAD, cmd_reload, 0, 0, 0, false, "reload",
       "re-read the modules directory: start new manifests, stop removed ones,\n"
       "restart changed ones (bad manifests are reported, the good ones applied)",
@@ -233,6 +259,14 @@ static const struct {
     { "--sha256", "--sha256", CLI_OPT_SHA256, true },
     { "--allow-downgrade", "--allow-downgrade", CLI_OPT_DOWNGRADE, false },
     { "--to", "--to", CLI_OPT_TO, true },
+    { "--wait", NULL, CLI_OPT_WAIT, false },
+    { "--no-wait", NULL, CLI_OPT_WAIT, false },
+    { "--timeout", NULL, CLI_OPT_WAIT, true },
+    { "--since", "-S", CLI_OPT_SINCE, true },
+    { "--until", "-U", CLI_OPT_SINCE, true },
+    { "--output", "-o", CLI_OPT_OUTPUT, true },
+    { "--interval", "-d", CLI_OPT_INTERVAL, true },
+    { "--retry", NULL, CLI_OPT_RETRY, false },
 };
 
 /* Sets one verb option from its value; false (reported) when the value is wrong. */
@@ -265,6 +299,45 @@ static bool set_verb_option(cli *c, unsigned flag, const char *name, const char 
         return true;
     case CLI_OPT_TO:
         c->to = v;
+        return true;
+    case CLI_OPT_SINCE:
+        if (strcmp(name, "--since") == 0 || strcmp(name, "-S") == 0 || strncmp(name, "--since=", 8) == 0)
+            c->since = v;
+        else
+            c->until = v;
+        return true;
+    case CLI_OPT_RETRY:
+        c->retry = true;
+        return true;
+    case CLI_OPT_OUTPUT:
+        c->output = v;
+        return true;
+    case CLI_OPT_INTERVAL: {
+        char *end;
+        errno = 0;
+        double t = strtod(v, &end);
+        if (end == v || *end || errno || !(t >= 0.1) || t > 86400) {
+            cli_error(c, "%s %s: expected a number of seconds from 0.1", name, v);
+            return false;
+        }
+        c->interval_s = t;
+        return true;
+    }
+    case CLI_OPT_WAIT:
+        if (strcmp(name, "--wait") == 0) {
+            c->wait = true;
+        } else if (strcmp(name, "--no-wait") == 0) {
+            c->wait = false;
+        } else {
+            char *end;
+            errno = 0;
+            double t = strtod(v, &end);
+            if (end == v || *end || errno || !(t > 0) || t > 86400 * 7) {
+                cli_error(c, "%s %s: expected a number of seconds > 0", name, v);
+                return false;
+            }
+            c->timeout_s = t;
+        }
         return true;
     }
     return false;
@@ -313,7 +386,7 @@ static int parse_verb_args(cli *c, int argc, char **argv) {
             bool known = false;
             for (size_t k = 0; k < sizeof verb_options / sizeof verb_options[0] && !known; k++) {
                 const char *name = verb_options[k].name, *value = NULL;
-                bool is_short = strcmp(a, verb_options[k].short_name) == 0;
+                bool is_short = verb_options[k].short_name && strcmp(a, verb_options[k].short_name) == 0;
                 if (!is_short && strcmp(a, name) != 0 && !(verb_options[k].has_value && strncmp(a, name, strlen(name)) == 0 && a[strlen(name)] == '='))
                     continue;
                 known = true;

@@ -66,9 +66,12 @@ enum {
     CLI_OPT_WAIT    = 1u << 2, /* --wait, --no-wait, --timeout SECONDS */
     CLI_OPT_SINCE   = 1u << 3, /* --since TIME, --until TIME */
     CLI_OPT_ALL     = 1u << 4, /* -a, --all */
-    CLI_OPT_SHA256  = 1u << 5, /* --sha256 HEX (deploy) */
-    CLI_OPT_DOWNGRADE = 1u << 6, /* --allow-downgrade (deploy) */
-    CLI_OPT_TO      = 1u << 7, /* --to VERSION (rollback) */
+    CLI_OPT_OUTPUT  = 1u << 5, /* -o, --output FORMAT */
+    CLI_OPT_INTERVAL = 1u << 6, /* -d, --interval SECONDS */
+    CLI_OPT_RETRY   = 1u << 7, /* --retry */
+    CLI_OPT_SHA256  = 1u << 8, /* --sha256 HEX (deploy) */
+    CLI_OPT_DOWNGRADE = 1u << 9, /* --allow-downgrade (deploy) */
+    CLI_OPT_TO      = 1u << 10, /* --to VERSION (rollback) */
 };
 
 /*
@@ -88,7 +91,10 @@ typedef struct cli {
     bool follow;               /* -f */
     bool wait;                 /* stop/restart: wait until done (default) */
     double timeout_s;          /* --timeout; 0 = the verb's default */
-    const char *since, *until; /* logs: as given (see cli_parse_time) */
+    const char *since, *until; /* logs: as given (parsed in cmd_observe.c) */
+    const char *output;        /* logs: -o short | cat */
+    double interval_s;         /* top: seconds between refreshes; 0 = the default */
+    bool retry;                /* logs -f: reconnect when the daemon goes away */
     bool all;
     const char *sha256;        /* deploy --sha256 */
     bool allow_downgrade;      /* deploy --allow-downgrade */
@@ -196,6 +202,8 @@ int cmd_deploy(cli *c);
 int cmd_version(cli *c);
 /* cmd_observe.c */
 int cmd_logs(cli *c);
+int cmd_top(cli *c);
+int cmd_metrics(cli *c);
 /* cmd_sim.c */
 int cmd_sim(cli *c);
 /* cmd_remote.c */

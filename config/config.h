@@ -23,6 +23,7 @@
 #define CFG_DEFAULT_SOCKET_PATH   "/run/wasmd/wasmd.sock"
 #define CFG_DEFAULT_STATE_DIR     "/var/lib/wasmd"
 #define CFG_DEFAULT_TRUSTED_DIR   "/etc/wasmd/trusted.d"
+#define CFG_DEFAULT_METRICS_DIR   "/var/lib/prometheus/node-exporter" /* Debian's textfile collector */
 
 /*
  * ---- Limits -------------------------------------------------------------
@@ -113,6 +114,17 @@ int cfg_error_set(cfg_error *err, cfg_status status, const char *file, unsigned 
  * 4 letters, else 2); NULL otherwise.  For "did you mean ...?" hints.
  */
 const char *cfg_nearest_name(const char *word, const char *const *names, size_t n);
+
+/*
+ * Normalises an absolute or relative path in place, lexically, the way
+ * `realpath --no-symlinks --canonicalize-missing` does: repeated '/'
+ * become one, "." components go, ".." removes the component before it
+ * (at the root it stays the root), and a trailing '/' goes.  Symbolic links
+ * are not followed and the path need not exist (a deployed module's
+ * directory is a symbolic link that must stay as written).  "" becomes ".".
+ * Returns `path`.
+ */
+char *cfg_path_normalize(char *path);
 
 /* ---- Raw YAML nodes ---------------------------------------------------- */
 
@@ -365,6 +377,10 @@ typedef struct cfg_daemon {
     char *fleet_url;           /* NULL: no fleet mode */
     uint32_t fleet_interval_s; /* between polls, default 60 */
     bool fleet_require_signature; /* the document must be signed (URL.minisig), default false */
+    /* metrics: {textfile_dir, interval_ms}: Prometheus text written there; off without the key */
+    bool metrics;              /* the key is present */
+    char *metrics_textfile_dir; /* default /var/lib/prometheus/node-exporter */
+    uint32_t metrics_interval_ms; /* default 15000 */
 } cfg_daemon;
 
 /*

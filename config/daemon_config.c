@@ -229,6 +229,15 @@ cfg_fleet *cfg_fleet_parse(const char *file, const char *text, size_t len, cfg_e
     cfg__node_free(root);
     return f;
 }
+/* ---- metrics ----------------------------------------------------------- */
+
+static const cfg__key metrics_keys[] = {
+    { .name = "textfile_dir", .type = CFG__PATH, .offset = CFG__FIELD(cfg_daemon, metrics_textfile_dir),
+      .def_str = CFG_DEFAULT_METRICS_DIR },
+    { .name = "interval_ms", .type = CFG__UINT, .offset = CFG__FIELD(cfg_daemon, metrics_interval_ms),
+      .width = CFG__WIDTH(cfg_daemon, metrics_interval_ms), .min = 100, .max = 3600000, .def = 15000 },
+};
+static const cfg__schema metrics_schema = CFG__SCHEMA("metrics", metrics_keys);
 
 /* ---- The schema -------------------------------------------------------- */
 
@@ -256,6 +265,7 @@ static const cfg__key daemon_keys[] = {
     UINT_KEY(history_keep, 0, 16, 2),
     UINT_KEY(health_window_s, 0, 86400, 30),
     { .name = "fleet", .type = CFG__OBJECT, .sub = &fleet_schema },
+    { .name = "metrics", .type = CFG__OBJECT, .sub = &metrics_schema },
 };
 
 const cfg__schema cfg__daemon_schema = CFG__SCHEMA("daemon config", daemon_keys);
@@ -412,6 +422,7 @@ cfg_daemon *cfg_daemon_load(const char *path, cfg_error *err) {
     }
     if (cfg__apply(&cfg__daemon_schema, root, d, &ctx) < 0 || check_hardware(d, root, &ctx) < 0)
         goto out_free_base;
+    d->metrics = cfg_node_get(root, "metrics") != NULL;
     if (!(d->path = strdup(path))) {
         cfg_error_set(err, CFG_ERR_NOMEM, path, 0, 0, "out of memory");
         goto out_free_base;

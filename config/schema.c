@@ -526,6 +526,55 @@ char *cfg__base_dir(const char *path) {
     return r < 0 ? NULL : abs;
 }
 
+char *cfg_path_normalize(char *path) {
+    bool absolute = path[0] == '/';
+    char *out = path;      /* where the next component goes */
+    char *base = path + (absolute ? 1 : 0); /* what ".." may not climb above */
+    size_t kept = 0;       /* components written after base, that ".." may remove */
+    const char *p = path;
+    if (absolute)
+        *out++ = '/';
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, '/');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        bool last = !end;  /* writing the '/' after it may overwrite its terminating NUL */
+        if (len == 1 && p[0] == '.') {
+            /* nothing */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            if (kept > 0) {
+                /* Back to the '/' before the last component (or to base). */
+                out--;                     /* the '/' after it, or its last byte */
+                while (out > base && out[-1] != '/')
+                    out--;
+                kept--;
+            } else if (!absolute) {
+                /* A relative path keeps its leading "..": nothing to remove. */
+                memmove(out, "../", 3);
+                out += 3;
+                base = out;
+            }
+        } else {
+            memmove(out, p, len);
+            out += len;
+            *out++ = '/';
+            kept++;
+        }
+        if (last)
+            break;
+        p += len;
+    }
+    if (out > path + 1 && out[-1] == '/')
+        out--;
+    if (out == path)
+        *out++ = '.';
+    *out = '\0';
+    return path;
+}
+
 bool cfg__valid_name(const char *s) {
     size_t len = strlen(s);
     if (len == 0 || len > CFG_MAX_NAME)
@@ -607,6 +656,7 @@ static int set_path(const cfg__key *k, const cfg_node *v, void *obj, const cfg__
                            ctx->base_dir[strlen(ctx->base_dir) - 1] == '/' ? "" : "/", s);
     if (r < 0)
         return no_memory(ctx);
+    cfg_path_normalize(path); /* "mods.d/../files/x.wasm" is shown as ".../files/x.wasm" */
     uint64_t max = k->max ? k->max : CFG_MAX_PATH;
     if (strlen(path) > max) {
         free(path);

@@ -63,6 +63,9 @@ struct wd_client {
     unsigned uid;                /* the peer, from SO_PEERCRED (uid -1, pid 0 when unknown) */
     int pid;
     wd_instance *follow;         /* streaming this instance's log lines, or NULL */
+    bool follow_all;             /* streaming every instance's log lines */
+    bool follow_entries;         /* streamed lines as entries (time, stream...), not text */
+    struct wd_wait *wait;        /* a request waiting for instances to settle; nothing more is read meanwhile */
     /* A deploy request waiting for its module bytes: the parsed request, and the bytes so far. */
     cJSON *pending;
     uint8_t *body;
@@ -130,9 +133,12 @@ static void client_handle_closed(uv_handle_t *h) {
     free(c);
 }
 
+static void wait_free(wd_client *c);
+
 static void client_close(wd_client *c) {
     if (c->closing)
         return;
+    wait_free(c);
     c->closing = true;
     client_unlink(c);
     uv_timer_stop(&c->timer);
@@ -162,9 +168,9 @@ static void linger_cb(uv_timer_t *t) {
 
 /* Traffic on a served connection: its idle timeout starts again (not while it follows a log or deploys). */
 static void client_touch(wd_client *c) {
-    if (c->closing || c->refused)
-        return;
-    if (c->follow || c->deploy || c->fetch)
+    if (c->closing || c->refused || c->wait)
+        return; /* a waiting request's timer is its time limit */
+    if (c->follow || c->follow_all || c->deploy || c->fetch)
         uv_timer_stop(&c->timer);
     else
         uv_timer_start(&c->timer, idle_cb, c->daemon->cfg->client_idle_timeout_ms, 0);
@@ -297,6 +303,12 @@ static cJSON *instance_json(const wd_instance *in) {
         wd_hw_describe(in, hw);
     if (in->deploy_note[0])
         cJSON_AddStringToObject(o, WD_F_DEPLOY_NOTE, in->deploy_note);
+    cJSON_AddStringToObject(o, WD_F_MANIFEST_ERROR, in->manifest_error ? in->manifest_error : "");
+    cJSON_AddNumberToObject(o, WD_F_CPU_US, (double)(in->cpu_ns_total / 1000));
+    cJSON_AddNumberToObject(o, WD_F_FUEL_USED, (double)in->fuel_total);
+    cJSON_AddNumberToObject(o, WD_F_SLICES_TOTAL, (double)in->slices_total);
+    cJSON_AddNumberToObject(o, WD_F_EVENTS_QUEUED, in->ev_count);
+    cJSON_AddNumberToObject(o, WD_F_EVENTS_DROPPED, (double)in->ev_dropped);
     return o;
 }
 
@@ -346,63 +358,369 @@ static void verb_status(wd_client *c, const cJSON *req) {
         reply_instance(c, in);
 }
 
+/* ---- Waiting for instances to settle (proto.h: "wait"; reload) ---------- */
+
+typedef enum wait_kind {
+    WAIT_STOP,                   /* until it is stopped (or failed) */
+    WAIT_RESTART,                /* until a later run than seqs[0] is running, waiting, or over */
+    WAIT_RELOAD,                 /* until the loads of the runs the reload began are done */
+} wait_kind;
+
+typedef struct wd_wait {
+    wait_kind kind;
+    size_t n;
+    wd_instance **insts;         /* owned array; an entry is NULL once its instance went away */
+    uint64_t *seqs;              /* owned: each one's run_seq when asked */
+    cJSON *reply;                /* owned: reload's answer under construction, or NULL */
+    char name[CFG_MAX_NAME + 1]; /* stop/restart: the module's name, for messages */
+    uint32_t timeout_ms;
+} wd_wait;
+
+static void client_process(wd_client *c);
+static void client_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+static bool instance_active(const wd_instance *in) {
+    return in->state == WD_STATE_STARTING || in->state == WD_STATE_RUNNING || in->state == WD_STATE_WAITING ||
+           in->state == WD_STATE_STOPPING;
+}
+
+static bool settled(wait_kind kind, const wd_instance *in, uint64_t seq) {
+    if (!in)
+        return true;
+    switch (kind) {
+    case WAIT_STOP:
+        return !instance_active(in) && !in->stopping;
+    case WAIT_RESTART:
+        return in->run_seq > seq && in->state != WD_STATE_STARTING && !in->stopping;
+    case WAIT_RELOAD:
+        return in->state != WD_STATE_STARTING;
+    }
+    return true;
+}
+
+static bool wait_settled(const wd_wait *w) {
+    for (size_t i = 0; i < w->n; i++)
+        if (!settled(w->kind, w->insts[i], w->seqs[i]))
+            return false;
+    return true;
+}
+
+static void wait_free(wd_client *c) {
+    wd_wait *w = c->wait;
+    if (!w)
+        return;
+    c->wait = NULL;
+    wd_daemon *d = c->daemon;
+    if (--d->nwaits == 0 && d->wait_check_open)
+        uv_check_stop(&d->wait_check);
+    uv_timer_stop(&c->timer);
+    free(w->insts);
+    free(w->seqs);
+    cJSON_Delete(w->reply);
+    free(w);
+}
+
+/* Removes `name` from the array `what` of a reload's answer; true when it was there. */
+static bool take_name(cJSON *r, const char *what, const char *name) {
+    cJSON *arr = cJSON_GetObjectItemCaseSensitive(r, what), *item;
+    int i = 0;
+    cJSON_ArrayForEach(item, arr) {
+        if (cJSON_IsString(item) && strcmp(item->valuestring, name) == 0) {
+            cJSON_DeleteItemFromArray(arr, i);
+            return true;
+        }
+        i++;
+    }
+    return false;
+}
+
+static void note_into(void *ud, const char *what, const char *item);
+
+/* The reload's answer: runs that could not load their module move from added/restarted to failed. */
+static void reload_answer(wd_client *c, cJSON *r, wd_instance **insts, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        wd_instance *in = insts[i];
+        if (!in || !in->load_failed || in->state != WD_STATE_FAILED)
+            continue;
+        if (!take_name(r, WD_F_ADDED, in->name))
+            take_name(r, WD_F_RESTARTED, in->name);
+        note_into(r, WD_F_FAILED, in->name);
+        char msg[WD_REASON_MAX + 512];
+        snprintf(msg, sizeof msg, "%s: %s", in->manifest->path, in->reason);
+        note_into(r, WD_F_ERRORS, msg);
+    }
+    send_json(c, r);
+}
+
+/* The answer to a request that waited (or needed not): takes `reply` (reload's). */
+static void wait_answer(wd_client *c, const wd_wait *w, cJSON *reply, bool timed_out) {
+    if (w->kind == WAIT_RELOAD) {
+        reload_answer(c, reply, w->insts, w->n);
+    } else if (!w->insts[0]) {
+        send_error(c, WD_PROTO_NOT_FOUND, "%s was removed meanwhile", w->name);
+    } else if (timed_out) {
+        wd_instance *in = w->insts[0];
+        cJSON *r = reply_new(WD_PROTO_TIMEOUT);
+        if (r) {
+            char msg[WD_REASON_MAX];
+            snprintf(msg, sizeof msg, "%s did not %s within %u ms (it is %s; the %s goes on)", in->name,
+                     w->kind == WAIT_STOP ? "stop" : "restart", w->timeout_ms, wd_state_name(in->state),
+                     w->kind == WAIT_STOP ? "stop" : "restart");
+            cJSON_AddStringToObject(r, WD_F_ERROR, msg);
+            cJSON_AddItemToObject(r, WD_F_INSTANCE, instance_json(in));
+        }
+        send_json(c, r);
+    } else {
+        reply_instance(c, w->insts[0]);
+    }
+}
+
+/* A wait has ended (settled, or its time is up): the answer, then the client's next requests. */
+static void wait_finish(wd_client *c, bool timed_out) {
+    wd_wait *w = c->wait;
+    cJSON *reply = w->reply;
+    w->reply = NULL;
+    wait_answer(c, w, reply, timed_out);
+    wait_free(c);
+    if (c->closing)
+        return;
+    client_touch(c);
+    int r = uv_read_start((uv_stream_t *)&c->pipe, client_alloc, client_read);
+    if (r < 0 && r != UV_EALREADY) {
+        client_close(c);
+        return;
+    }
+    client_process(c); /* requests that came while it waited */
+}
+
+static void wait_check_cb(uv_check_t *h) {
+    wd_daemon *d = wd_container_of(h, wd_daemon, wait_check);
+    for (wd_client *c = d->clients, *next; c; c = next) {
+        next = c->next;
+        if (c->wait && wait_settled(c->wait))
+            wait_finish(c, false);
+    }
+}
+
+static void wait_timeout_cb(uv_timer_t *t) {
+    wd_client *c = t->data;
+    if (c->wait)
+        wait_finish(c, true);
+}
+
+/*
+ * Answers once the instances have settled: at once when they have, else
+ * after the loop turn in which they do, or after timeout_ms.  Takes
+ * ownership of `reply` (reload's answer); the arrays are copied.
+ */
+static void wait_begin(wd_client *c, wait_kind kind, wd_instance **insts, const uint64_t *seqs, size_t n,
+                       cJSON *reply, uint32_t timeout_ms) {
+    wd_daemon *d = c->daemon;
+    wd_wait *w = calloc(1, sizeof *w);
+    if (w) {
+        w->insts = calloc(n + 1, sizeof *w->insts);
+        w->seqs = calloc(n + 1, sizeof *w->seqs);
+    }
+    if (!w || !w->insts || !w->seqs) {
+        if (w) {
+            free(w->insts);
+            free(w->seqs);
+        }
+        free(w);
+        cJSON_Delete(reply);
+        send_error(c, WD_PROTO_INTERNAL, "out of memory");
+        return;
+    }
+    w->kind = kind;
+    w->n = n;
+    memcpy(w->insts, insts, n * sizeof *insts);
+    memcpy(w->seqs, seqs, n * sizeof *seqs);
+    w->reply = reply;
+    w->timeout_ms = timeout_ms ? timeout_ms : WD_PROTO_WAIT_MS;
+    if (n > 0 && insts[0])
+        snprintf(w->name, sizeof w->name, "%s", insts[0]->name);
+    if (wait_settled(w)) {
+        /* Nothing to wait for: the answer now, and the requests after it as usual. */
+        w->reply = NULL;
+        wait_answer(c, w, reply, false);
+        free(w->insts);
+        free(w->seqs);
+        free(w);
+        return;
+    }
+    c->wait = w;
+    d->nwaits++;
+    if (!d->wait_check_open) {
+        uv_check_init(d->loop, &d->wait_check);
+        d->wait_check_open = true;
+    }
+    uv_check_start(&d->wait_check, wait_check_cb);
+    uv_read_stop((uv_stream_t *)&c->pipe); /* the rest of its requests wait for this answer */
+    uv_timer_start(&c->timer, wait_timeout_cb, w->timeout_ms, 0);
+}
+
+/* The "wait" and "timeout_ms" of a request; false after answering a malformed one. */
+static bool wait_options(wd_client *c, const cJSON *req, bool *ret_wait, uint32_t *ret_timeout_ms) {
+    const cJSON *wait = cJSON_GetObjectItemCaseSensitive(req, WD_F_WAIT);
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(req, WD_F_TIMEOUT_MS);
+    if (wait && !cJSON_IsBool(wait)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be true or false", WD_F_WAIT);
+        return false;
+    }
+    if (timeout && (!cJSON_IsNumber(timeout) || !(timeout->valuedouble >= 0) || timeout->valuedouble > UINT32_MAX)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a number of milliseconds >= 0", WD_F_TIMEOUT_MS);
+        return false;
+    }
+    *ret_wait = cJSON_IsTrue(wait);
+    *ret_timeout_ms = timeout ? (uint32_t)timeout->valuedouble : 0;
+    return true;
+}
+
 typedef wd_proto_status (*instance_action)(wd_instance *in, char *why);
 
-static void do_action(wd_client *c, const cJSON *req, instance_action action) {
+static void do_action(wd_client *c, const cJSON *req, instance_action action, wait_kind kind, bool can_wait) {
     wd_instance *in = named_instance(c, req);
     if (!in)
         return;
+    bool wait = false;
+    uint32_t timeout_ms = 0;
+    if (can_wait && !wait_options(c, req, &wait, &timeout_ms))
+        return;
     char why[WD_REASON_MAX];
+    uint64_t seq = in->run_seq;
     wd_proto_status s = action(in, why);
     if (s != WD_PROTO_OK)
         send_error(c, s, "%s", why);
+    else if (wait)
+        wait_begin(c, kind, &in, &seq, 1, NULL, timeout_ms);
     else
         reply_instance(c, in);
 }
 
 static void verb_start(wd_client *c, const cJSON *req) {
-    do_action(c, req, wd_instance_start);
+    do_action(c, req, wd_instance_start, WAIT_RESTART, false);
 }
 
 static void verb_stop(wd_client *c, const cJSON *req) {
-    do_action(c, req, wd_instance_stop);
+    do_action(c, req, wd_instance_stop, WAIT_STOP, true);
 }
 
 static void verb_restart(wd_client *c, const cJSON *req) {
-    do_action(c, req, wd_instance_restart);
+    do_action(c, req, wd_instance_restart, WAIT_RESTART, true);
 }
 
+/* A line as sent: an entry object {time_us, module, stream, level, message}. */
+static cJSON *entry_json(const wd_instance *in, const wd_log_line *l) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    const char *level = wd_stream_level((wd_stream)l->stream);
+    cJSON_AddNumberToObject(o, WD_F_TIME_US, (double)l->time_us);
+    cJSON_AddStringToObject(o, WD_F_MODULE, in->name);
+    cJSON_AddStringToObject(o, WD_F_STREAM, wd_stream_name((wd_stream)l->stream));
+    if (level)
+        cJSON_AddStringToObject(o, WD_F_LEVEL, level);
+    cJSON_AddStringToObject(o, WD_F_MESSAGE, l->text);
+    return o;
+}
+
+/* One kept line of one instance, for merging the logs of all. */
+typedef struct log_ref {
+    const wd_instance *in;
+    const wd_log_line *line;
+    size_t order;                /* position in the walk: equal times keep it */
+} log_ref;
+
+static int log_ref_cmp(const void *a, const void *b) {
+    const log_ref *x = a, *y = b;
+    if (x->line->time_us != y->line->time_us)
+        return x->line->time_us < y->line->time_us ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* A number field of the request, or `dflt` when absent; false after answering a malformed one. */
+static bool time_field(wd_client *c, const cJSON *req, const char *key, double dflt, double *ret) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req, key);
+    if (!v) {
+        *ret = dflt;
+        return true;
+    }
+    if (!cJSON_IsNumber(v)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a Unix time in microseconds", key);
+        return false;
+    }
+    *ret = v->valuedouble;
+    return true;
+}
+
+/*
+ * logs: the last lines of one instance's ring, or of every instance's
+ * merged by time (no "name"), within since_us..until_us; then, with
+ * follow, each new line as it comes (proto.h).
+ */
 static void verb_logs(wd_client *c, const cJSON *req) {
-    wd_instance *in = named_instance(c, req);
-    if (!in)
+    wd_instance *one = NULL;
+    if (cJSON_GetObjectItemCaseSensitive(req, WD_F_NAME) && !(one = named_instance(c, req)))
         return;
     const cJSON *lines = cJSON_GetObjectItemCaseSensitive(req, WD_F_LINES);
     const cJSON *follow = cJSON_GetObjectItemCaseSensitive(req, WD_F_FOLLOW);
-    uint32_t want = in->log.count;
-    if (lines) {
-        if (!cJSON_IsNumber(lines) || lines->valuedouble < 0) {
-            send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a number of lines >= 0", WD_F_LINES);
-            return;
-        }
-        if (lines->valuedouble < want)
-            want = (uint32_t)lines->valuedouble;
-    }
-    if (follow && !cJSON_IsBool(follow)) {
-        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be true or false", WD_F_FOLLOW);
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(req, WD_F_ENTRIES);
+    double since, until;
+    if (!time_field(c, req, WD_F_SINCE_US, -1e300, &since) || !time_field(c, req, WD_F_UNTIL_US, 1e300, &until))
+        return;
+    if (lines && (!cJSON_IsNumber(lines) || lines->valuedouble < 0)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" must be a number of lines >= 0", WD_F_LINES);
         return;
     }
-    cJSON *r = reply_new(WD_PROTO_OK);
-    cJSON *arr = r ? cJSON_AddArrayToObject(r, WD_F_LINES) : NULL;
+    if ((follow && !cJSON_IsBool(follow)) || (entries && !cJSON_IsBool(entries))) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "\"%s\" and \"%s\" must be true or false", WD_F_FOLLOW, WD_F_ENTRIES);
+        return;
+    }
+    if (!one && !cJSON_IsTrue(entries)) {
+        send_error(c, WD_PROTO_BAD_REQUEST, "the logs of every module come as \"%s\" only", WD_F_ENTRIES);
+        return;
+    }
+    /* The lines within the times, oldest first. */
+    size_t total = 0;
+    for (wd_instance *in = one ? one : c->daemon->instances; in; in = one ? NULL : in->next)
+        total += in->log.count;
+    log_ref *refs = calloc(total + 1, sizeof *refs);
+    cJSON *r = refs ? reply_new(WD_PROTO_OK) : NULL;
+    cJSON *arr = r ? cJSON_AddArrayToObject(r, cJSON_IsTrue(entries) ? WD_F_ENTRIES : WD_F_LINES) : NULL;
     if (!arr) {
+        free(refs);
         cJSON_Delete(r);
         send_error(c, WD_PROTO_INTERNAL, "out of memory");
         return;
     }
-    for (uint32_t i = in->log.count - want; i < in->log.count; i++)
-        cJSON_AddItemToArray(arr, cJSON_CreateString(wd_log_get(&in->log, i)));
+    size_t n = 0;
+    for (wd_instance *in = one ? one : c->daemon->instances; in; in = one ? NULL : in->next) {
+        for (uint32_t i = 0; i < in->log.count; i++) {
+            const wd_log_line *l = wd_log_get(&in->log, i);
+            if ((double)l->time_us >= since && (double)l->time_us <= until) {
+                refs[n] = (log_ref){ in, l, n };
+                n++;
+            }
+        }
+    }
+    if (!one)
+        qsort(refs, n, sizeof *refs, log_ref_cmp);
+    size_t first = lines && lines->valuedouble < (double)n ? n - (size_t)lines->valuedouble : 0;
+    for (size_t i = first; i < n; i++) {
+        if (cJSON_IsTrue(entries)) {
+            cJSON_AddItemToArray(arr, entry_json(refs[i].in, refs[i].line));
+        } else {
+            char text[WD_LOG_LINE_MAX + 32];
+            cJSON_AddItemToArray(arr, cJSON_CreateString(wd_log_format(refs[i].line, text, sizeof text)));
+        }
+    }
+    free(refs);
     send_json(c, r);
     if (cJSON_IsTrue(follow) && !c->closing) {
-        c->follow = in;
+        c->follow = one;
+        c->follow_all = !one;
+        c->follow_entries = cJSON_IsTrue(entries);
         client_touch(c); /* a follower only listens: no idle timeout */
     }
 }
@@ -423,7 +741,8 @@ static void verb_reload(wd_client *c, const cJSON *req) {
         send_error(c, WD_PROTO_INTERNAL, "out of memory");
         return;
     }
-    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED, WD_F_ERRORS };
+    static const char *const lists[] = { WD_F_ADDED, WD_F_REMOVED, WD_F_RESTARTED, WD_F_UNCHANGED, WD_F_KEPT,
+                                         WD_F_FAILED, WD_F_ERRORS };
     for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
         cJSON_AddArrayToObject(r, lists[i]);
     int e = wd_daemon_reload(c->daemon, note_into, r);
@@ -432,7 +751,32 @@ static void verb_reload(wd_client *c, const cJSON *req) {
         send_error(c, WD_PROTO_INTERNAL, "cannot reload %s: %s", c->daemon->cfg->modules_dir, strerror(-e));
         return;
     }
-    send_json(c, r);
+    /* The answer waits for the loads of the runs it began: a module that cannot load is "failed", not "added". */
+    size_t n = (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, WD_F_ADDED)) +
+               (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r, WD_F_RESTARTED));
+    wd_instance **insts = calloc(n + 1, sizeof *insts);
+    uint64_t *seqs = calloc(n + 1, sizeof *seqs);
+    if (!insts || !seqs) {
+        free(insts);
+        free(seqs);
+        send_json(c, r);
+        return;
+    }
+    size_t k = 0;
+    static const char *const started[] = { WD_F_ADDED, WD_F_RESTARTED };
+    for (size_t i = 0; i < 2; i++) {
+        const cJSON *item;
+        cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r, started[i])) {
+            wd_instance *in = cJSON_IsString(item) ? wd_daemon_find(c->daemon, item->valuestring) : NULL;
+            if (in && k < n) {
+                seqs[k] = in->run_seq;
+                insts[k++] = in;
+            }
+        }
+    }
+    wait_begin(c, WAIT_RELOAD, insts, seqs, k, r, WD_RELOAD_WAIT_MS);
+    free(insts);
+    free(seqs);
 }
 
 static void verb_remove(wd_client *c, const cJSON *req) {
@@ -736,6 +1080,19 @@ static void verb_fleet(wd_client *c, const cJSON *req) {
     send_json(c, r);
 }
 
+static void verb_metrics(wd_client *c, const cJSON *req) {
+    char *body = wd_metrics_text(c->daemon);
+    cJSON *r = body ? reply_new(WD_PROTO_OK) : NULL;
+    if (!r) {
+        free(body);
+        send_error(c, WD_PROTO_INTERNAL, "out of memory");
+        return;
+    }
+    cJSON_AddStringToObject(r, WD_F_TEXT, body);
+    free(body);
+    send_json(c, r);
+}
+
 /* One table of verbs: name and handler. */
 static const struct {
     const char *name;
@@ -755,6 +1112,7 @@ static const struct {
     { WD_VERB_HISTORY, verb_history },
     { WD_VERB_ROLLBACK, verb_rollback },
     { WD_VERB_FLEET,   verb_fleet },
+    { WD_VERB_METRICS, verb_metrics },
 };
 
 static void handle_request(wd_client *c, const char *line, size_t len) {
@@ -803,8 +1161,15 @@ static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
     if (n > 0)
         client_touch(c);
     c->len += (size_t)n;
-    size_t start = 0, scan = c->len - (size_t)n; /* bytes before `scan` hold no newline */
-    while (!c->closing) {
+    client_process(c);
+}
+
+/* Handles the complete requests in the client's buffer, in order, until one has to wait (wait_begin). */
+static void client_process(wd_client *c) {
+    if (c->wait)
+        return;
+    size_t start = 0, scan = 0;
+    while (!c->closing && !c->wait) {
         if (c->body) {
             /* A deploy's module bytes: raw, not lines. */
             size_t take = c->body_want - c->body_len;
@@ -823,7 +1188,7 @@ static void client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
         if (!nl)
             break;
         size_t i = (size_t)(nl - c->buf);
-        if (c->follow) {
+        if (c->follow || c->follow_all) {
             /* A following client only listens; anything more it sends ends the stream. */
             client_finish(c);
             return;
@@ -1069,6 +1434,10 @@ void wd_control_close(wd_daemon *d) {
         client_close(d->clients);
     while (d->refused)
         client_close(d->refused);
+    if (d->wait_check_open) {
+        d->wait_check_open = false;
+        uv_close((uv_handle_t *)&d->wait_check, NULL);
+    }
     if (d->listening) {
         d->listening = false;
         uv_close((uv_handle_t *)&d->server, NULL);
@@ -1081,14 +1450,18 @@ void wd_control_close(wd_daemon *d) {
 
 /* ---- Log streaming ----------------------------------------------------- */
 
-void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line) {
+void wd_control_log_line(wd_daemon *d, wd_instance *in, const wd_log_line *line) {
     for (wd_client *c = d->clients, *next; c; c = next) {
         next = c->next;
-        if (c->follow != in)
+        if (c->follow != in && !c->follow_all)
             continue;
         cJSON *r = reply_new(WD_PROTO_OK);
-        if (r)
-            cJSON_AddStringToObject(r, WD_F_LINE, line);
+        if (r && c->follow_entries) {
+            cJSON_AddItemToObject(r, WD_F_ENTRY, entry_json(in, line));
+        } else if (r) {
+            char text[WD_LOG_LINE_MAX + 32];
+            cJSON_AddStringToObject(r, WD_F_LINE, wd_log_format(line, text, sizeof text));
+        }
         send_json(c, r);
     }
 }
@@ -1099,5 +1472,9 @@ void wd_control_forget(wd_daemon *d, wd_instance *in) {
             c->follow = NULL;
             client_touch(c); /* following nothing now: idle like any other */
         }
+        /* A request waiting for it: it has settled, by going away (the next loop turn answers). */
+        for (size_t i = 0; c->wait && i < c->wait->n; i++)
+            if (c->wait->insts[i] == in)
+                c->wait->insts[i] = NULL;
     }
 }

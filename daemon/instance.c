@@ -61,6 +61,8 @@ static void handle_released(wd_instance *in) {
         free(in->outputs[i]); /* finish_run freed them already: an ended run has none */
     wd_log_free(&in->log);
     free(in->fail_times);
+    free(in->manifest_error);
+    free(in->backtrace);
     cfg_manifest_free(in->manifest);
     free(in);
 }
@@ -93,14 +95,24 @@ void wd_instance_event(wd_instance *in, const char *fmt, ...) {
 }
 
 void wd_instance_log(wd_instance *in, const char *stream, const char *line) {
-    char entry[WD_LOG_LINE_MAX + 32];
-    if (strcmp(stream, "stdout") == 0)
-        snprintf(entry, sizeof entry, "%s", line);
-    else
-        snprintf(entry, sizeof entry, "[%s] %s", stream, line);
-    wd_log_push(&in->log, entry);
+    wd_stream s = wd_stream_parse(stream);
+    int64_t now = wd_realtime_us();
+    const wd_log_line *kept = wd_log_push(&in->log, now, s, line);
     wd_daemon_output(in->daemon, in->name, stream, line);
-    wd_control_log_line(in->daemon, in, entry);
+    if (kept) {
+        wd_control_log_line(in->daemon, in, kept);
+    } else {
+        /* A ring of no lines (or no memory): followers still get it. */
+        size_t len = strlen(line);
+        wd_log_line *l = malloc(sizeof *l + len + 1);
+        if (l) {
+            l->time_us = now;
+            l->stream = (uint8_t)s;
+            memcpy(l->text, line, len + 1);
+            wd_control_log_line(in->daemon, in, l);
+            free(l);
+        }
+    }
 }
 
 /* ---- Output capture ----------------------------------------------------- */
@@ -330,6 +342,13 @@ static bool plan_calls(wd_instance *in, wr_instance *inst, char *why) {
     return true;
 }
 
+/* Keeps the first problem a check reports, as the reason (`ud` is a buffer of WD_REASON_MAX). */
+static void first_problem(void *ud, const char *msg) {
+    char *why = ud;
+    if (!why[0])
+        snprintf(why, WD_REASON_MAX, "%s", msg);
+}
+
 /*
  * Creates the run's objects around in->module (loaded by load_work); on
  * failure fills `why` and leaves none behind.
@@ -389,12 +408,21 @@ static bool run_create(wd_instance *in, char *why) {
     imports = calloc(nimports + 1, sizeof *imports);
     if (!in->store || !in->exec || !imports)
         goto out_nomem;
+    /* From here, a failure other than the hardware's claims is the module's or the manifest's: not transient. */
+    in->load_failed = true;
     if (wasi_ctx_link_partial(in->wasi, in->store, in->module, imports, &err) != WR_OK) {
         snprintf(why, WD_REASON_MAX, "%s: %s: %s", m->module, wr_status_message(err.status), err.detail);
         goto out;
     }
-    if (!wd_host_link(in, in->module, imports, why) || !wd_hw_acquire(in, in->module, why))
+    if (!wd_host_link(in, in->module, imports, why))
         goto out;
+    why[0] = '\0';
+    if (wd_validate_capabilities(in->module, m, first_problem, why) > 0)
+        goto out;
+    in->load_failed = false; /* a line held by another module may be free at the next try */
+    if (!wd_hw_acquire(in, in->module, why))
+        goto out;
+    in->load_failed = true;
     /* The start function runs later, in slices, as the run's first call. */
     wr_instance *inst;
     wr_status s = wr_instantiate_deferred(in->store, in->module, imports, nimports, &inst, &err);
@@ -406,6 +434,7 @@ static bool run_create(wd_instance *in, char *why) {
     if (!plan_calls(in, inst, why))
         goto out;
     wr_exec_set_userdata(in->exec, in);
+    in->load_failed = false;
     ok = true;
     goto out;
 
@@ -457,6 +486,7 @@ static void load_finish(wd_load *l) {
     in->loading = NULL;
     in->module = l->module;
     if (!in->module) {
+        in->load_failed = l->why[0] != '\0'; /* a read or decode error; not out of memory */
         finish_run(in, WD_STATE_FAILED, l->why[0] ? l->why : "cannot load the module");
     } else if (!run_create(in, why)) {
         finish_run(in, WD_STATE_FAILED, why);
@@ -635,6 +665,29 @@ static void trap_reason(wd_instance *in, wr_status s, char *buf) {
     const char *call = in->call == WD_CALL_MAIN ? NULL : call_name(in->call);
     snprintf(buf, WD_REASON_MAX, "trap: %s%s%s%s%s%s", wr_status_message(s), where ? " (in " : "", where ? where : "",
              where ? ")" : "", call ? " during " : "", call ? call : "");
+}
+
+/*
+ * The trap's call stack as an event line, "backtrace: #0 name (func 12) #1
+ * func 3 ...", kept for finish_run to log after the line saying the run
+ * failed (the run's objects are gone by then).
+ */
+static void keep_backtrace(wd_instance *in) {
+    wr_frame_info frames[16];
+    size_t n = wr_exec_backtrace(in->exec, frames, 16);
+    char text[WD_LOG_LINE_MAX];
+    size_t used = (size_t)snprintf(text, sizeof text, "backtrace:");
+    for (size_t i = 0; i < n && i < 16 && used < sizeof text; i++) {
+        if (frames[i].name)
+            used += (size_t)snprintf(text + used, sizeof text - used, " #%zu %s (func %u)", i, frames[i].name,
+                                     frames[i].func_index);
+        else
+            used += (size_t)snprintf(text + used, sizeof text - used, " #%zu func %u", i, frames[i].func_index);
+    }
+    if (n > 16 && used < sizeof text)
+        snprintf(text + used, sizeof text - used, " ... (%zu frames)", n);
+    free(in->backtrace);
+    in->backtrace = n > 0 ? strdup(text) : NULL;
 }
 
 /* Makes `f` the call under way, with `nargs` arguments, and queues the instance for its first slice. */
@@ -848,10 +901,15 @@ void wd_instance_run_slice(wd_instance *in) {
         s = wr_resume(in->exec, NULL, results, nresults);
     }
     in->slices++;
+    in->slices_total++;
+    int64_t fuel_used = (int64_t)in->fuel_per_slice - wr_exec_fuel(in->exec);
+    if (fuel_used > 0)
+        in->fuel_total += (uint64_t)fuel_used;
     uint64_t took = wd_now_ns() - started;
     if (took > in->slice_max_ns)
         in->slice_max_ns = took;
     took = thread_cpu_ns() - cpu_started;
+    in->cpu_ns_total += took;
     if (took > in->slice_max_cpu_ns)
         in->slice_max_cpu_ns = took;
     note_budget_refusals(in);
@@ -885,9 +943,10 @@ void wd_instance_run_slice(wd_instance *in) {
             }
             return;
         }
-        if (wr_status_is_trap(s))
+        if (wr_status_is_trap(s)) {
             trap_reason(in, s, reason);
-        else
+            keep_backtrace(in);
+        } else
             snprintf(reason, sizeof reason, "engine error: %s", wr_status_message(s));
         if (in->stopping) {
             /* The user asked for a stop: a trap on the way out is worth a line, not a failure. */
@@ -908,6 +967,8 @@ static void run_start(wd_instance *in) {
     in->reason[0] = '\0';
     in->exit_code = -1;
     in->slices = 0;
+    in->run_seq++;
+    in->load_failed = false;
     in->run_started_ns = wd_now_ns();
     in->budget_refusals = 0;
     in->slice_max_ns = in->slice_max_cpu_ns = 0;
@@ -941,6 +1002,7 @@ static void run_start(wd_instance *in) {
 static void on_restart_timer(uv_timer_t *t) {
     wd_instance *in = wd_container_of(t, wd_instance, restart_timer);
     in->restarts++;
+    wd_instance_event(in, "restarting after the backoff (restart %u)", in->restarts);
     run_start(in);
 }
 
@@ -994,12 +1056,22 @@ static void finish_run(wd_instance *in, wd_state state, const char *reason) {
     snprintf(in->reason, sizeof in->reason, "%s", text);
     set_state(in, state);
     wd_instance_event(in, "%s: %s", wd_state_name(state), text);
+    if (in->backtrace) {
+        wd_instance_event(in, "%s", in->backtrace);
+        free(in->backtrace);
+        in->backtrace = NULL;
+    }
     if (after != WD_AFTER_NOTHING) {
         after_stop(in, after);
         return;
     }
     if (in->stop_requested || in->daemon->shutting_down)
         return;
+    if (in->load_failed) {
+        /* A missing, malformed or ungranted module stays so: retrying would only crash-loop. */
+        wd_instance_event(in, "not restarting: the module cannot be loaded (fix it, then reload or start it)");
+        return;
+    }
 
     cfg_restart policy = in->manifest->restart;
     bool failed = state == WD_STATE_FAILED;

@@ -68,6 +68,8 @@
 #define WD_FETCH_PROGRESS_MS 250u        /* a download's progress goes to its client at most this often */
 #define WD_DEPLOY_SETTLE_MS  1000u       /* ...and, once started, must run this long (and at least one slice)
                                             without failing for the deploy to succeed */
+#define WD_RELOAD_WAIT_MS    20000u      /* reload answers once its loads are done, or after this long (wasmctl
+                                            gives up after 30 s): a module still loading is then "added" */
 
 typedef struct wd_daemon wd_daemon;
 typedef struct wd_instance wd_instance;
@@ -76,8 +78,26 @@ typedef struct wd_hw_run wd_hw_run;
 
 /* ---- log.c: a bounded ring of lines ------------------------------------ */
 
+/* Where a line came from.  The log levels of wasmd_log are streams of their own, named "log" on the wire. */
+typedef enum wd_stream {
+    WD_STREAM_STDOUT,
+    WD_STREAM_STDERR,
+    WD_STREAM_EVENT,             /* the daemon's own lines about the instance: lifecycle, denials */
+    WD_STREAM_DEBUG,             /* wasmd_log, by level */
+    WD_STREAM_INFO,
+    WD_STREAM_WARN,
+    WD_STREAM_ERROR,
+} wd_stream;
+
+/* One line: one allocation, owned by the ring. */
+typedef struct wd_log_line {
+    int64_t time_us;             /* when it was logged: Unix time (CLOCK_REALTIME) in microseconds */
+    uint8_t stream;              /* wd_stream */
+    char text[];                 /* NUL-terminated */
+} wd_log_line;
+
 typedef struct wd_log {
-    char **lines;        /* nslots slots, grown as lines come (up to cap); owned strings */
+    wd_log_line **lines; /* nslots slots, grown as lines come (up to cap); owned */
     uint32_t nslots;
     uint32_t cap;
     uint32_t head;       /* index of the oldest line */
@@ -87,10 +107,19 @@ typedef struct wd_log {
 /* 0 (nothing is allocated before the first line).  cap 0 keeps no lines. */
 int wd_log_init(wd_log *log, uint32_t cap);
 void wd_log_free(wd_log *log);
-/* Copies `line`; the oldest line goes when the ring is full. */
-void wd_log_push(wd_log *log, const char *line);
+/* Copies `text`; the oldest line goes when the ring is full.  The line kept, or NULL (none kept). */
+const wd_log_line *wd_log_push(wd_log *log, int64_t time_us, wd_stream stream, const char *text);
 /* The i-th line still kept, oldest first (i < log->count). */
-const char *wd_log_get(const wd_log *log, uint32_t i);
+const wd_log_line *wd_log_get(const wd_log *log, uint32_t i);
+/* The stream of a tag as wd_instance_log gets it: "stdout", "stderr", "wasmd" (event), "info"... */
+wd_stream wd_stream_parse(const char *tag);
+/* "stdout", "stderr", "log" or "event"; the level ("info"...) of a "log" line, else NULL. */
+const char *wd_stream_name(wd_stream s);
+const char *wd_stream_level(wd_stream s);
+/* The line as `logs` always showed it: the text, "[stderr] text", "[wasmd] text", "[info] text". */
+const char *wd_log_format(const wd_log_line *l, char *buf, size_t size);
+/* Unix time in microseconds (CLOCK_REALTIME). */
+int64_t wd_realtime_us(void);
 
 /* ---- instance.c: one module's life ------------------------------------- */
 
@@ -266,6 +295,14 @@ struct wd_instance {
     /* deploy.c: a deploy waiting for this run's outcome is told of every state change and of the close. */
     void (*watch)(wd_instance *in, void *ud);
     void *watch_ud;
+    /* Operators' view (instance.c, control.c, metrics.c). */
+    uint64_t run_seq;            /* runs begun so far: a restart's waiter knows the new run by it */
+    bool load_failed;            /* the last run could not load or link its module: not retried (not transient) */
+    char *manifest_error;        /* owned: why the manifest file is bad now (a reload keeps the last good one), or NULL */
+    uint64_t cpu_ns_total;       /* CPU time of all its slices since it was created (CLOCK_THREAD_CPUTIME_ID) */
+    uint64_t fuel_total;         /* fuel its slices used since it was created */
+    uint64_t slices_total;       /* slices since it was created */
+    char *backtrace;             /* owned: a trap's backtrace line, logged after the failure's, or NULL */
 };
 
 /*
@@ -393,7 +430,7 @@ void wd_sched_drain_end(wd_daemon *d);
 int wd_control_listen(wd_daemon *d, const char *path);
 void wd_control_close(wd_daemon *d);
 /* A line was added to `in`'s log: streams it to the clients following it. */
-void wd_control_log_line(wd_daemon *d, wd_instance *in, const char *line);
+void wd_control_log_line(wd_daemon *d, wd_instance *in, const wd_log_line *line);
 /* `in` is about to be freed: its followers stop following. */
 void wd_control_forget(wd_daemon *d, wd_instance *in);
 
@@ -469,6 +506,14 @@ int wd_fleet_open(wd_daemon *d);
 void wd_fleet_close(wd_daemon *d);
 /* `wasmctl fleet status`: a cJSON object (url, last_poll, result, version, modules: [{name, state}]). */
 void *wd_fleet_status(wd_daemon *d);
+/* ---- metrics.c: the figures in the Prometheus text format --------------- */
+
+/* The exposition text (malloc'd), or NULL when out of memory. */
+char *wd_metrics_text(wd_daemon *d);
+/* Starts writing textfile_dir/wasmd.prom every interval_ms when the config has `metrics`. */
+void wd_metrics_start(wd_daemon *d);
+/* Stops writing and removes the file. */
+void wd_metrics_stop(wd_daemon *d);
 
 /* ---- main.c: the daemon ---------------------------------------------- */
 
@@ -536,6 +581,14 @@ struct wd_daemon {
 
     /* fleet.c: fleet mode, or NULL */
     wd_fleet *fleet;
+    /* control.c: requests waiting for instances to settle (stop/restart --wait, reload), checked after each loop turn. */
+    uv_check_t wait_check;
+    bool wait_check_open;
+    unsigned nwaits;
+
+    /* metrics.c: the textfile writer (metrics.textfile_dir), when configured. */
+    uv_timer_t metrics_timer;
+    bool metrics_on;
 };
 
 /* Lists for a reload's or deploy's answer: `what` is a WD_F_* array name, `item` a name or message. */

@@ -266,9 +266,19 @@ int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud) {
 
     for (size_t e = 0; e < set.nerrors; e++) {
         report_error(note, ud, &set.errors[e]);
-        for (size_t k = 0; k < n; k++)
-            if (strcmp(old[k]->manifest->path, set.errors[e].file) == 0)
-                keep[k] = true;
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(old[k]->manifest->path, set.errors[e].file) != 0)
+                continue;
+            /* It keeps running under its last good manifest; list and status say why. */
+            keep[k] = true;
+            char buf[1024];
+            char *why = strdup(cfg_error_format(&set.errors[e], buf, sizeof buf));
+            if (why) {
+                free(old[k]->manifest_error);
+                old[k]->manifest_error = why;
+            }
+            note_name(note, ud, WD_F_KEPT, old[k]->name);
+        }
     }
     for (size_t i = 0; i < set.count; i++) {
         cfg_manifest *m = set.items[i];
@@ -289,7 +299,16 @@ int wd_daemon_reload(wd_daemon *d, wd_note_fn note, void *ud) {
             m->path = path;
             cfg_manifest_free(m);
             keep[k] = true;
-            note_name(note, ud, WD_F_UNCHANGED, old[k]->name);
+            free(old[k]->manifest_error);
+            old[k]->manifest_error = NULL;
+            char why[WD_REASON_MAX];
+            if (old[k]->load_failed && old[k]->state == WD_STATE_FAILED &&
+                wd_instance_start(old[k], why) == WD_PROTO_OK) {
+                /* Its module could not be loaded: perhaps it is fixed now (its manifest need not change). */
+                note_name(note, ud, WD_F_RESTARTED, old[k]->name);
+            } else {
+                note_name(note, ud, WD_F_UNCHANGED, old[k]->name);
+            }
         } else {
             note_name(note, ud, WD_F_RESTARTED, m->name);
             wd_daemon_drop(d, old[k]);
@@ -330,6 +349,7 @@ static void shutdown_daemon(wd_daemon *d) {
     wd_control_close(d);
     wd_fleet_close(d);
     wd_fetch_close(d);
+    wd_metrics_stop(d);
     while (d->instances) {
         wd_instance *in = d->instances;
         d->instances = in->next;
@@ -357,6 +377,7 @@ static bool override(char **field, const char *value) {
     char *copy = strdup(value);
     if (!copy)
         return false;
+    cfg_path_normalize(copy); /* as the config's own paths are */
     free(*field);
     *field = copy;
     return true;
@@ -459,6 +480,7 @@ int main(int argc, char **argv) {
         load_manifests(&d);
         if (wd_fleet_open(&d) < 0)
             fprintf(stderr, "wasmd: fleet mode: out of memory\n");
+        wd_metrics_start(&d);
         fprintf(stderr, "wasmd: ready: %s, socket %s\n", d.cfg->modules_dir, sock);
         if (d.notify) {
             format_status(&d, d.last_status, sizeof d.last_status);

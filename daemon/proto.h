@@ -97,6 +97,7 @@
 #define WD_VERB_HISTORY "history"
 #define WD_VERB_ROLLBACK "rollback"
 #define WD_VERB_FLEET   "fleet"
+#define WD_VERB_METRICS "metrics"
 
 /* Field names of requests and responses. */
 #define WD_F_VERSION   "v"         /* number: protocol version, in every message */
@@ -129,6 +130,50 @@
 #define WD_F_PROGRESS  "progress"  /* object: event (deploy by URL): {"bytes": N, "total": N} */
 #define WD_F_BYTES     "bytes"     /* number: progress: bytes downloaded so far */
 #define WD_F_TOTAL     "total"     /* number: progress: the size the server announced, 0 when unknown */
+
+/*
+ * Waiting (stop, restart with "wait": true): the answer comes once the
+ * instance has reached its final state -- stopped; for restart running or
+ * waiting in its new run, or failed with its reason -- or status "timeout"
+ * (with the instance as it is) after "timeout_ms" (default WD_PROTO_WAIT_MS);
+ * the stop or restart goes on regardless.  Without "wait" the answer comes
+ * at once, as before.  Requests sent after it on the same connection are
+ * answered after it.
+ *
+ * reload answers once the modules it started have loaded (at most 20 s: one
+ * still loading then is listed as added): a manifest whose
+ * module cannot be loaded (missing, not WebAssembly, truncated, an import
+ * not provided or a capability not granted) is listed in "failed", not in
+ * "added" or "restarted", with "FILE: reason" in "errors"; it is not
+ * retried.  A module whose manifest file turned bad keeps running under its
+ * last good manifest: listed in "kept", the error in "errors" and in the
+ * instance's "manifest_error".
+ */
+#define WD_F_WAIT       "wait"       /* bool: request (stop, restart) */
+#define WD_F_TIMEOUT_MS "timeout_ms" /* number: request (stop, restart with wait) */
+#define WD_F_FAILED     "failed"     /* array of names: response (reload) */
+#define WD_F_KEPT       "kept"       /* array of names: response (reload) */
+#define WD_PROTO_WAIT_MS 90000       /* a wait's default time limit */
+
+/*
+ * logs: with "entries": true the answer carries "entries" (objects with
+ * time_us, module, stream, level for stream "log", message) instead of
+ * "lines", and streamed lines come as {"entry": {..}}.  Without "name",
+ * every module's lines, merged by time.  "since_us" and "until_us" (Unix
+ * time in microseconds) keep the lines logged within them; "lines" then
+ * counts the last of those.
+ */
+#define WD_F_ENTRIES  "entries"  /* bool: request (logs); array: response */
+#define WD_F_ENTRY    "entry"    /* object: one streamed entry (logs, follow, entries) */
+#define WD_F_SINCE_US "since_us" /* number: request (logs) */
+#define WD_F_UNTIL_US "until_us" /* number: request (logs) */
+#define WD_F_TIME_US  "time_us"  /* number: an entry's Unix time in microseconds (the daemon's realtime clock) */
+#define WD_F_STREAM   "stream"   /* string: stdout | stderr | log | event */
+#define WD_F_LEVEL    "level"    /* string: debug | info | warn | error (stream log) */
+#define WD_F_MESSAGE  "message"  /* string: an entry's text */
+
+/* metrics: {"v":1,"verb":"metrics"} -> {"status":"ok","text":"# HELP ..."} (the Prometheus text format). */
+#define WD_F_TEXT     "text"
 
 /* Fields of sim requests and responses. */
 #define WD_F_DEVICE    "device"    /* string: "gpio" or "i2c" */
@@ -175,6 +220,12 @@
                                       converged | pending | updating | failed: .. | conflict: .. | removed */
 #define WD_F_TO        "to"        /* string: request (rollback): the entry's number or version (optional:
                                       the newest other kept version) */
+#define WD_F_MANIFEST_ERROR "manifest_error" /* string: why its manifest file is bad now (it runs under the last good one), or "" */
+#define WD_F_CPU_US    "cpu_us"    /* number: CPU time its slices used, all runs, in µs */
+#define WD_F_FUEL_USED "fuel_used" /* number: fuel its slices used, all runs */
+#define WD_F_SLICES_TOTAL "slices_total" /* number: slices of all runs */
+#define WD_F_EVENTS_QUEUED "events_queued" /* number: events waiting for its handlers */
+#define WD_F_EVENTS_DROPPED "events_dropped" /* number: events dropped in this run (queue full) */
 
 /*
  * Response statuses: the wire name and a message.  wasmctl maps them to its

@@ -230,7 +230,10 @@ int wd_sig_load_keys(const char *dir, wd_pubkey *keys, size_t max) {
             fprintf(stderr, "wasmd: %s/%s: %s (ignored)\n", dir, de->d_name, why);
             continue;
         }
-        snprintf(keys[n].name, sizeof keys[n].name, "%s", de->d_name);
+        if ((size_t)snprintf(keys[n].name, sizeof keys[n].name, "%s", de->d_name) >= sizeof keys[n].name) {
+            fprintf(stderr, "wasmd: %s/%s: file name too long (ignored)\n", dir, de->d_name);
+            continue;
+        }
         n++;
     }
     closedir(dp);

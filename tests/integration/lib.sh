@@ -118,11 +118,11 @@ wait_socket() { wait_until test -S "$1"; }
 
 # last_count NAME WORD: N of the module's last "WORD N ..." line (0 when none).  A log is
 # a ring of log_lines lines: count lines only where they are few, numbers otherwise.
-last_count() { "$WASMCTL" logs "$1" 2>/dev/null | awk -v w="$2" '$1 == w { n = $2 } END { print n + 0 }'; }
+last_count() { "$WASMCTL" logs -o cat "$1" 2>/dev/null | awk -v w="$2" '$1 == w { n = $2 } END { print n + 0 }'; }
 last_count_at_least() { [ "$(last_count "$1" "$2")" -ge "$3" ]; }
 
 # log_count NAME ERE: lines of the module's log matching ERE.
-log_count() { "$WASMCTL" logs "$1" 2>/dev/null | grep -Ec -- "$2"; }
+log_count() { "$WASMCTL" logs -o cat "$1" 2>/dev/null | grep -Ec -- "$2"; }
 # wait_log_count NAME ERE N: waits for at least N such lines.
 log_count_at_least() { [ "$(log_count "$1" "$2")" -ge "$3" ]; }
 wait_log_count() { wait_until log_count_at_least "$1" "$2" "$3"; }

@@ -201,6 +201,84 @@ check_err inspect-garbage 8 "magic header" -- "$WASMCTL" inspect "$SRC/garbage.w
 check_err inspect-missing 1 "No such file" -- "$WASMCTL" inspect "$SRC/nothere.wasm"
 export WASMD_SOCKET=$SOCK
 
+# ---- reload: load errors are failures, not retried (defect 5) -----------------
+
+printf 'module: %s\nrestart: on-failure\n' "$SRC/nothere.wasm" > "$MODS/missing.yaml"
+printf 'module: %s\nrestart: always\n' "$SRC/garbage.wasm" > "$MODS/garbage.yaml"
+head -c 200 "$SRC/ticker.wasm" > "$SRC/trunc.wasm"
+printf 'module: %s\n' "$SRC/trunc.wasm" > "$MODS/trunc.yaml"
+printf 'module: %s\n' "$BUILD/examples/blinky.wasm" > "$MODS/nocap.yaml"
+check_rc reload-load-errors 8 -- "$WASMCTL" --json reload
+verdict reload-load-errors-failed "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["failed"] == ["garbage", "missing", "nocap", "trunc"], r
+assert r["added"] == [], r
+e = " ".join(r["errors"])
+assert "missing.yaml: cannot read" in e and "No such file" in e and "garbage.yaml: " in e and "magic header" in e, e
+assert "trunc.yaml: " in e and "capability gpio not granted" in e, e' "$TMP/stdout" 2>&1 && echo 1)" "$(cat "$TMP/stdout")"
+verdict load-error-reason "$([ "$(field missing state)" = failed ] && field missing reason | grep -q 'No such file' && echo 1)" \
+    "missing: $(field missing state): $(field missing reason)"
+# Not retried: no restart is scheduled, whatever the restart policy, and the log says why.
+verdict load-error-not-retried "$([ "$(numfield garbage restart_in_ms)" = -1 ] && [ "$(numfield missing restart_in_ms)" = -1 ] &&
+    [ "$(numfield garbage restarts)" = 0 ] && "$WASMCTL" logs -o cat garbage | grep -q 'not restarting: the module cannot be loaded' && echo 1)" \
+    "garbage: restart in $(numfield garbage restart_in_ms) ms, $(numfield garbage restarts) restarts; $("$WASMCTL" logs -o cat garbage | tail -3 | tr '\n' '|')"
+# Its module fixed (the manifest unchanged), a reload starts it again.
+cp "$SRC/ticker.wasm" "$SRC/nothere.wasm"
+check_rc reload-fixed-module 8 -- "$WASMCTL" --json reload
+verdict reload-fixed-module-restarted "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert "missing" in r["restarted"] and r["failed"] == ["garbage", "nocap", "trunc"], r' "$TMP/stdout" 2>&1 && echo 1)" "$(cat "$TMP/stdout")"
+rm -f "$MODS/missing.yaml" "$MODS/garbage.yaml" "$MODS/trunc.yaml" "$MODS/nocap.yaml"
+check_rc reload-load-errors-gone 0 -- "$WASMCTL" reload
+
+# restart waits for the new run, and fails with the reason when it cannot load (defects 5, 7).
+cp "$SRC/ticker.wasm" "$SRC/brk.wasm"
+printf 'module: %s\nargs: [100]\nrestart: on-failure\n' "$SRC/brk.wasm" > "$MODS/brk.yaml"
+check_rc reload-brk 0 -- "$WASMCTL" reload
+check_rc restart-brk 0 -- "$WASMCTL" restart brk
+verdict restart-waits "$(grep -Eq '^brk: (running|waiting)$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+rm "$SRC/brk.wasm"
+check_err restart-load-error 1 "restart: brk failed: cannot read $SRC/brk.wasm: No such file" -- "$WASMCTL" restart brk
+check_rc restart-load-error-json 1 -- "$WASMCTL" --json restart brk
+verdict restart-load-error-doc "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == 1 and r["status"] == "failed" and r["instance"]["state"] == "failed" and "No such file" in r["error"], r' "$TMP/stdout" 2>&1 && echo 1)" "$(cat "$TMP/stdout")"
+rm "$MODS/brk.yaml"
+
+# ---- Module paths are shown normalised (defect 10) ---------------------------
+
+printf 'module: ../src/./ticker.wasm\nargs: [100]\nrestart: never\n' > "$MODS/rel.yaml"
+check_rc reload-rel 0 -- "$WASMCTL" reload
+verdict module-path-normalised "$([ "$(field rel module)" = "$SRC/ticker.wasm" ] && echo 1)" "module: $(field rel module)"
+rm "$MODS/rel.yaml"
+check_rc reload-rel-gone 0 -- "$WASMCTL" reload
+
+# ---- A running module whose manifest turns bad (defect 13) -------------------
+
+wait_for 5 is_active keep
+printf 'module: %s\nargs: [100]\nrestart: nope\n' "$SRC/ticker.wasm" > "$MODS/keep.yaml"
+check_rc reload-keep-bad 8 -- "$WASMCTL" --json reload
+verdict reload-lists-kept "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["kept"] == ["keep"] and "keep" not in r["unchanged"] + r["removed"], r
+assert any("keep.yaml:3:10: " in e for e in r["errors"]), r' "$TMP/stdout" 2>&1 && echo 1)" "$(cat "$TMP/stdout")"
+check_rc list-keep-bad 0 -- "$WASMCTL" --json list
+verdict list-shows-manifest-error "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+k = [i for i in r["instances"] if i["name"] == "keep"][0]
+assert k["state"] in ("running", "waiting") and "keep.yaml:3:10: " in k["manifest_error"], k' "$TMP/stdout" 2>&1 && echo 1)" "$(cat "$TMP/stdout")"
+check_rc status-keep-bad 0 -- "$WASMCTL" status keep
+verdict status-notes-manifest-error "$(grep -q '^manifest: .*keep.yaml:3:10: ' "$TMP/stdout" && grep -q 'last good manifest' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+manifest "$MODS/keep.yaml" 100
+check_rc reload-keep-good 0 -- "$WASMCTL" reload
+verdict manifest-error-cleared "$([ -z "$(field keep manifest_error)" ] && grep -q '^unchanged  *keep$' "$TMP/stdout" && echo 1)" \
+    "$(field keep manifest_error); $(cat "$TMP/stdout")"
+
 # ---- Many clients, and one that goes away mid-deploy ----------------------
 
 pids=

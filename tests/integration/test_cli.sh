@@ -77,10 +77,23 @@ check_err wrong-option 2 'stop: -f is not an option of stop' -- "$WASMCTL" stop 
 check_err unknown-option 2 'list: unknown option --frob' -- "$WASMCTL" list --frob
 check_err missing-value 2 '--socket needs a value' -- "$WASMCTL" list --socket
 check_rc help-verb 0 -- "$WASMCTL" help logs
-verdict help-verb-out "$(grep -q '^Usage: wasmctl logs' "$TMP/stdout" && grep -q '^Exit status: 0 3 4 6 7' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
+verdict help-verb-out "$(grep -q '^Usage: wasmctl logs' "$TMP/stdout" && grep -q '^Exit status: 0 2 3 4 6 7' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 check_rc help-all 0 -- "$WASMCTL" --help
-verdict help-lists-every-verb "$(for v in run list status start stop restart logs reload deploy remove sim version validate inspect help; do
+verdict help-lists-every-verb "$(for v in run list status start stop restart logs top metrics reload deploy remove sim version validate inspect help; do
     grep -q "^  $v" "$TMP/stdout" || exit 0; done; echo 1)" "$(head -c 300 "$TMP/stdout")"
+
+# The exit statuses: wasmctl(1) has one table, the same as CLI_EXIT_MAP (--help prints it).
+MAN1=${WASMCTL_MAN:-$(dirname "$0")/../../docs/wasmctl.1}
+check_rc help-exit-table 0 -- "$WASMCTL" --help
+verdict exit-table-matches-man "$(python3 -c '
+import re, sys
+helptext = open(sys.argv[1]).read()
+man = open(sys.argv[2]).read()
+table = helptext.split("Exit status")[1]
+codes = re.findall(r"^  ([0-9]+) +([a-z-]+) ", table, re.M)
+documented = re.findall(r"^\.BR ([0-9]+) \" ([a-z-]+)\"$", man.split(".SH EXIT STATUS")[1].split(".SH ")[0], re.M)
+assert codes and codes == documented, (codes, documented)
+assert ("9", "timeout") in codes' "$TMP/stdout" "$MAN1" 2>&1 && echo 1)" "$(python3 -c 'pass')"
 
 # ---- The daemon's verbs ---------------------------------------------------------
 
@@ -109,6 +122,46 @@ check_rc human-reload-errors 8 -- "$WASMCTL" reload
 verdict human-reload-once "$([ "$(grep -c 'typo.yaml:2:1' "$TMP/stderr")" = 1 ] && grep -q '^unchanged  *ticker' "$TMP/stdout" && echo 1)" \
     "$(cat "$TMP/stdout" "$TMP/stderr")"
 rm "$MODS/typo.yaml"
+# Bash completion: every verb of the verb table, each verb's options, module names from the daemon.
+COMPLETION=${WASMCTL_COMPLETION:-$(dirname "$0")/../../cli/wasmctl.bash-completion}
+complete_words() { # complete_words WORD...: what completing the last word offers, one per line
+    PATH=$(dirname "$WASMCTL"):$PATH bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _wasmctl; printf "%s\n" "${COMPREPLY[@]}"' \
+        sh "$COMPLETION" "$@" 2>&1 | sort
+}
+"$WASMCTL" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }' | sort -u >"$TMP/verbs"
+verdict completion-every-verb "$([ -s "$TMP/verbs" ] && [ "$(complete_words wasmctl '')" = "$(cat "$TMP/verbs")" ] && echo 1)" \
+    "verbs: $(tr '\n' ' ' <"$TMP/verbs"); completed: $(complete_words wasmctl '' | tr '\n' ' ')"
+verdict completion-logs-options "$(complete_words wasmctl logs -- | grep -qx -- --since && complete_words wasmctl logs -- | grep -qx -- --json &&
+    complete_words wasmctl stop -- | grep -qx -- --no-wait && complete_words wasmctl top - | grep -qx -- -d && echo 1)" \
+    "$(complete_words wasmctl logs -- | tr '\n' ' ')"
+verdict completion-module-names "$([ "$(complete_words wasmctl status '')" = ticker ] && [ "$(complete_words wasmctl logs -n 3 t)" = ticker ] &&
+    [ "$(WASMD_SOCKET=/nonexistent complete_words wasmctl --socket "$SOCK" restart '')" = ticker ] &&
+    [ -z "$(WASMD_SOCKET=/nonexistent complete_words wasmctl restart '')" ] && echo 1)" \
+    "$(complete_words wasmctl status '')"
+verdict completion-sim "$([ "$(complete_words wasmctl sim i2c '' | tr '\n' ' ')" = "get set temperature " ] && echo 1)" \
+    "$(complete_words wasmctl sim i2c '')"
+# Pipelined requests, a stop with "wait" (nothing to wait for: ticker stops at once) among them:
+# each answered once, in order (the last, version, shows nothing came twice before it).
+python3 - "$SOCK" >"$TMP/pipe.out" 2>&1 <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+reqs = [{"verb": "stop", "name": "ticker", "wait": True}, {"verb": "start", "name": "ticker"},
+        {"verb": "status", "name": "ticker"}, {"verb": "version"}]
+s.sendall(b"".join(json.dumps(dict(r, v=1)).encode() + b"\n" for r in reqs))
+data = b""
+while b'"daemon"' not in data:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+for line in data.decode().strip().split("\n"):
+    r = json.loads(line)
+    print(r["status"], r.get("instance", {}).get("state", r.get("daemon", "")))
+PY
+verdict wait-pipelined-once "$([ "$(head -1 "$TMP/pipe.out")" = "ok stopped" ] && [ "$(wc -l < "$TMP/pipe.out")" = 4 ] &&
+    [ "$(tail -1 "$TMP/pipe.out" | cut -d' ' -f1)" = ok ] && echo 1)" "$(cat "$TMP/pipe.out")"
+wait_for 5 is_active ticker
 check_rc json-logs 0 -- "$WASMCTL" --json logs -n 2 ticker
 verdict json-logs-lines "$(python3 -c '
 import json, sys

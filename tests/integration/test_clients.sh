@@ -115,7 +115,7 @@ verdict no-sanitizer-reports "$(! grep -q 'Sanitizer' "$TMP/wasmd.log" && echo 1
 printf 'socket_group: %s\nclient_idle_timeout_ms: 1000\n' "$(id -gn)" >"$TMP/idle.yaml"
 start_daemon "$TMP/idle.yaml" "$TMP/idle.log"
 wait_state ticker waiting >/dev/null
-"$WASMCTL" logs -f -n 0 ticker >"$TMP/follow.out" 2>&1 &
+"$WASMCTL" logs -o cat -f -n 0 ticker >"$TMP/follow.out" 2>&1 &
 FOLLOW_PID=$!
 PIDS="$PIDS $FOLLOW_PID"
 out=$(python3 "$CLIENTS" "$SOCK" idle 20)

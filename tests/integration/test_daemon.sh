@@ -100,10 +100,10 @@ verdict list-json-format "$(grep -q '"instances":\[' "$TMP/stdout" && echo 1)" "
 
 verdict clean-exit "$([ "$(wait_state once stopped)" = stopped ] && [ "$(numfield once exit_code)" = 0 ] && echo 1)" \
     "once: $(field once state) $(field once reason)"
-check once-logs 0 "$(printf 'tick 1\ntick 2\ntick 3')" -- sh -c "'$WASMCTL' logs once | grep '^tick' | cut -d' ' -f1,2"
+check once-logs 0 "$(printf 'tick 1\ntick 2\ntick 3')" -- sh -c "'$WASMCTL' logs -o cat once | grep '^tick' | cut -d' ' -f1,2"
 verdict exit-code "$([ "$(wait_state exit3 failed)" = failed ] && [ "$(field exit3 reason)" = "exited with code 3" ] && echo 1)" \
     "exit3: $(field exit3 state) $(field exit3 reason)"
-check hello-output 0 "Hello, world!" -- sh -c "'$WASMCTL' logs hello | grep -v '^\\[wasmd\\]'"
+check hello-output 0 "Hello, world!" -- sh -c "'$WASMCTL' logs -o cat hello | grep -v '^\\[wasmd\\]'"
 verdict missing-module "$([ "$(wait_state missing failed)" = failed ] && field missing reason | grep -q 'cannot read' && echo 1)" \
     "missing: $(field missing state) $(field missing reason)"
 
@@ -112,7 +112,7 @@ verdict trap-crash-loop "$([ "$(wait_state trap crash-looping)" = crash-looping 
     "trap: $(field trap state) $(field trap reason)"
 verdict trap-reason "$(field trap reason | grep -q 'unreachable (in crash)' && echo 1)" "$(field trap reason)"
 verdict trap-restarts "$([ "$(numfield trap restarts)" = 2 ] && echo 1)" "restarts $(numfield trap restarts)"
-"$WASMCTL" logs trap >"$TMP/traplog" 2>&1
+"$WASMCTL" logs -o cat trap >"$TMP/traplog" 2>&1
 verdict trap-logs "$([ "$(grep -c 'about to trap' "$TMP/traplog")" = 3 ] && grep -q 'restarting in 40 ms' "$TMP/traplog" && echo 1)" \
     "$(head -c 600 "$TMP/traplog")"
 # Its output comes before the line saying how the run ended.
@@ -136,13 +136,13 @@ check_rc restart 0 -- "$WASMCTL" restart ticker
 check_err status-unknown 4 "no module named" -- "$WASMCTL" status nope
 check_err start-unknown 4 "no module named" -- "$WASMCTL" start nope
 check_err usage-no-name 2 "status needs NAME" -- "$WASMCTL" status
-check_err usage-bad-n 2 "expected a number" -- "$WASMCTL" logs -n x ticker
+check_err usage-bad-n 2 "expected a number" -- "$WASMCTL" logs -o cat -n x ticker
 check_err unreachable 3 "cannot reach" -- "$WASMCTL" --socket "$TMP/nothing.sock" list
 
 wait_log_count ticker '^tick' 2
-check logs-n 0 2 -- sh -c "'$WASMCTL' logs -n 2 ticker | wc -l"
+check logs-n 0 2 -- sh -c "'$WASMCTL' logs -o cat -n 2 ticker | wc -l"
 # Following: the next 10 lines as they come, in order (tick numbers one apart).
-timeout "$DEADLINE" sh -c "'$WASMCTL' logs -f -n 0 ticker | head -n 10" >"$TMP/follow" 2>&1
+timeout "$DEADLINE" sh -c "'$WASMCTL' logs -o cat -f -n 0 ticker | head -n 10" >"$TMP/follow" 2>&1
 verdict logs-follow "$([ "$(grep -c '^tick' "$TMP/follow")" = 10 ] &&
     awk 'NR > 1 && $2 != prev + 1 { bad = 1 } { prev = $2 } END { exit bad }' "$TMP/follow" && echo 1)" \
     "$(head -c 300 "$TMP/follow")"
@@ -157,7 +157,7 @@ verdict spinner-running "$([ "$(field spin state)" = running ] && echo 1)" "spin
 s0=$(numfield spin slices)
 # The tick lines of the ticker's current run: after its last "started" line
 # (or all of them once that line has left the ring of log_lines lines).
-this_run() { "$WASMCTL" logs ticker | awk '/^\[wasmd\] started/ { n = 0; delete t } /^tick/ { t[++n] = $0 } END { for (i = 1; i <= n; i++) print t[i] }'; }
+this_run() { "$WASMCTL" logs -o cat ticker | awk '/^\[wasmd\] started/ { n = 0; delete t } /^tick/ { t[++n] = $0 } END { for (i = 1; i <= n; i++) print t[i] }'; }
 run_ticks_at_least() { [ "$(this_run | awk '{ n = $2 } END { print n + 0 }')" -ge "$1" ]; }
 wait_until run_ticks_at_least 100
 this_run >"$TMP/ticks"

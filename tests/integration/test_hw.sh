@@ -157,7 +157,7 @@ verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket: $(head -c 500 "$TMP/
 
 # ---- Helpers ---------------------------------------------------------------
 
-logs() { "$WASMCTL" logs "$1" 2>/dev/null; }
+logs() { "$WASMCTL" logs -o cat "$1" 2>/dev/null; }
 oneline() { logs "$1" | tail -n "${2:-12}" | tr '\n' '|' | head -c 1200; }
 # wait_log NAME ERE: waits for a log line matching ERE; prints it.
 log_has() { logs "$1" | grep -Eq -- "$2"; }

@@ -51,7 +51,7 @@ stop_daemon() {
 }
 trap stop_daemon EXIT
 
-logcount() { "$WASMCTL" logs "$1" 2>/dev/null | grep -c -- "$2"; }
+logcount() { "$WASMCTL" logs -o cat "$1" 2>/dev/null | grep -c -- "$2"; }
 
 wait_socket "$SOCK"
 verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket: $(head -c 300 "$TMP/wasmd.log")"
@@ -59,16 +59,16 @@ verdict daemon-up "$([ -S "$SOCK" ] && echo 1)" "no socket: $(head -c 300 "$TMP/
 # ---- Timers ---------------------------------------------------------------
 
 verdict reactor-waiting "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
-verdict reactor-kind-logged "$([ "$(logcount hb 'started (reactor)')" = 1 ] && echo 1)" "$("$WASMCTL" logs hb | head -3)"
-verdict import-error-codes "$([ "$(logcount hb '^\[info\] error codes ok$')" = 1 ] && echo 1)" "$("$WASMCTL" logs hb | head -5)"
+verdict reactor-kind-logged "$([ "$(logcount hb 'started (reactor)')" = 1 ] && echo 1)" "$("$WASMCTL" logs -o cat hb | head -3)"
+verdict import-error-codes "$([ "$(logcount hb '^\[info\] error codes ok$')" = 1 ] && echo 1)" "$("$WASMCTL" logs -o cat hb | head -5)"
 # Timer 7 repeats every 50 ms; timer 1 fires once, at 120 ms: after the
 # first tick (due at 50) and before the third (due at 150 or later), however
 # late the loop runs them.
 verdict timer-repeats "$(wait_log_count hb '^\[info\] tick$' 10 && echo 1)" "$(logcount hb '^\[info\] tick$') ticks"
 verdict one-shot-timer "$([ "$(logcount hb '^\[info\] once$')" = 1 ] && echo 1)" "$(logcount hb once) 'once' lines"
-ticks_before_once=$("$WASMCTL" logs hb | awk '/^\[info\] once$/ { print n; exit } /^\[info\] tick$/ { n++ }')
+ticks_before_once=$("$WASMCTL" logs -o cat hb | awk '/^\[info\] once$/ { print n; exit } /^\[info\] tick$/ { n++ }')
 verdict timers-in-due-order "$([ "${ticks_before_once:-0}" -ge 1 ] && [ "${ticks_before_once:-0}" -le 2 ] && echo 1)" \
-    "$ticks_before_once ticks before 'once' (expected 1 or 2): $("$WASMCTL" logs hb | head -8 | tr '\n' '|')"
+    "$ticks_before_once ticks before 'once' (expected 1 or 2): $("$WASMCTL" logs -o cat hb | head -8 | tr '\n' '|')"
 verdict waiting-between-events "$([ "$(field hb state)" = waiting ] && echo 1)" "hb: $(field hb state)"
 
 # ---- Failures ------------------------------------------------------------
@@ -78,7 +78,7 @@ verdict handler-trap-crash-loop "$([ "$(wait_state rtrap crash-looping)" = crash
 verdict handler-trap-reason "$(field rtrap reason | grep -q 'unreachable (in boom) during wasmd_on_timer' && echo 1)" \
     "$(field rtrap reason)"
 verdict handler-trap-restarts "$([ "$(numfield rtrap restarts)" = 2 ] && [ "$(logcount rtrap '^\[info\] handler runs$')" = 3 ] && echo 1)" \
-    "restarts $(numfield rtrap restarts); $("$WASMCTL" logs rtrap | head -c 500)"
+    "restarts $(numfield rtrap restarts); $("$WASMCTL" logs -o cat rtrap | head -c 500)"
 verdict unknown-import-refused "$([ "$(wait_state badimp failed)" = failed ] && field badimp reason | grep -q 'unknown import wasmd.frobnicate' && echo 1)" \
     "badimp: $(field badimp state) $(field badimp reason)"
 verdict bad-handler-type "$([ "$(wait_state badtype failed)" = failed ] && field badtype reason | grep -qF 'wasmd_on_timer must be a function (i32) -> ()' && echo 1)" \
@@ -88,8 +88,8 @@ verdict init-failure "$([ "$(wait_state initfail failed)" = failed ] && [ "$(fie
 
 # A command may use wasmd.log (split at newlines); timers need a reactor.
 verdict command-log "$([ "$(wait_state cmdlog stopped)" = stopped ] &&
-    [ "$("$WASMCTL" logs cmdlog | grep -v '^\[wasmd\]' | tr '\n' '|')" = '[warn] from a command|[warn] second line|[info] enotsup ok|' ] && echo 1)" \
-    "cmdlog: $(field cmdlog state); $("$WASMCTL" logs cmdlog | tr '\n' '|')"
+    [ "$("$WASMCTL" logs -o cat cmdlog | grep -v '^\[wasmd\]' | tr '\n' '|')" = '[warn] from a command|[warn] second line|[info] enotsup ok|' ] && echo 1)" \
+    "cmdlog: $(field cmdlog state); $("$WASMCTL" logs -o cat cmdlog | tr '\n' '|')"
 
 # ---- A start section looping forever ---------------------------------------
 
@@ -108,9 +108,9 @@ check stop-reactor-cmd 0 "" -- sh -c "'$WASMCTL' stop hb >/dev/null"
 verdict stop-reactor "$([ "$(wait_state hb stopped)" = stopped ] && [ "$(field hb reason)" = 'stopped by request' ] && echo 1)" \
     "hb: $(field hb state) $(field hb reason)"
 verdict shutdown-handler-ran "$([ "$(logcount hb '^\[info\] shutdown handler ran$')" = 1 ] && echo 1)" \
-    "$("$WASMCTL" logs -n 5 hb | tr '\n' '|')"
-verdict shutdown-before-stopped "$("$WASMCTL" logs hb | grep -A1 'shutdown handler ran' | tail -1 | grep -q 'stopped: stopped by request' && echo 1)" \
-    "$("$WASMCTL" logs -n 5 hb | tr '\n' '|')"
+    "$("$WASMCTL" logs -o cat -n 5 hb | tr '\n' '|')"
+verdict shutdown-before-stopped "$("$WASMCTL" logs -o cat hb | grep -A1 'shutdown handler ran' | tail -1 | grep -q 'stopped: stopped by request' && echo 1)" \
+    "$("$WASMCTL" logs -o cat -n 5 hb | tr '\n' '|')"
 # (no-ticks-after-stop is checked below, once the stopped run has been followed by a restart.)
 
 # A shutdown handler that never returns is cut off after stop_timeout_ms
@@ -139,18 +139,60 @@ echo "# runaway wasmd_shutdown (stop_timeout_ms 300) ended after $((t1 - t0)) ms
 verdict runaway-cut-off "$([ "$s" = stopped ] && [ $((t1 - t0)) -ge 280 ] && echo 1)" \
     "runaway: $s after $((t1 - t0)) ms"
 verdict runaway-logs "$([ "$(logcount runaway '^\[warn\] shutdown begins$')" = 1 ] && [ "$(logcount runaway 'wasmd_shutdown did not return within 300 ms')" = 1 ] && echo 1)" \
-    "$("$WASMCTL" logs runaway | tr '\n' '|')"
+    "$("$WASMCTL" logs -o cat runaway | tr '\n' '|')"
+
+# stop waits until the module has stopped (its wasmd_shutdown cut off after 300 ms); --no-wait
+# returns at once; --timeout gives up with exit 9 while the stop goes on (defect 7).
+check_rc start-runaway 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+t0=$(now_ms)
+check stop-waits 0 "runaway: stopped" -- "$WASMCTL" stop runaway
+t1=$(now_ms)
+verdict stop-waited-for-shutdown "$([ $((t1 - t0)) -ge 280 ] && [ "$(field runaway state)" = stopped ] && echo 1)" \
+    "returned after $((t1 - t0)) ms; runaway: $(field runaway state)"
+check_rc start-runaway-again 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+check stop-no-wait 0 "runaway: stopping" -- "$WASMCTL" stop --no-wait runaway
+wait_state runaway stopped >/dev/null
+check_rc start-runaway-third 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+check_rc stop-timeout 9 -- "$WASMCTL" --json stop --timeout 0.05 runaway
+verdict stop-timeout-doc "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["exit"] == 9 and r["status"] == "timeout" and r["instance"]["state"] == "stopping" and "did not stop" in r["error"], r' "$TMP/stdout" 2>&1 && echo 1)" \
+    "$(cat "$TMP/stdout")"
+verdict stop-goes-on-after-timeout "$([ "$(wait_state runaway stopped)" = stopped ] && echo 1)" "runaway: $(field runaway state)"
+# A request after a waiting one on the same connection is answered after it, in order.
+check_rc start-runaway-fourth 0 -- "$WASMCTL" start runaway
+wait_state runaway waiting >/dev/null
+python3 - "$SOCK" >"$TMP/out" 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"v":1,"verb":"stop","name":"runaway","wait":true}\n{"v":1,"verb":"status","name":"runaway"}\n')
+data = b""
+while data.count(b"\n") < 2:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().strip())
+PY
+verdict wait-pipelined-in-order "$(sed -n 1p "$TMP/out" | grep -q '"status":"ok".*"state":"stopped"' &&
+    sed -n 2p "$TMP/out" | grep -q '"status":"ok".*"state":"stopped"' && [ "$(wc -l < "$TMP/out")" = 2 ] && echo 1)" "$(cat "$TMP/out")"
 
 # A restart runs the shutdown handler, then starts afresh.
 check_rc start-reactor 0 -- "$WASMCTL" start hb
 wait_state hb waiting >/dev/null
 check_rc restart-reactor 0 -- "$WASMCTL" restart hb
+verdict restart-waits-for-new-run "$(grep -Eq '^hb: (running|waiting)$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 verdict restart-reactor-state "$([ "$(wait_state hb waiting)" = waiting ] && echo 1)" "hb: $(field hb state) $(field hb reason)"
 # Between the stop's "stopped" line and the next start, the stopped run ticked no more.
-verdict no-ticks-after-stop "$("$WASMCTL" logs hb | awk '/stopped: stopped by request/ { off = 1 } /started \(reactor\)/ { off = 0 }
-    off && /^\[info\] tick$/ { bad = 1 } END { exit bad }' && echo 1)" "$("$WASMCTL" logs hb | grep -A3 'stopped: stopped by request' | tr '\n' '|')"
+verdict no-ticks-after-stop "$("$WASMCTL" logs -o cat hb | awk '/stopped: stopped by request/ { off = 1 } /started \(reactor\)/ { off = 0 }
+    off && /^\[info\] tick$/ { bad = 1 } END { exit bad }' && echo 1)" "$("$WASMCTL" logs -o cat hb | grep -A3 'stopped: stopped by request' | tr '\n' '|')"
 verdict restart-ran-shutdown "$([ "$(logcount hb '^\[info\] shutdown handler ran$')" = 2 ] && [ "$(logcount hb 'started (reactor)')" = 3 ] && echo 1)" \
-    "$("$WASMCTL" logs -n 8 hb | tr '\n' '|')"
+    "$("$WASMCTL" logs -o cat -n 8 hb | tr '\n' '|')"
 
 # ---- Daemon shutdown: every reactor's wasmd_shutdown runs, a runaway one is cut off.
 

@@ -661,7 +661,7 @@ static void test_manifest_full(void **state) {
 
     char expect[256];
     assert_string_equal(m->name, "blinky-2");
-    snprintf(expect, sizeof expect, "%s/../mods/blinky.wasm", f->dir);
+    snprintf(expect, sizeof expect, "/tmp/mods/blinky.wasm"); /* f->dir/../mods, normalised */
     assert_string_equal(m->module, expect);
     assert_int_equal(m->nargs, 3);
     assert_string_equal(m->args[0], "--fast");
@@ -1569,6 +1569,37 @@ static void test_nearest_name(void **state) {
     assert_null(cfg_nearest_name("x", names, 0));
 }
 
+/* Paths are normalised lexically (defect: ".../mods.d/../files/clock.wasm" was shown as written). */
+static void test_path_normalize(void **state) {
+    static const char *const cases[][2] = {
+        { "/etc/wasmd/mods.d/../files/clock.wasm", "/etc/wasmd/files/clock.wasm" },
+        { "/a//b/./c/", "/a/b/c" }, { "/..", "/" }, { "/../x", "/x" }, { "/", "/" }, { "//", "/" },
+        { "a/../..", ".." }, { "../../a/b/..", "../../a" }, { "./x/./y/..", "x" }, { "", "." },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", cases[i][0]);
+        assert_string_equal(cfg_path_normalize(buf), cases[i][1]);
+    }
+    /* A manifest's module, relative to a directory reached through "..". */
+    fixture *f = *state;
+    char dir[128], path[192];
+    snprintf(dir, sizeof dir, "%s/mods.d", f->dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/m.yaml", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("module: ../files/./clock.wasm\n", fp);
+    fclose(fp);
+    cfg_error err;
+    cfg_manifest *m = cfg_manifest_load(path, &err);
+    assert_non_null(m);
+    char want[192];
+    snprintf(want, sizeof want, "%s/files/clock.wasm", f->dir);
+    assert_string_equal(m->module, want);
+    cfg_manifest_free(m);
+}
+
 static void test_man_page(void **state) {
     const char *path = getenv("WASMD_MAN_YAML");
     char *text = read_text(path ? path : "docs/wasmd.yaml.5");
@@ -1588,17 +1619,18 @@ static void test_man_page(void **state) {
     check_keys(next_line(manifest, manifest_end), manifest_end + 1, &cfg__manifest_schema);
     check_keys(next_line(daemon, daemon_end), daemon_end + 1, &cfg__daemon_schema);
     /* The walk saw every key: 14 at the top of a manifest, dirs (3), limits (4),
-     * capabilities (3): gpio (8), i2c (3), microphone (5); source (3); 18 at the top of
+     * capabilities (3): gpio (8), i2c (3), microphone (5); source (3); 19 at the top of
      * the daemon config, hardware (3): gpio (2): chips (3), i2c (2): devices (6),
-     * microphones (4); fetch (7); fleet (3). */
+     * microphones (4); fetch (7); fleet (3); metrics (2). */
     assert_int_equal(count_keys(&cfg__manifest_schema), 14 + 3 + 4 + 3 + 8 + 3 + 5 + 3);
-    assert_int_equal(count_keys(&cfg__daemon_schema), 18 + 3 + 2 + 3 + 2 + 6 + 4 + 7 + 3);
+    assert_int_equal(count_keys(&cfg__daemon_schema), 19 + 3 + 2 + 3 + 2 + 6 + 4 + 7 + 3 + 2);
     free(text);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_manifest_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_path_normalize, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifest_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifest_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manifest_numbers, setup, teardown),
