@@ -97,7 +97,12 @@
      * !(a < b) differ from a >= b); RA: a is the f64 accumulator. */          \
     X(BR_F64_EQ) X(BR_F64_NE) X(BR_F64_LT) X(BR_F64_GT) X(BR_F64_LE) X(BR_F64_GE) \
     X(BR_F64_NLT) X(BR_F64_NGT) X(BR_F64_NLE) X(BR_F64_NGE)                     \
-    X(BR_F64_LT_RA) X(BR_F64_GT_RA) X(BR_F64_LE_RA) X(BR_F64_GE_RA)
+    X(BR_F64_LT_RA) X(BR_F64_GT_RA) X(BR_F64_LE_RA) X(BR_F64_GE_RA)             \
+    /* A conditional branch on the i32 just computed, the instruction that    \
+     * computed it folded in: its layout, then t; jump if the result is      \
+     * non-zero (IF) or zero (IFZ).  The result still goes to its slot. */   \
+    X(BR_IF_LD) X(BR_IFZ_LD) X(BR_IF_LD8U) X(BR_IFZ_LD8U)                       \
+    X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -96,6 +96,10 @@ typedef struct compiler {
      * second one of the same kind may join (COPY2, I32_ADD_IMM2). */
     int64_t join_pos;
 
+    /* Where the last instruction emitted and the one before it start (or
+     * -1); they may be stale after a rewrite, so users check the handler. */
+    int64_t op_pos, prev_op_pos;
+
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
     uint32_t last_iop;
@@ -141,6 +145,8 @@ static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->acc_slot = NO_ACC;
     c->last_a_acc = false;
     uint32_t pos = emit_cell(c, 0);
+    c->prev_op_pos = c->op_pos;
+    c->op_pos = pos;
     if (c->status == WR_OK)
         c->cells[pos].op = c->handlers[iop];
     return pos;
@@ -173,6 +179,7 @@ static uint32_t join_add_imm(compiler *c, int64_t prev, uint32_t pos) {
         c->cells[p + 4 + i] = first[i];
     }
     c->ncells = p + 7;
+    c->op_pos = p;
     return p;
 }
 
@@ -472,6 +479,38 @@ static uint32_t fused_branch(uint32_t op, bool imm) {
     return WR__IOP_EXTRA + WR__X_BR_I64_EQ + (op - WR__OP_I64_EQ);
 }
 
+/* Instructions a conditional branch on their result folds into (X_BR_IF_* in interp.c). */
+static const struct {
+    uint32_t iop;
+    uint16_t br_if, br_ifz;
+} branch_folds[] = {
+    {WR__OP_I32_LOAD, WR__X_BR_IF_LD, WR__X_BR_IFZ_LD},
+    {WR__OP_I32_LOAD8_U, WR__X_BR_IF_LD8U, WR__X_BR_IFZ_LD8U},
+    {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_BR_IF_ADD_IMM, WR__X_BR_IFZ_ADD_IMM},
+};
+
+/*
+ * A conditional branch on slot s: when the instruction at pos, the last one
+ * emitted (three operand cells), computed s and is one of branch_folds[], it
+ * becomes the fused one and the target cell is returned; else 0.
+ */
+static uint32_t fold_branch(compiler *c, int64_t pos, uint32_t s, bool when_true) {
+    if (pos < 0 || c->status != WR_OK || (uint64_t)pos + 4 != c->ncells || c->cells[pos + 1].u64 != s)
+        return 0;
+    for (size_t i = 0; i < sizeof branch_folds / sizeof *branch_folds; i++) {
+        if (c->cells[pos].op != c->handlers[branch_folds[i].iop])
+            continue;
+        uint64_t a = c->cells[pos + 2].u64, b = c->cells[pos + 3].u64;
+        c->ncells = (uint32_t)pos;
+        emit_op(c, WR__IOP_EXTRA + (when_true ? branch_folds[i].br_if : branch_folds[i].br_ifz));
+        emit_cell(c, s);
+        emit_cell(c, a);
+        emit_cell(c, b);
+        return emit_cell(c, 0);
+    }
+    return 0;
+}
+
 /*
  * Emits a conditional branch on the top of the stack (popped): jump when it
  * is non-zero (when_true) or zero.  The target cell is returned for the
@@ -511,6 +550,9 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
             uint64_t src = c->cells[pos + 2].u64;
             c->ncells = pos;
             pop_n(c, 1);
+            uint32_t t = acc ? fold_branch(c, c->prev_op_pos, (uint32_t)src, !when_true) : 0;
+            if (t)
+                return t;
             if (acc)
                 emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ_R : WR__X_BR_IF_R));
             else
@@ -535,6 +577,9 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
     }
     uint32_t s = operand(c, top);
     pop_n(c, 1);
+    uint32_t t = s == c->acc_slot ? fold_branch(c, c->op_pos, s, when_true) : 0;
+    if (t)
+        return t;
     if (s == c->acc_slot)
         emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF_R : WR__X_BR_IFZ_R));
     else
@@ -1405,6 +1450,7 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.last_pos = -1;
     c.acc_slot = NO_ACC;
     c.join_pos = -1;
+    c.op_pos = c.prev_op_pos = -1;
     c.nlocals = c.type->nparams + fd->nlocals;
     c.r.start = m->bytes;
     c.r.p = m->bytes + fd->code_offset;

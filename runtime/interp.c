@@ -531,6 +531,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     LOAD(I64_LOAD16_U, uint16_t, 2, v)
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD32_U, uint32_t, 4, v)
+    /* Loads with a branch on what they loaded (a list's next pointer, a
+     * string's next byte): the target in cell 4. */
+#define BR_LOAD(NAME, CT, N)                                                                              \
+    X_BR_IF_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = v; if (v) { pc = pc[4].target; NEXT(); } SKIP(5); } \
+    X_BR_IFZ_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    BR_LOAD(LD, uint32_t, 4)
+    BR_LOAD(LD8U, uint8_t, 1)
 #undef EA_R
 #undef EA
 #define EA(N)                                                     \
@@ -689,6 +696,9 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IF_R: { if (iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ_R: { if (!iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    /* A counter stepped and tested (`--n != 0`), the target in cell 4. */
+    X_BR_IF_ADD_IMM: { uint32_t v = U32(2) + pc[3].u32; SLOT(1) = v; if (v) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    X_BR_IFZ_ADD_IMM: { uint32_t v = U32(2) + pc[3].u32; SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
     X_BR_TABLE: {
         uint32_t i = U32(1), n = pc[2].u32;
         pc = pc[3 + (i < n ? i : n)].target;

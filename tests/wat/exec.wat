@@ -148,4 +148,54 @@
       (f64.add (f64.mul (local.get $x) (local.get $y)) (f64.load offset=8 (local.get $p))))
     (f64.store (local.get $q) (f64.add (f64.const 1) (f64.load offset=8 (local.get $p))))
     (f64.load (local.get $q)))
+
+  ;; Conditional branches folded into the load or addition computing their
+  ;; operand (BR_IF_LD, BR_IFZ_LD8U, BR_IF_ADD_IMM...).  list_len follows
+  ;; next pointers (*node) from $p; str_len counts bytes up to a zero;
+  ;; countdown adds $n + ... + 1.
+  (func (export "list_len") (param $p i32) (result i32)
+    (local $n i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $p)))
+      (loop $next
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $next (local.tee $p (i32.load (local.get $p))))))
+    (local.get $n))
+  (func (export "str_len") (param $s i32) (result i32)
+    (local $i i32)
+    (block $end
+      (loop $next
+        (br_if $end (i32.eqz (i32.load8_u (local.get $s))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $i))
+  (func (export "countdown") (param $n i32) (result i32)
+    (local $sum i32)
+    (loop $l
+      (local.set $sum (i32.add (local.get $sum) (local.get $n)))
+      (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+    (local.get $sum))
+  ;; Each way of branching on a load or a sum, taken when true and when false;
+  ;; bit k of the result says which of the tests held.
+  (func (export "branch_folds") (param $p i32) (param $x i32) (result i32)
+    (local $r i32)
+    (if (i32.load (local.get $p)) (then (local.set $r (i32.or (local.get $r) (i32.const 1)))))
+    (if (i32.load8_u (local.get $p)) (then (local.set $r (i32.or (local.get $r) (i32.const 2)))))
+    (if (i32.eqz (i32.load8_u offset=1 (local.get $p))) (then (local.set $r (i32.or (local.get $r) (i32.const 4)))))
+    (if (i32.eqz (i32.load offset=4 (local.get $p))) (then (local.set $r (i32.or (local.get $r) (i32.const 8)))))
+    (if (i32.add (local.get $x) (i32.const -1)) (then (local.set $r (i32.or (local.get $r) (i32.const 16)))))
+    (block
+      (br_if 0 (i32.eqz (i32.add (local.get $x) (i32.const 1))))
+      (local.set $r (i32.or (local.get $r) (i32.const 32))))
+    (block
+      (br_if 0 (i32.add (local.get $x) (i32.const 2)))
+      (local.set $r (i32.or (local.get $r) (i32.const 64))))
+    (block
+      (br_if 0 (i32.load8_u offset=2 (local.get $p)))
+      (local.set $r (i32.or (local.get $r) (i32.const 128))))
+    (block
+      (br_if 0 (i32.eqz (i32.load offset=4 (local.get $p))))
+      (local.set $r (i32.or (local.get $r) (i32.const 256))))
+    (local.get $r))
 )
