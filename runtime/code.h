@@ -102,7 +102,9 @@
      * computed it folded in: its layout, then t; jump if the result is      \
      * non-zero (IF) or zero (IFZ).  The result still goes to its slot. */   \
     X(BR_IF_LD) X(BR_IFZ_LD) X(BR_IF_LD8U) X(BR_IFZ_LD8U)                       \
-    X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM)
+    X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM)                                          \
+    /* (a >> k) & m, a bit field: s_dst s_a k m; R: a is iacc. */               \
+    X(I32_SHR_U_AND) X(I32_SHR_U_AND_R)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -1065,6 +1065,28 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         push(c, K_LOCAL_ADD, x, op == WR__OP_I32_ADD ? k : (uint32_t)-k);
         return;
     }
+    if (op == WR__OP_I32_AND && c->stack[c->height - 1].kind == K_CONST && c->last_pos >= 0 &&
+        c->status == WR_OK && c->height == c->last_height + 1 && c->stack[c->height - 2].kind == K_TEMP &&
+        home(c, c->height - 2) == c->cells[c->last_pos + 1].u64) {
+        /* (x >> k) & m, the shift just computed into a temporary: one I32_SHR_U_AND. */
+        uint32_t lpos = (uint32_t)c->last_pos;
+        bool r = c->cells[lpos].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_SHR_U)];
+        if (r || c->cells[lpos].op == c->handlers[WR__IOP_IMM(WR__OP_I32_SHR_U)]) {
+            uint64_t a = c->cells[lpos + 2].u64, k = c->cells[lpos + 3].u64, m = c->stack[c->height - 1].value;
+            c->ncells = lpos;
+            pop_n(c, 2);
+            uint32_t dst = push_temp(c);
+            uint32_t pos = emit_op(c, WR__IOP_EXTRA + (r ? WR__X_I32_SHR_U_AND_R : WR__X_I32_SHR_U_AND));
+            emit_cell(c, dst);
+            emit_cell(c, a);
+            emit_cell(c, k);
+            emit_cell(c, m);
+            mark_last(c, pos, WR__IOP_IMM(op));
+            c->acc_slot = dst;
+            c->acc_loaded = false;
+            return;
+        }
+    }
     if (np == 2 && nr == 1 && has_imm_form(op) && c->stack[c->height - 1].kind == K_CONST) {
         uint64_t imm = c->stack[c->height - 1].value;
         uint32_t a = operand(c, c->height - 2);

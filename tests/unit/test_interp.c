@@ -340,6 +340,16 @@ static void test_branch_folds(void **state) {
     call_i32(fx, "branch_folds", -1, 0, WR_TRAP_MEMORY_OOB);
 }
 
+static void test_bitfields_and_const_copy(void **state) {
+    fixture *fx = *state;
+    static const uint32_t xs[] = {0, 1, 0x80000000u, 0xdeadbeefu, 0x12345678u, 0xffffffffu};
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        uint32_t x = xs[i], y = xs[(i + 3) % 6] ^ 0x5a5a5a5au;
+        uint32_t want = ((x >> 5) & 127) ^ ((((x * y) >> 2) & 15) << 8) ^ ((y >> 1) << 1);
+        assert_int_equal((uint32_t)call_i32(fx, "bitfields", (int32_t)x, (int32_t)y, WR_OK), want);
+    }
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -396,6 +406,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_f64_compare_branches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_f64_add_to_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_branch_folds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bitfields_and_const_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

@@ -198,4 +198,13 @@
       (br_if 0 (i32.eqz (i32.load offset=4 (local.get $p))))
       (local.set $r (i32.or (local.get $r) (i32.const 256))))
     (local.get $r))
+
+  ;; Bit fields, (x >> k) & m, of a local and of a product just computed
+  ;; (I32_SHR_U_AND, I32_SHR_U_AND_R); a shift by 33 is one by 1.
+  (func (export "bitfields") (param $x i32) (param $y i32) (result i32)
+    (i32.xor
+      (i32.xor (i32.and (i32.shr_u (local.get $x) (i32.const 5)) (i32.const 127))
+               (i32.shl (i32.and (i32.shr_u (i32.mul (local.get $x) (local.get $y)) (i32.const 2)) (i32.const 15))
+                        (i32.const 8)))
+      (i32.shl (i32.and (i32.shr_u (local.get $y) (i32.const 33)) (i32.const -1)) (i32.const 1))))
 )
