@@ -272,11 +272,13 @@ static void pop_n(compiler *c, uint32_t n) {
 /* Emits what puts the value of entry e (whose home is src_home) into slot dst. */
 static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint32_t dst) {
     switch (e->kind) {
-    case K_CONST:
-        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
+    case K_CONST: {
+        uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
         emit_cell(c, dst);
         emit_cell(c, e->value);
+        c->join_pos = pos; /* a copy may join it (CONST_COPY) */
         return;
+    }
     case K_LOCAL_ADD: {
         /* An i32.add like any other: it reads and feeds the accumulator. */
         bool a_acc = e->local == c->acc_slot;
@@ -298,10 +300,12 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         /* A copy leaves the accumulators alone: if they held the source's
          * value, they still do. */
         uint32_t acc = c->acc_slot == s ? s : NO_ACC;
-        if (c->join_pos >= 0 && c->status == WR_OK &&
-            c->cells[c->join_pos].op == c->handlers[WR__IOP_EXTRA + WR__X_COPY]) {
-            /* Right after another copy (no branch target between): one dispatch for both. */
-            c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + WR__X_COPY2];
+        const void *join = c->join_pos >= 0 && c->status == WR_OK ? c->cells[c->join_pos].op : NULL;
+        bool after_const = join == c->handlers[WR__IOP_EXTRA + WR__X_CONST];
+        if (after_const || join == c->handlers[WR__IOP_EXTRA + WR__X_COPY]) {
+            /* Right after another copy or a constant (no branch target
+             * between), as in `x = 4; y = z`: one dispatch for both. */
+            c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + (after_const ? WR__X_CONST_COPY : WR__X_COPY2)];
             c->join_pos = -1;
             emit_cell(c, dst);
             emit_cell(c, s);

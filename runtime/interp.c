@@ -693,6 +693,7 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         SKIP(7);
     }
     X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
+    X_CONST_COPY: { SLOT(1) = pc[2].u64; SLOT(3) = SLOT(4); SKIP(5); }
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }

@@ -207,4 +207,14 @@
                (i32.shl (i32.and (i32.shr_u (i32.mul (local.get $x) (local.get $y)) (i32.const 2)) (i32.const 15))
                         (i32.const 8)))
       (i32.shl (i32.and (i32.shr_u (local.get $y) (i32.const 33)) (i32.const -1)) (i32.const 1))))
+
+  ;; A constant then a copy, one CONST_COPY, the copy reading what the
+  ;; constant just wrote in the second pair: 900 + a.
+  (func (export "const_copy") (param $a i32) (result i32)
+    (local $x i32) (local $y i32)
+    (local.set $x (i32.const 4))
+    (local.set $y (local.get $a))
+    (local.set $a (i32.const 9))
+    (local.set $x (local.get $a))
+    (i32.add (i32.mul (local.get $x) (i32.const 100)) (local.get $y)))
 )
