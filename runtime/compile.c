@@ -926,6 +926,8 @@ static const struct {
     /* multiply-add (the product's own a may be the accumulator) */
     {WR__OP_I32_ADD, WR__X_I32_MAD, 0, 2, true, WR__OP_I32_MUL},
     {WR__OP_I32_ADD, WR__X_I32_MAD_RA, 0, 2, true, WR__IOP_RA(WR__OP_I32_MUL)},
+    /* (its b the accumulator: read from b's slot, which holds the same value) */
+    {WR__OP_I32_ADD, WR__X_I32_MAD, 0, 2, true, WR__IOP_RB(WR__OP_I32_MUL)},
     {WR__OP_I32_ADD, WR__X_I32_MAD_IMM, 0, 2, true, WR__IOP_IMM(WR__OP_I32_MUL)},
 };
 

@@ -347,6 +347,7 @@ static void test_bitfields_and_const_copy(void **state) {
         uint32_t x = xs[i], y = xs[(i + 3) % 6] ^ 0x5a5a5a5au;
         uint32_t want = ((x >> 5) & 127) ^ ((((x * y) >> 2) & 15) << 8) ^ ((y >> 1) << 1);
         assert_int_equal((uint32_t)call_i32(fx, "bitfields", (int32_t)x, (int32_t)y, WR_OK), want);
+        assert_int_equal((uint32_t)call_i32(fx, "mad_rb", (int32_t)x, (int32_t)y, WR_OK), y + x * (y ^ x));
     }
     assert_int_equal(call_i32(fx, "const_copy", 7, 0, WR_OK), 907);
     assert_int_equal(call_i32(fx, "const_copy", -900, 0, WR_OK), 0);

@@ -208,6 +208,11 @@
                         (i32.const 8)))
       (i32.shl (i32.and (i32.shr_u (local.get $y) (i32.const 33)) (i32.const -1)) (i32.const 1))))
 
+  ;; A multiply-add whose product's b was the accumulator (I32_MUL_RB, then
+  ;; I32_ADD: one I32_MAD): y + x * (y ^ x).
+  (func (export "mad_rb") (param $x i32) (param $y i32) (result i32)
+    (i32.add (local.get $y) (i32.mul (local.get $x) (i32.xor (local.get $y) (local.get $x)))))
+
   ;; A constant then a copy, one CONST_COPY, the copy reading what the
   ;; constant just wrote in the second pair: 900 + a.
   (func (export "const_copy") (param $a i32) (result i32)
