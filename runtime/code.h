@@ -106,7 +106,10 @@
     /* (a >> k) & m, a bit field: s_dst s_a k m; R: a is iacc. */               \
     X(I32_SHR_U_AND) X(I32_SHR_U_AND_R)                                         \
     /* s_dst value s_dst2 s_src2: a CONST, then a COPY, in that order. */      \
-    X(CONST_COPY)
+    X(CONST_COPY)                                                               \
+    /* s_addr k offset: the i32 at the address += k (a load, an add and a     \
+     * store of the sum back to the same place). */                           \
+    X(I32_ADD_TO_IMM)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

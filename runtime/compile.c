@@ -1045,6 +1045,24 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
                     return;
                 }
             }
+            /* `*p += k` on i32, a counter in memory: the load, the addition of
+             * the constant and this store, their results in temporaries that
+             * nothing else reads, become one I32_ADD_TO_IMM. */
+            if (op == WR__OP_I32_STORE && c->prev_op_pos >= 0 && c->op_pos == c->prev_op_pos + 4 &&
+                c->op_pos + 4 == c->ncells && v == c->acc_slot && c->status == WR_OK) {
+                const wr__cell *ld = &c->cells[c->prev_op_pos], *add = &c->cells[c->op_pos];
+                if (ld[0].op == c->handlers[WR__OP_I32_LOAD] && add[0].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)] &&
+                    ld[2].u64 == a && ld[3].u64 == offset && add[1].u64 == v && add[2].u64 == ld[1].u64 &&
+                    ld[1].u64 >= c->nbase && ld[1].u64 != a && v >= c->nbase) {
+                    uint64_t k = add[3].u64;
+                    c->ncells = (uint32_t)c->prev_op_pos;
+                    emit_op(c, WR__IOP_EXTRA + WR__X_I32_ADD_TO_IMM);
+                    emit_cell(c, a);
+                    emit_cell(c, k);
+                    emit_cell(c, offset);
+                    return;
+                }
+            }
             /* Not straight after a load: see L_F64_LOAD in interp.c. */
             if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
                 emit_op(c, WR__IOP_EXTRA + WR__X_F64_STORE_R);

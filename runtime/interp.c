@@ -558,6 +558,14 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_##NAME##_R: { EA(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(4); } \
     X_##NAME##_ADDR_R: { EA_ADDR(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(5); }
     STORE32(I32_STORE, uint32_t, 4)
+    X_I32_ADD_TO_IMM: {
+        EA(4)
+        uint32_t v;
+        memcpy(&v, mbase + ea, 4);
+        v += pc[2].u32;
+        memcpy(mbase + ea, &v, 4);
+        SKIP(4);
+    }
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
     STORE(F64_STORE, uint64_t, 8)

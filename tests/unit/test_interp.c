@@ -349,6 +349,17 @@ static void test_bitfields_and_const_copy(void **state) {
         assert_int_equal((uint32_t)call_i32(fx, "bitfields", (int32_t)x, (int32_t)y, WR_OK), want);
         assert_int_equal((uint32_t)call_i32(fx, "mad_rb", (int32_t)x, (int32_t)y, WR_OK), y + x * (y ^ x));
     }
+    uint8_t *mem = exec_memory(fx);
+    put32(mem, 604, 0xfffffffeu);
+    assert_int_equal(call_i32(fx, "add_to", 600, 0, WR_OK), 1); /* wraps */
+    assert_int_equal(call_i32(fx, "add_to", 600, 0, WR_OK), 4);
+    put32(mem, 65532, 10);
+    assert_int_equal(call_i32(fx, "add_to", 65528, 0, WR_OK), 13);
+    call_i32(fx, "add_to", 65529, 0, WR_TRAP_MEMORY_OOB); /* one byte past the end */
+    assert_int_equal(mem[65532], 13);                       /* nothing written */
+    put32(mem, 700, 5);
+    assert_int_equal(call_i32(fx, "add_to_tee", 700, 0, WR_OK), 8);
+    call_i32(fx, "add_to_tee", 65533, 0, WR_TRAP_MEMORY_OOB);
     assert_int_equal(call_i32(fx, "const_copy", 7, 0, WR_OK), 907);
     assert_int_equal(call_i32(fx, "const_copy", -900, 0, WR_OK), 0);
 }

@@ -213,6 +213,16 @@
   (func (export "mad_rb") (param $x i32) (param $y i32) (result i32)
     (i32.add (local.get $y) (i32.mul (local.get $x) (i32.xor (local.get $y) (local.get $x)))))
 
+  ;; *p += 3 on i32 (one I32_ADD_TO_IMM), at offset 4; returns the new value.
+  ;; add_to_tee keeps the sum in a local as well (no fusion: $t is read).
+  (func (export "add_to") (param $p i32) (result i32)
+    (i32.store offset=4 (local.get $p) (i32.add (i32.load offset=4 (local.get $p)) (i32.const 3)))
+    (i32.load offset=4 (local.get $p)))
+  (func (export "add_to_tee") (param $p i32) (result i32)
+    (local $t i32)
+    (i32.store (local.get $p) (local.tee $t (i32.add (i32.load (local.get $p)) (i32.const -1))))
+    (i32.add (local.get $t) (i32.load (local.get $p))))
+
   ;; A constant then a copy, one CONST_COPY, the copy reading what the
   ;; constant just wrote in the second pair: 900 + a.
   (func (export "const_copy") (param $a i32) (result i32)
