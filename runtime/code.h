@@ -40,6 +40,7 @@
     X(LOOP_I32_ADD_IMM) X(LOOP_I32_ADD_IMM2) X(LOOP_I64_ADD_IMM) X(LOOP_I32_ADD) \
     X(LOOP_I32_AND_IMM) X(LOOP_I32_SHL_IMM) X(LOOP_I32_LOAD) X(LOOP_I32_LOAD8_U_ADDR) \
     X(LOOP_F64_LOAD) X(LOOP_COPY) X(LOOP_COPY2) X(LOOP_I32_ADD_SHL)             \
+    X(LOOP_I32_LOAD16_U)                                                        \
     X(CALL)            /* func_index frame_offset */                              \
     X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
     X(RETURN)          /* (none): results are in slots 0..n-1 */                 \

@@ -664,6 +664,7 @@ static const struct {
     {WR__IOP_EXTRA + WR__X_COPY, WR__X_LOOP_COPY},
     {WR__IOP_EXTRA + WR__X_COPY2, WR__X_LOOP_COPY2},
     {WR__IOP_EXTRA + WR__X_I32_ADD_SHL, WR__X_LOOP_I32_ADD_SHL},
+    {WR__OP_I32_LOAD16_U, WR__X_LOOP_I32_LOAD16_U},
 };
 
 /*

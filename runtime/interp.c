@@ -795,6 +795,7 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     LOOP_INTO(COPY, X_COPY)
     LOOP_INTO(COPY2, X_COPY2)
     LOOP_INTO(I32_ADD_SHL, X_I32_ADD_SHL)
+    LOOP_INTO(I32_LOAD16_U, L_I32_LOAD16_U)
 
     /* op func_index frame_offset */
     X_CALL: {

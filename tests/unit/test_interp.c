@@ -360,6 +360,11 @@ static void test_bitfields_and_const_copy(void **state) {
     put32(mem, 700, 5);
     assert_int_equal(call_i32(fx, "add_to_tee", 700, 0, WR_OK), 8);
     call_i32(fx, "add_to_tee", 65533, 0, WR_TRAP_MEMORY_OOB);
+    static const uint16_t u16s[] = {1, 0xffff, 0x8000, 7};
+    memcpy(mem + 800, u16s, sizeof u16s);
+    assert_int_equal(call_i32(fx, "sum_u16", 800, 4, WR_OK), 1 + 0xffff + 0x8000 + 7);
+    assert_int_equal(call_i32(fx, "sum_u16", 802, 1, WR_OK), 0xffff);
+    call_i32(fx, "sum_u16", 65534, 2, WR_TRAP_MEMORY_OOB); /* the second load is past the end */
     assert_int_equal(call_i32(fx, "const_copy", 7, 0, WR_OK), 907);
     assert_int_equal(call_i32(fx, "const_copy", -900, 0, WR_OK), 0);
 }

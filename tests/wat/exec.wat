@@ -223,6 +223,16 @@
     (i32.store (local.get $p) (local.tee $t (i32.add (i32.load (local.get $p)) (i32.const -1))))
     (i32.add (local.get $t) (i32.load (local.get $p))))
 
+  ;; The sum of $n > 0 u16 at $p: a loop whose header runs straight into
+  ;; its first instruction, an i32.load16_u (LOOP_I32_LOAD16_U).
+  (func (export "sum_u16") (param $p i32) (param $n i32) (result i32)
+    (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (i32.load16_u (local.get $p)) (local.get $s)))
+      (local.set $p (i32.add (local.get $p) (i32.const 2)))
+      (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+    (local.get $s))
+
   ;; A constant then a copy, one CONST_COPY, the copy reading what the
   ;; constant just wrote in the second pair: 900 + a.
   (func (export "const_copy") (param $a i32) (result i32)
