@@ -110,7 +110,10 @@
     X(CONST_COPY)                                                               \
     /* s_addr k offset: the i32 at the address += k (a load, an add and a     \
      * store of the sum back to the same place). */                           \
-    X(I32_ADD_TO_IMM)
+    X(I32_ADD_TO_IMM)                                                           \
+    /* A COPY, then BR, BR_IF or BR_IFZ: s_dst s_src, then the branch's own    \
+     * operands (t; s_cond t). */                                             \
+    X(COPY_BR) X(COPY_BR_IF) X(COPY_BR_IFZ)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -320,6 +320,23 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
     }
 }
 
+/*
+ * When the last instruction is a COPY (no branch target since), turns it
+ * into x, the copy and a branch whose operands the caller emits next; false
+ * if it is not.  The state is what emit_op() leaves.
+ */
+static bool copy_then(compiler *c, uint32_t x) {
+    if (c->join_pos < 0 || c->status != WR_OK || (uint64_t)c->join_pos + 3 != c->ncells ||
+        c->cells[c->join_pos].op != c->handlers[WR__IOP_EXTRA + WR__X_COPY])
+        return false;
+    c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + x];
+    c->last_pos = -1;
+    c->join_pos = -1;
+    c->acc_slot = NO_ACC;
+    c->last_a_acc = false;
+    return true;
+}
+
 /* Puts stack entry i into its home slot. */
 static void materialize(compiler *c, uint32_t i) {
     centry *e = &c->stack[i];
@@ -424,7 +441,8 @@ static void emit_br(compiler *c, uint32_t l) {
         return;
     }
     copy_top_to(c, label_arity(f), home(c, f->height));
-    emit_op(c, WR__IOP_EXTRA + WR__X_BR);
+    if (!copy_then(c, WR__X_COPY_BR))
+        emit_op(c, WR__IOP_EXTRA + WR__X_BR);
     emit_branch_target(c, f);
 }
 
@@ -586,7 +604,7 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
         return t;
     if (s == c->acc_slot)
         emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF_R : WR__X_BR_IFZ_R));
-    else
+    else if (!copy_then(c, when_true ? WR__X_COPY_BR_IF : WR__X_COPY_BR_IFZ))
         emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
     emit_cell(c, s);
     return emit_cell(c, 0);
@@ -636,7 +654,8 @@ static void op_else(compiler *c) {
     c->at_entry = false;
     if (!c->unreachable) {
         settle_results(c, f);
-        emit_op(c, WR__IOP_EXTRA + WR__X_BR);
+        if (!copy_then(c, WR__X_COPY_BR))
+            emit_op(c, WR__IOP_EXTRA + WR__X_BR);
         link_forward(c, emit_cell(c, 0), &f->patch);
     }
     at_label(c); /* after what settle_results() emitted */

@@ -702,6 +702,10 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     }
     X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
     X_CONST_COPY: { SLOT(1) = pc[2].u64; SLOT(3) = SLOT(4); SKIP(5); }
+    /* A loop's variables moved round just before it branches back. */
+    X_COPY_BR: { SLOT(1) = SLOT(2); pc = pc[3].target; NEXT(); }
+    X_COPY_BR_IF: { SLOT(1) = SLOT(2); if (SLOT(3)) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    X_COPY_BR_IFZ: { SLOT(1) = SLOT(2); if (!SLOT(3)) { pc = pc[4].target; NEXT(); } SKIP(5); }
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }

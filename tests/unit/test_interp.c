@@ -365,6 +365,10 @@ static void test_bitfields_and_const_copy(void **state) {
     assert_int_equal(call_i32(fx, "sum_u16", 800, 4, WR_OK), 1 + 0xffff + 0x8000 + 7);
     assert_int_equal(call_i32(fx, "sum_u16", 802, 1, WR_OK), 0xffff);
     call_i32(fx, "sum_u16", 65534, 2, WR_TRAP_MEMORY_OOB); /* the second load is past the end */
+    assert_int_equal(call_i32(fx, "copy_branches", 1, 0, WR_OK), 1);
+    assert_int_equal(call_i32(fx, "copy_branches", 10, 0, WR_OK), 55);
+    assert_int_equal(call_i32(fx, "copy_branches", 10, -1, WR_OK), 1055);
+    assert_int_equal(call_i32(fx, "copy_branches", 47, 1, WR_OK), (int32_t)(2971215073u + 1000));
     assert_int_equal(call_i32(fx, "const_copy", 7, 0, WR_OK), 907);
     assert_int_equal(call_i32(fx, "const_copy", -900, 0, WR_OK), 0);
 }

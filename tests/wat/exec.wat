@@ -233,6 +233,22 @@
       (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
     (local.get $s))
 
+  ;; Fibonacci by moving locals round a loop, a copy then a branch each
+  ;; time (COPY_BR_IF; COPY_BR_IFZ for the if; COPY_BR for the br with a
+  ;; value): F(n) for n > 0, plus 1000 if m != 0.
+  (func (export "copy_branches") (param $n i32) (param $m i32) (result i32)
+    (local $a i32) (local $b i32) (local $t i32)
+    (local.set $b (i32.const 1))
+    (loop $l
+      (local.set $t (i32.add (local.get $a) (local.get $b)))
+      (local.set $a (local.get $b))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $b (local.get $t))
+      (br_if $l (local.get $n)))
+    (local.set $t (local.get $m))
+    (if (local.get $t) (then (local.set $a (i32.add (local.get $a) (i32.const 1000)))))
+    (block $out (result i32) (br $out (local.get $a))))
+
   ;; A constant then a copy, one CONST_COPY, the copy reading what the
   ;; constant just wrote in the second pair: 900 + a.
   (func (export "const_copy") (param $a i32) (result i32)
