@@ -104,8 +104,8 @@
      * non-zero (IF) or zero (IFZ).  The result still goes to its slot. */   \
     X(BR_IF_LD) X(BR_IFZ_LD) X(BR_IF_LD8U) X(BR_IFZ_LD8U)                       \
     X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM)                                          \
-    /* (a >> k) & m, a bit field: s_dst s_a k m; R: a is iacc. */               \
-    X(I32_SHR_U_AND) X(I32_SHR_U_AND_R)                                         \
+    /* (a >> k) & m, (a + k) & m: s_dst s_a k m; R: a is iacc. */              \
+    X(I32_SHR_U_AND) X(I32_SHR_U_AND_R) X(I32_ADD_AND) X(I32_ADD_AND_R)         \
     /* s_dst value s_dst2 s_src2: a CONST, then a COPY, in that order. */      \
     X(CONST_COPY)                                                               \
     /* s_addr k offset: the i32 at the address += k (a load, an add and a     \

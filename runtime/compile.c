@@ -1004,6 +1004,60 @@ static bool fold_last(compiler *c, uint32_t op) {
     return true;
 }
 
+/* The operations with a constant that an i32.and of a constant just after folds into (I32_*_AND in interp.c). */
+static const struct {
+    uint32_t last;
+    uint16_t x;
+} and_folds[] = {
+    {WR__IOP_IMM(WR__OP_I32_SHR_U), WR__X_I32_SHR_U_AND},
+    {WR__IOP_IMM_R(WR__OP_I32_SHR_U), WR__X_I32_SHR_U_AND_R},
+    {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_I32_ADD_AND},
+    {WR__IOP_IMM_R(WR__OP_I32_ADD), WR__X_I32_ADD_AND_R},
+};
+
+/*
+ * (x >> k) & m, (x + k) & m (a bit field; a byte's arithmetic), the i32.and
+ * of a constant on the stack's top: one instruction, the shift or sum either
+ * not computed yet (a deferred local + constant) or just computed into a
+ * temporary.  False, having changed nothing, when neither.
+ */
+static bool fold_and(compiler *c) {
+    const centry *e = &c->stack[c->height - 2];
+    uint32_t x = 0;
+    uint64_t a = 0, k = 0;
+    if (c->status != WR_OK)
+        return false;
+    if (e->kind == K_LOCAL_ADD) {
+        x = e->local == c->acc_slot ? WR__X_I32_ADD_AND_R : WR__X_I32_ADD_AND;
+        a = e->local;
+        k = e->value;
+    } else if (e->kind == K_TEMP && c->last_pos >= 0 && c->height == c->last_height + 1 &&
+               home(c, c->height - 2) == c->cells[c->last_pos + 1].u64) {
+        uint32_t lpos = (uint32_t)c->last_pos;
+        for (size_t i = 0; i < sizeof and_folds / sizeof *and_folds; i++)
+            if (c->cells[lpos].op == c->handlers[and_folds[i].last])
+                x = and_folds[i].x;
+        a = c->cells[lpos + 2].u64;
+        k = c->cells[lpos + 3].u64;
+        if (x)
+            c->ncells = lpos;
+    }
+    if (!x)
+        return false;
+    uint64_t m = c->stack[c->height - 1].value;
+    pop_n(c, 2);
+    uint32_t dst = push_temp(c);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + x);
+    emit_cell(c, dst);
+    emit_cell(c, a);
+    emit_cell(c, k);
+    emit_cell(c, m);
+    mark_last(c, pos, WR__IOP_IMM(WR__OP_I32_AND));
+    c->acc_slot = dst;
+    c->acc_loaded = false;
+    return true;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -1114,28 +1168,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         push(c, K_LOCAL_ADD, x, op == WR__OP_I32_ADD ? k : (uint32_t)-k);
         return;
     }
-    if (op == WR__OP_I32_AND && c->stack[c->height - 1].kind == K_CONST && c->last_pos >= 0 &&
-        c->status == WR_OK && c->height == c->last_height + 1 && c->stack[c->height - 2].kind == K_TEMP &&
-        home(c, c->height - 2) == c->cells[c->last_pos + 1].u64) {
-        /* (x >> k) & m, the shift just computed into a temporary: one I32_SHR_U_AND. */
-        uint32_t lpos = (uint32_t)c->last_pos;
-        bool r = c->cells[lpos].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_SHR_U)];
-        if (r || c->cells[lpos].op == c->handlers[WR__IOP_IMM(WR__OP_I32_SHR_U)]) {
-            uint64_t a = c->cells[lpos + 2].u64, k = c->cells[lpos + 3].u64, m = c->stack[c->height - 1].value;
-            c->ncells = lpos;
-            pop_n(c, 2);
-            uint32_t dst = push_temp(c);
-            uint32_t pos = emit_op(c, WR__IOP_EXTRA + (r ? WR__X_I32_SHR_U_AND_R : WR__X_I32_SHR_U_AND));
-            emit_cell(c, dst);
-            emit_cell(c, a);
-            emit_cell(c, k);
-            emit_cell(c, m);
-            mark_last(c, pos, WR__IOP_IMM(op));
-            c->acc_slot = dst;
-            c->acc_loaded = false;
-            return;
-        }
-    }
+    if (op == WR__OP_I32_AND && c->stack[c->height - 1].kind == K_CONST && fold_and(c))
+        return;
     if (np == 2 && nr == 1 && has_imm_form(op) && c->stack[c->height - 1].kind == K_CONST) {
         uint64_t imm = c->stack[c->height - 1].value;
         uint32_t a = operand(c, c->height - 2);

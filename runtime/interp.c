@@ -313,6 +313,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_I32_ADD_SHL: { SLOT(1) = iacc = (uint32_t)(U32(2) + (U32(3) << (pc[4].u32 & 31))); SKIP(5); }
     X_I32_SHR_U_AND: { SLOT(1) = iacc = (U32(2) >> (pc[3].u32 & 31)) & pc[4].u32; SKIP(5); }
     X_I32_SHR_U_AND_R: { SLOT(1) = iacc = ((uint32_t)iacc >> (pc[3].u32 & 31)) & pc[4].u32; SKIP(5); }
+    X_I32_ADD_AND: { SLOT(1) = iacc = (U32(2) + pc[3].u32) & pc[4].u32; SKIP(5); }
+    X_I32_ADD_AND_R: { SLOT(1) = iacc = ((uint32_t)iacc + pc[3].u32) & pc[4].u32; SKIP(5); }
     X_I32_ADD_SHL_RA: { SLOT(1) = iacc = (uint32_t)((uint32_t)iacc + (U32(3) << (pc[4].u32 & 31))); SKIP(5); }
     ACC32(I32_ROTR, r = rotr32(a, b))
 

@@ -348,6 +348,8 @@ static void test_bitfields_and_const_copy(void **state) {
         uint32_t want = ((x >> 5) & 127) ^ ((((x * y) >> 2) & 15) << 8) ^ ((y >> 1) << 1);
         assert_int_equal((uint32_t)call_i32(fx, "bitfields", (int32_t)x, (int32_t)y, WR_OK), want);
         assert_int_equal((uint32_t)call_i32(fx, "mad_rb", (int32_t)x, (int32_t)y, WR_OK), y + x * (y ^ x));
+        want = ((((x * x) + 3) & 0xf0) << 8) ^ ((x - 58) & 255) ^ ((x * 3 + 5) & 0xff00) ^ ((((x == 0) + 7) & 6) << 24);
+        assert_int_equal((uint32_t)call_i32(fx, "add_ands", (int32_t)x, 0, WR_OK), want);
     }
     uint8_t *mem = exec_memory(fx);
     put32(mem, 604, 0xfffffffeu);

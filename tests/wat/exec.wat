@@ -208,6 +208,20 @@
                         (i32.const 8)))
       (i32.shl (i32.and (i32.shr_u (local.get $y) (i32.const 33)) (i32.const -1)) (i32.const 1))))
 
+  ;; (a + k) & m: of a deferred local + constant, that local the accumulator
+  ;; or not (I32_ADD_AND_R, I32_ADD_AND), and of a sum just computed from
+  ;; the accumulator or not.
+  (func (export "add_ands") (param $x i32) (result i32)
+    (local $y i32)
+    (local.set $y (i32.mul (local.get $x) (local.get $x)))
+    (i32.shl (i32.and (i32.add (local.get $y) (i32.const 3)) (i32.const 0xf0)) (i32.const 8))
+    (i32.and (i32.add (local.get $x) (i32.const -58)) (i32.const 255))
+    (i32.xor)
+    (i32.and (i32.add (i32.mul (local.get $x) (i32.const 3)) (i32.const 5)) (i32.const 0xff00))
+    (i32.xor)
+    (i32.shl (i32.and (i32.add (i32.eqz (local.get $x)) (i32.const 7)) (i32.const 6)) (i32.const 24))
+    (i32.xor))
+
   ;; A multiply-add whose product's b was the accumulator (I32_MUL_RB, then
   ;; I32_ADD: one I32_MAD): y + x * (y ^ x).
   (func (export "mad_rb") (param $x i32) (param $y i32) (result i32)
