@@ -40,6 +40,7 @@
     X(LOOP_I32_ADD_IMM) X(LOOP_I32_ADD_IMM2) X(LOOP_I64_ADD_IMM) X(LOOP_I32_ADD) \
     X(LOOP_I32_AND_IMM) X(LOOP_I32_SHL_IMM) X(LOOP_I32_LOAD) X(LOOP_I32_LOAD8_U_ADDR) \
     X(LOOP_F64_LOAD) X(LOOP_COPY) X(LOOP_COPY2) X(LOOP_I32_ADD_SHL)             \
+    X(LOOP_I32_LOAD16_U)                                                        \
     X(CALL)            /* func_index frame_offset */                              \
     X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
     X(RETURN)          /* (none): results are in slots 0..n-1 */                 \
@@ -97,7 +98,22 @@
      * !(a < b) differ from a >= b); RA: a is the f64 accumulator. */          \
     X(BR_F64_EQ) X(BR_F64_NE) X(BR_F64_LT) X(BR_F64_GT) X(BR_F64_LE) X(BR_F64_GE) \
     X(BR_F64_NLT) X(BR_F64_NGT) X(BR_F64_NLE) X(BR_F64_NGE)                     \
-    X(BR_F64_LT_RA) X(BR_F64_GT_RA) X(BR_F64_LE_RA) X(BR_F64_GE_RA)
+    X(BR_F64_LT_RA) X(BR_F64_GT_RA) X(BR_F64_LE_RA) X(BR_F64_GE_RA)             \
+    /* A conditional branch on the i32 just computed, the instruction that    \
+     * computed it folded in: its layout, then t; jump if the result is      \
+     * non-zero (IF) or zero (IFZ).  The result still goes to its slot. */   \
+    X(BR_IF_LD) X(BR_IFZ_LD) X(BR_IF_LD8U) X(BR_IFZ_LD8U)                       \
+    X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM)                                          \
+    /* (a >> k) & m, (a + k) & m: s_dst s_a k m; R: a is iacc. */              \
+    X(I32_SHR_U_AND) X(I32_SHR_U_AND_R) X(I32_ADD_AND) X(I32_ADD_AND_R)         \
+    /* s_dst value s_dst2 s_src2: a CONST, then a COPY, in that order. */      \
+    X(CONST_COPY)                                                               \
+    /* s_addr k offset: the i32 at the address += k (a load, an add and a     \
+     * store of the sum back to the same place). */                           \
+    X(I32_ADD_TO_IMM)                                                           \
+    /* A COPY, then BR, BR_IF or BR_IFZ: s_dst s_src, then the branch's own    \
+     * operands (t; s_cond t). */                                             \
+    X(COPY_BR) X(COPY_BR_IF) X(COPY_BR_IFZ)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

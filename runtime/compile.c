@@ -96,6 +96,10 @@ typedef struct compiler {
      * second one of the same kind may join (COPY2, I32_ADD_IMM2). */
     int64_t join_pos;
 
+    /* Where the last instruction emitted and the one before it start (or
+     * -1); they may be stale after a rewrite, so users check the handler. */
+    int64_t op_pos, prev_op_pos;
+
     /* The last instruction, if it computed the top TEMP and nothing came after. */
     int64_t last_pos;
     uint32_t last_iop;
@@ -134,13 +138,20 @@ static uint32_t emit_cell(compiler *c, uint64_t v) {
 
 #define NO_ACC UINT32_MAX
 
-static uint32_t emit_op(compiler *c, uint32_t iop) {
+/*
+ * Not inlined, nor pop_n(): the translator calls both from a hundred places,
+ * and gcc's inlining of them cost 3.8 KB of text (of the 100 KB the engine's
+ * code may take) for no speed that counts: translation runs once per load.
+ */
+__attribute__((noinline)) static uint32_t emit_op(compiler *c, uint32_t iop) {
     c->last_pos = -1;
     c->join_pos = -1;
     c->prev_acc_slot = c->acc_slot;
     c->acc_slot = NO_ACC;
     c->last_a_acc = false;
     uint32_t pos = emit_cell(c, 0);
+    c->prev_op_pos = c->op_pos;
+    c->op_pos = pos;
     if (c->status == WR_OK)
         c->cells[pos].op = c->handlers[iop];
     return pos;
@@ -173,6 +184,7 @@ static uint32_t join_add_imm(compiler *c, int64_t prev, uint32_t pos) {
         c->cells[p + 4 + i] = first[i];
     }
     c->ncells = p + 7;
+    c->op_pos = p;
     return p;
 }
 
@@ -252,7 +264,7 @@ static uint32_t push_temp(compiler *c) {
     return home(c, c->height - 1);
 }
 
-static void pop_n(compiler *c, uint32_t n) {
+__attribute__((noinline)) static void pop_n(compiler *c, uint32_t n) {
     while (n-- && c->height) {
         centry *e = &c->stack[--c->height];
         if (names_local(e)) {
@@ -265,11 +277,13 @@ static void pop_n(compiler *c, uint32_t n) {
 /* Emits what puts the value of entry e (whose home is src_home) into slot dst. */
 static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint32_t dst) {
     switch (e->kind) {
-    case K_CONST:
-        emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
+    case K_CONST: {
+        uint32_t pos = emit_op(c, WR__IOP_EXTRA + WR__X_CONST);
         emit_cell(c, dst);
         emit_cell(c, e->value);
+        c->join_pos = pos; /* a copy may join it (CONST_COPY) */
         return;
+    }
     case K_LOCAL_ADD: {
         /* An i32.add like any other: it reads and feeds the accumulator. */
         bool a_acc = e->local == c->acc_slot;
@@ -291,10 +305,12 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         /* A copy leaves the accumulators alone: if they held the source's
          * value, they still do. */
         uint32_t acc = c->acc_slot == s ? s : NO_ACC;
-        if (c->join_pos >= 0 && c->status == WR_OK &&
-            c->cells[c->join_pos].op == c->handlers[WR__IOP_EXTRA + WR__X_COPY]) {
-            /* Right after another copy (no branch target between): one dispatch for both. */
-            c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + WR__X_COPY2];
+        const void *join = c->join_pos >= 0 && c->status == WR_OK ? c->cells[c->join_pos].op : NULL;
+        bool after_const = join == c->handlers[WR__IOP_EXTRA + WR__X_CONST];
+        if (after_const || join == c->handlers[WR__IOP_EXTRA + WR__X_COPY]) {
+            /* Right after another copy or a constant (no branch target
+             * between), as in `x = 4; y = z`: one dispatch for both. */
+            c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + (after_const ? WR__X_CONST_COPY : WR__X_COPY2)];
             c->join_pos = -1;
             emit_cell(c, dst);
             emit_cell(c, s);
@@ -307,6 +323,23 @@ static void emit_entry_to(compiler *c, const centry *e, uint32_t src_home, uint3
         c->acc_slot = acc;
     }
     }
+}
+
+/*
+ * When the last instruction is a COPY (no branch target since), turns it
+ * into x, the copy and a branch whose operands the caller emits next; false
+ * if it is not.  The state is what emit_op() leaves.
+ */
+static bool copy_then(compiler *c, uint32_t x) {
+    if (c->join_pos < 0 || c->status != WR_OK || (uint64_t)c->join_pos + 3 != c->ncells ||
+        c->cells[c->join_pos].op != c->handlers[WR__IOP_EXTRA + WR__X_COPY])
+        return false;
+    c->cells[c->join_pos].op = c->handlers[WR__IOP_EXTRA + x];
+    c->last_pos = -1;
+    c->join_pos = -1;
+    c->acc_slot = NO_ACC;
+    c->last_a_acc = false;
+    return true;
 }
 
 /* Puts stack entry i into its home slot. */
@@ -413,7 +446,8 @@ static void emit_br(compiler *c, uint32_t l) {
         return;
     }
     copy_top_to(c, label_arity(f), home(c, f->height));
-    emit_op(c, WR__IOP_EXTRA + WR__X_BR);
+    if (!copy_then(c, WR__X_COPY_BR))
+        emit_op(c, WR__IOP_EXTRA + WR__X_BR);
     emit_branch_target(c, f);
 }
 
@@ -472,6 +506,38 @@ static uint32_t fused_branch(uint32_t op, bool imm) {
     return WR__IOP_EXTRA + WR__X_BR_I64_EQ + (op - WR__OP_I64_EQ);
 }
 
+/* Instructions a conditional branch on their result folds into (X_BR_IF_* in interp.c). */
+static const struct {
+    uint32_t iop;
+    uint16_t br_if, br_ifz;
+} branch_folds[] = {
+    {WR__OP_I32_LOAD, WR__X_BR_IF_LD, WR__X_BR_IFZ_LD},
+    {WR__OP_I32_LOAD8_U, WR__X_BR_IF_LD8U, WR__X_BR_IFZ_LD8U},
+    {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_BR_IF_ADD_IMM, WR__X_BR_IFZ_ADD_IMM},
+};
+
+/*
+ * A conditional branch on slot s: when the instruction at pos, the last one
+ * emitted (three operand cells), computed s and is one of branch_folds[], it
+ * becomes the fused one and the target cell is returned; else 0.
+ */
+static uint32_t fold_branch(compiler *c, int64_t pos, uint32_t s, bool when_true) {
+    if (pos < 0 || c->status != WR_OK || (uint64_t)pos + 4 != c->ncells || c->cells[pos + 1].u64 != s)
+        return 0;
+    for (size_t i = 0; i < sizeof branch_folds / sizeof *branch_folds; i++) {
+        if (c->cells[pos].op != c->handlers[branch_folds[i].iop])
+            continue;
+        uint64_t a = c->cells[pos + 2].u64, b = c->cells[pos + 3].u64;
+        c->ncells = (uint32_t)pos;
+        emit_op(c, WR__IOP_EXTRA + (when_true ? branch_folds[i].br_if : branch_folds[i].br_ifz));
+        emit_cell(c, s);
+        emit_cell(c, a);
+        emit_cell(c, b);
+        return emit_cell(c, 0);
+    }
+    return 0;
+}
+
 /*
  * Emits a conditional branch on the top of the stack (popped): jump when it
  * is non-zero (when_true) or zero.  The target cell is returned for the
@@ -511,6 +577,9 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
             uint64_t src = c->cells[pos + 2].u64;
             c->ncells = pos;
             pop_n(c, 1);
+            uint32_t t = acc ? fold_branch(c, c->prev_op_pos, (uint32_t)src, !when_true) : 0;
+            if (t)
+                return t;
             if (acc)
                 emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IFZ_R : WR__X_BR_IF_R));
             else
@@ -535,9 +604,12 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
     }
     uint32_t s = operand(c, top);
     pop_n(c, 1);
+    uint32_t t = s == c->acc_slot ? fold_branch(c, c->op_pos, s, when_true) : 0;
+    if (t)
+        return t;
     if (s == c->acc_slot)
         emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF_R : WR__X_BR_IFZ_R));
-    else
+    else if (!copy_then(c, when_true ? WR__X_COPY_BR_IF : WR__X_COPY_BR_IFZ))
         emit_op(c, WR__IOP_EXTRA + (when_true ? WR__X_BR_IF : WR__X_BR_IFZ));
     emit_cell(c, s);
     return emit_cell(c, 0);
@@ -587,7 +659,8 @@ static void op_else(compiler *c) {
     c->at_entry = false;
     if (!c->unreachable) {
         settle_results(c, f);
-        emit_op(c, WR__IOP_EXTRA + WR__X_BR);
+        if (!copy_then(c, WR__X_COPY_BR))
+            emit_op(c, WR__IOP_EXTRA + WR__X_BR);
         link_forward(c, emit_cell(c, 0), &f->patch);
     }
     at_label(c); /* after what settle_results() emitted */
@@ -615,6 +688,7 @@ static const struct {
     {WR__IOP_EXTRA + WR__X_COPY, WR__X_LOOP_COPY},
     {WR__IOP_EXTRA + WR__X_COPY2, WR__X_LOOP_COPY2},
     {WR__IOP_EXTRA + WR__X_I32_ADD_SHL, WR__X_LOOP_I32_ADD_SHL},
+    {WR__OP_I32_LOAD16_U, WR__X_LOOP_I32_LOAD16_U},
 };
 
 /*
@@ -877,6 +951,8 @@ static const struct {
     /* multiply-add (the product's own a may be the accumulator) */
     {WR__OP_I32_ADD, WR__X_I32_MAD, 0, 2, true, WR__OP_I32_MUL},
     {WR__OP_I32_ADD, WR__X_I32_MAD_RA, 0, 2, true, WR__IOP_RA(WR__OP_I32_MUL)},
+    /* (its b the accumulator: read from b's slot, which holds the same value) */
+    {WR__OP_I32_ADD, WR__X_I32_MAD, 0, 2, true, WR__IOP_RB(WR__OP_I32_MUL)},
     {WR__OP_I32_ADD, WR__X_I32_MAD_IMM, 0, 2, true, WR__IOP_IMM(WR__OP_I32_MUL)},
 };
 
@@ -924,6 +1000,60 @@ static bool fold_last(compiler *c, uint32_t op) {
         emit_cell(c, copy[i]);
     mark_last(c, pos, op);
     c->acc_slot = dst; /* every folded operation feeds its accumulator */
+    c->acc_loaded = false;
+    return true;
+}
+
+/* The operations with a constant that an i32.and of a constant just after folds into (I32_*_AND in interp.c). */
+static const struct {
+    uint32_t last;
+    uint16_t x;
+} and_folds[] = {
+    {WR__IOP_IMM(WR__OP_I32_SHR_U), WR__X_I32_SHR_U_AND},
+    {WR__IOP_IMM_R(WR__OP_I32_SHR_U), WR__X_I32_SHR_U_AND_R},
+    {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_I32_ADD_AND},
+    {WR__IOP_IMM_R(WR__OP_I32_ADD), WR__X_I32_ADD_AND_R},
+};
+
+/*
+ * (x >> k) & m, (x + k) & m (a bit field; a byte's arithmetic), the i32.and
+ * of a constant on the stack's top: one instruction, the shift or sum either
+ * not computed yet (a deferred local + constant) or just computed into a
+ * temporary.  False, having changed nothing, when neither.
+ */
+static bool fold_and(compiler *c) {
+    const centry *e = &c->stack[c->height - 2];
+    uint32_t x = 0;
+    uint64_t a = 0, k = 0;
+    if (c->status != WR_OK)
+        return false;
+    if (e->kind == K_LOCAL_ADD) {
+        x = e->local == c->acc_slot ? WR__X_I32_ADD_AND_R : WR__X_I32_ADD_AND;
+        a = e->local;
+        k = e->value;
+    } else if (e->kind == K_TEMP && c->last_pos >= 0 && c->height == c->last_height + 1 &&
+               home(c, c->height - 2) == c->cells[c->last_pos + 1].u64) {
+        uint32_t lpos = (uint32_t)c->last_pos;
+        for (size_t i = 0; i < sizeof and_folds / sizeof *and_folds; i++)
+            if (c->cells[lpos].op == c->handlers[and_folds[i].last])
+                x = and_folds[i].x;
+        a = c->cells[lpos + 2].u64;
+        k = c->cells[lpos + 3].u64;
+        if (x)
+            c->ncells = lpos;
+    }
+    if (!x)
+        return false;
+    uint64_t m = c->stack[c->height - 1].value;
+    pop_n(c, 2);
+    uint32_t dst = push_temp(c);
+    uint32_t pos = emit_op(c, WR__IOP_EXTRA + x);
+    emit_cell(c, dst);
+    emit_cell(c, a);
+    emit_cell(c, k);
+    emit_cell(c, m);
+    mark_last(c, pos, WR__IOP_IMM(WR__OP_I32_AND));
+    c->acc_slot = dst;
     c->acc_loaded = false;
     return true;
 }
@@ -994,6 +1124,24 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
                     return;
                 }
             }
+            /* `*p += k` on i32, a counter in memory: the load, the addition of
+             * the constant and this store, their results in temporaries that
+             * nothing else reads, become one I32_ADD_TO_IMM. */
+            if (op == WR__OP_I32_STORE && c->prev_op_pos >= 0 && c->op_pos == c->prev_op_pos + 4 &&
+                c->op_pos + 4 == c->ncells && v == c->acc_slot && c->status == WR_OK) {
+                const wr__cell *ld = &c->cells[c->prev_op_pos], *add = &c->cells[c->op_pos];
+                if (ld[0].op == c->handlers[WR__OP_I32_LOAD] && add[0].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)] &&
+                    ld[2].u64 == a && ld[3].u64 == offset && add[1].u64 == v && add[2].u64 == ld[1].u64 &&
+                    ld[1].u64 >= c->nbase && ld[1].u64 != a && v >= c->nbase) {
+                    uint64_t k = add[3].u64;
+                    c->ncells = (uint32_t)c->prev_op_pos;
+                    emit_op(c, WR__IOP_EXTRA + WR__X_I32_ADD_TO_IMM);
+                    emit_cell(c, a);
+                    emit_cell(c, k);
+                    emit_cell(c, offset);
+                    return;
+                }
+            }
             /* Not straight after a load: see L_F64_LOAD in interp.c. */
             if (op == WR__OP_F64_STORE && v == c->acc_slot && !c->acc_loaded)
                 emit_op(c, WR__IOP_EXTRA + WR__X_F64_STORE_R);
@@ -1020,6 +1168,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
         push(c, K_LOCAL_ADD, x, op == WR__OP_I32_ADD ? k : (uint32_t)-k);
         return;
     }
+    if (op == WR__OP_I32_AND && c->stack[c->height - 1].kind == K_CONST && fold_and(c))
+        return;
     if (np == 2 && nr == 1 && has_imm_form(op) && c->stack[c->height - 1].kind == K_CONST) {
         uint64_t imm = c->stack[c->height - 1].value;
         uint32_t a = operand(c, c->height - 2);
@@ -1405,6 +1555,7 @@ static wr_status compile_func(wr_module *m, uint32_t fi, const void *const *hand
     c.last_pos = -1;
     c.acc_slot = NO_ACC;
     c.join_pos = -1;
+    c.op_pos = c.prev_op_pos = -1;
     c.nlocals = c.type->nparams + fd->nlocals;
     c.r.start = m->bytes;
     c.r.p = m->bytes + fd->code_offset;

@@ -311,6 +311,10 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_I32_MAD_RA: { SLOT(1) = iacc = (uint32_t)(U32(2) + (uint32_t)iacc * U32(4)); SKIP(5); }
     X_I32_MAD_IMM: { SLOT(1) = iacc = (uint32_t)(U32(2) + U32(3) * pc[4].u32); SKIP(5); }
     X_I32_ADD_SHL: { SLOT(1) = iacc = (uint32_t)(U32(2) + (U32(3) << (pc[4].u32 & 31))); SKIP(5); }
+    X_I32_SHR_U_AND: { SLOT(1) = iacc = (U32(2) >> (pc[3].u32 & 31)) & pc[4].u32; SKIP(5); }
+    X_I32_SHR_U_AND_R: { SLOT(1) = iacc = ((uint32_t)iacc >> (pc[3].u32 & 31)) & pc[4].u32; SKIP(5); }
+    X_I32_ADD_AND: { SLOT(1) = iacc = (U32(2) + pc[3].u32) & pc[4].u32; SKIP(5); }
+    X_I32_ADD_AND_R: { SLOT(1) = iacc = ((uint32_t)iacc + pc[3].u32) & pc[4].u32; SKIP(5); }
     X_I32_ADD_SHL_RA: { SLOT(1) = iacc = (uint32_t)((uint32_t)iacc + (U32(3) << (pc[4].u32 & 31))); SKIP(5); }
     ACC32(I32_ROTR, r = rotr32(a, b))
 
@@ -531,6 +535,13 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     LOAD(I64_LOAD16_U, uint16_t, 2, v)
     LOAD(I64_LOAD32_S, int32_t, 4, (uint64_t)(int64_t)v)
     LOAD(I64_LOAD32_U, uint32_t, 4, v)
+    /* Loads with a branch on what they loaded (a list's next pointer, a
+     * string's next byte): the target in cell 4. */
+#define BR_LOAD(NAME, CT, N)                                                                              \
+    X_BR_IF_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = v; if (v) { pc = pc[4].target; NEXT(); } SKIP(5); } \
+    X_BR_IFZ_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    BR_LOAD(LD, uint32_t, 4)
+    BR_LOAD(LD8U, uint8_t, 1)
 #undef EA_R
 #undef EA
 #define EA(N)                                                     \
@@ -549,6 +560,14 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_##NAME##_R: { EA(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(4); } \
     X_##NAME##_ADDR_R: { EA_ADDR(N) CT v = (CT)iacc; memcpy(mbase + ea, &v, N); SKIP(5); }
     STORE32(I32_STORE, uint32_t, 4)
+    X_I32_ADD_TO_IMM: {
+        EA(4)
+        uint32_t v;
+        memcpy(&v, mbase + ea, 4);
+        v += pc[2].u32;
+        memcpy(mbase + ea, &v, 4);
+        SKIP(4);
+    }
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
     STORE(F64_STORE, uint64_t, 8)
@@ -684,11 +703,19 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         SKIP(7);
     }
     X_CONST: { SLOT(1) = pc[2].u64; SKIP(3); }
+    X_CONST_COPY: { SLOT(1) = pc[2].u64; SLOT(3) = SLOT(4); SKIP(5); }
+    /* A loop's variables moved round just before it branches back. */
+    X_COPY_BR: { SLOT(1) = SLOT(2); pc = pc[3].target; NEXT(); }
+    X_COPY_BR_IF: { SLOT(1) = SLOT(2); if (SLOT(3)) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    X_COPY_BR_IFZ: { SLOT(1) = SLOT(2); if (!SLOT(3)) { pc = pc[4].target; NEXT(); } SKIP(5); }
     X_BR: { pc = pc[1].target; NEXT(); }
     X_BR_IF: { if (SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ: { if (!SLOT(1)) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IF_R: { if (iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
     X_BR_IFZ_R: { if (!iacc) { pc = pc[2].target; NEXT(); } SKIP(3); }
+    /* A counter stepped and tested (`--n != 0`), the target in cell 4. */
+    X_BR_IF_ADD_IMM: { uint32_t v = U32(2) + pc[3].u32; SLOT(1) = v; if (v) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    X_BR_IFZ_ADD_IMM: { uint32_t v = U32(2) + pc[3].u32; SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
     X_BR_TABLE: {
         uint32_t i = U32(1), n = pc[2].u32;
         pc = pc[3 + (i < n ? i : n)].target;
@@ -774,6 +801,7 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     LOOP_INTO(COPY, X_COPY)
     LOOP_INTO(COPY2, X_COPY2)
     LOOP_INTO(I32_ADD_SHL, X_I32_ADD_SHL)
+    LOOP_INTO(I32_LOAD16_U, L_I32_LOAD16_U)
 
     /* op func_index frame_offset */
     X_CALL: {

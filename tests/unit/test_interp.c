@@ -278,6 +278,103 @@ static void test_f64_add_to_memory(void **state) {
     assert_int_equal(wr_call(fx->exec, export_func(fx, "f64_add_to"), args, 4, res, 1), WR_TRAP_MEMORY_OOB);
 }
 
+static uint8_t *exec_memory(fixture *fx) {
+    wr_extern ex;
+    assert_true(wr_instance_export(fx->inst, "memory", &ex));
+    assert_int_equal(ex.kind, WR_EXTERN_MEMORY);
+    return wr_memory_data(ex.of.memory);
+}
+
+static int32_t call_i32(fixture *fx, const char *name, int32_t a, int32_t b, wr_status want) {
+    wr_val args[2] = {wr_val_i32(a), wr_val_i32(b)}, res[1] = {{0}};
+    wr_func *f = export_func(fx, name);
+    assert_int_equal(wr_call(fx->exec, f, args, wr_func_type(f)->nparams, res, 1), want);
+    return res[0].of.i32;
+}
+
+static void put32(uint8_t *mem, uint32_t at, uint32_t v) {
+    memcpy(mem + at, &v, 4);
+}
+
+/* Branches folded into the load or addition computing their operand. */
+static void test_branch_folds(void **state) {
+    fixture *fx = *state;
+    uint8_t *mem = exec_memory(fx);
+    /* A list of three nodes at 1000 -> 2000 -> 3000 -> 0. */
+    put32(mem, 1000, 2000);
+    put32(mem, 2000, 3000);
+    put32(mem, 3000, 0);
+    assert_int_equal(call_i32(fx, "list_len", 1000, 0, WR_OK), 3);
+    assert_int_equal(call_i32(fx, "list_len", 3000, 0, WR_OK), 1);
+    assert_int_equal(call_i32(fx, "list_len", 0, 0, WR_OK), 0);
+    put32(mem, 3000, 65534); /* the next pointer leads out of bounds: the fused load traps */
+    call_i32(fx, "list_len", 1000, 0, WR_TRAP_MEMORY_OOB);
+
+    memcpy(mem + 4000, "hello\0", 6);
+    assert_int_equal(call_i32(fx, "str_len", 4000, 0, WR_OK), 5);
+    assert_int_equal(call_i32(fx, "str_len", 4005, 0, WR_OK), 0);
+    mem[65535] = 'x'; /* no zero before the end */
+    call_i32(fx, "str_len", 65535, 0, WR_TRAP_MEMORY_OOB);
+    call_i32(fx, "str_len", 65536, 0, WR_TRAP_MEMORY_OOB);
+    mem[65535] = 0;
+    assert_int_equal(call_i32(fx, "str_len", 65535, 0, WR_OK), 0);
+
+    assert_int_equal(call_i32(fx, "countdown", 10, 0, WR_OK), 55);
+    assert_int_equal(call_i32(fx, "countdown", 1, 0, WR_OK), 1);
+
+    static const uint32_t words[][2] = {{0, 0}, {1, 0}, {0x100, 7}, {0x10000, 0}, {0xff000000u, 1}};
+    static const int32_t xs[] = {-2, -1, 0, 1, 2, 0x7fffffff};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        for (size_t j = 0; j < sizeof xs / sizeof *xs; j++) {
+            uint32_t w0 = words[i][0], w1 = words[i][1], x = (uint32_t)xs[j];
+            put32(mem, 5000, w0);
+            put32(mem, 5004, w1);
+            uint32_t want = (w0 != 0) | ((w0 & 0xff) != 0) << 1 | (((w0 >> 8) & 0xff) == 0) << 2 | (w1 == 0) << 3 |
+                            (x - 1 != 0) << 4 | (x + 1 != 0) << 5 | (x + 2 == 0) << 6 |
+                            (((w0 >> 16) & 0xff) == 0) << 7 | (w1 != 0) << 8;
+            assert_int_equal((uint32_t)call_i32(fx, "branch_folds", 5000, (int32_t)x, WR_OK), want);
+        }
+    }
+    /* Each fused load checks its own bounds: the first reads 4 bytes at 65533. */
+    call_i32(fx, "branch_folds", 65533, 0, WR_TRAP_MEMORY_OOB);
+    call_i32(fx, "branch_folds", -1, 0, WR_TRAP_MEMORY_OOB);
+}
+
+static void test_bitfields_and_const_copy(void **state) {
+    fixture *fx = *state;
+    static const uint32_t xs[] = {0, 1, 0x80000000u, 0xdeadbeefu, 0x12345678u, 0xffffffffu};
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        uint32_t x = xs[i], y = xs[(i + 3) % 6] ^ 0x5a5a5a5au;
+        uint32_t want = ((x >> 5) & 127) ^ ((((x * y) >> 2) & 15) << 8) ^ ((y >> 1) << 1);
+        assert_int_equal((uint32_t)call_i32(fx, "bitfields", (int32_t)x, (int32_t)y, WR_OK), want);
+        assert_int_equal((uint32_t)call_i32(fx, "mad_rb", (int32_t)x, (int32_t)y, WR_OK), y + x * (y ^ x));
+        want = ((((x * x) + 3) & 0xf0) << 8) ^ ((x - 58) & 255) ^ ((x * 3 + 5) & 0xff00) ^ ((((x == 0) + 7) & 6) << 24);
+        assert_int_equal((uint32_t)call_i32(fx, "add_ands", (int32_t)x, 0, WR_OK), want);
+    }
+    uint8_t *mem = exec_memory(fx);
+    put32(mem, 604, 0xfffffffeu);
+    assert_int_equal(call_i32(fx, "add_to", 600, 0, WR_OK), 1); /* wraps */
+    assert_int_equal(call_i32(fx, "add_to", 600, 0, WR_OK), 4);
+    put32(mem, 65532, 10);
+    assert_int_equal(call_i32(fx, "add_to", 65528, 0, WR_OK), 13);
+    call_i32(fx, "add_to", 65529, 0, WR_TRAP_MEMORY_OOB); /* one byte past the end */
+    assert_int_equal(mem[65532], 13);                       /* nothing written */
+    put32(mem, 700, 5);
+    assert_int_equal(call_i32(fx, "add_to_tee", 700, 0, WR_OK), 8);
+    call_i32(fx, "add_to_tee", 65533, 0, WR_TRAP_MEMORY_OOB);
+    static const uint16_t u16s[] = {1, 0xffff, 0x8000, 7};
+    memcpy(mem + 800, u16s, sizeof u16s);
+    assert_int_equal(call_i32(fx, "sum_u16", 800, 4, WR_OK), 1 + 0xffff + 0x8000 + 7);
+    assert_int_equal(call_i32(fx, "sum_u16", 802, 1, WR_OK), 0xffff);
+    call_i32(fx, "sum_u16", 65534, 2, WR_TRAP_MEMORY_OOB); /* the second load is past the end */
+    assert_int_equal(call_i32(fx, "copy_branches", 1, 0, WR_OK), 1);
+    assert_int_equal(call_i32(fx, "copy_branches", 10, 0, WR_OK), 55);
+    assert_int_equal(call_i32(fx, "copy_branches", 10, -1, WR_OK), 1055);
+    assert_int_equal(call_i32(fx, "copy_branches", 47, 1, WR_OK), (int32_t)(2971215073u + 1000));
+    assert_int_equal(call_i32(fx, "const_copy", 7, 0, WR_OK), 907);
+    assert_int_equal(call_i32(fx, "const_copy", -900, 0, WR_OK), 0);
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -333,6 +430,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_xor_shifts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_f64_compare_branches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_f64_add_to_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_branch_folds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bitfields_and_const_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

@@ -148,4 +148,128 @@
       (f64.add (f64.mul (local.get $x) (local.get $y)) (f64.load offset=8 (local.get $p))))
     (f64.store (local.get $q) (f64.add (f64.const 1) (f64.load offset=8 (local.get $p))))
     (f64.load (local.get $q)))
+
+  ;; Conditional branches folded into the load or addition computing their
+  ;; operand (BR_IF_LD, BR_IFZ_LD8U, BR_IF_ADD_IMM...).  list_len follows
+  ;; next pointers (*node) from $p; str_len counts bytes up to a zero;
+  ;; countdown adds $n + ... + 1.
+  (func (export "list_len") (param $p i32) (result i32)
+    (local $n i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $p)))
+      (loop $next
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $next (local.tee $p (i32.load (local.get $p))))))
+    (local.get $n))
+  (func (export "str_len") (param $s i32) (result i32)
+    (local $i i32)
+    (block $end
+      (loop $next
+        (br_if $end (i32.eqz (i32.load8_u (local.get $s))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (local.get $i))
+  (func (export "countdown") (param $n i32) (result i32)
+    (local $sum i32)
+    (loop $l
+      (local.set $sum (i32.add (local.get $sum) (local.get $n)))
+      (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+    (local.get $sum))
+  ;; Each way of branching on a load or a sum, taken when true and when false;
+  ;; bit k of the result says which of the tests held.
+  (func (export "branch_folds") (param $p i32) (param $x i32) (result i32)
+    (local $r i32)
+    (if (i32.load (local.get $p)) (then (local.set $r (i32.or (local.get $r) (i32.const 1)))))
+    (if (i32.load8_u (local.get $p)) (then (local.set $r (i32.or (local.get $r) (i32.const 2)))))
+    (if (i32.eqz (i32.load8_u offset=1 (local.get $p))) (then (local.set $r (i32.or (local.get $r) (i32.const 4)))))
+    (if (i32.eqz (i32.load offset=4 (local.get $p))) (then (local.set $r (i32.or (local.get $r) (i32.const 8)))))
+    (if (i32.add (local.get $x) (i32.const -1)) (then (local.set $r (i32.or (local.get $r) (i32.const 16)))))
+    (block
+      (br_if 0 (i32.eqz (i32.add (local.get $x) (i32.const 1))))
+      (local.set $r (i32.or (local.get $r) (i32.const 32))))
+    (block
+      (br_if 0 (i32.add (local.get $x) (i32.const 2)))
+      (local.set $r (i32.or (local.get $r) (i32.const 64))))
+    (block
+      (br_if 0 (i32.load8_u offset=2 (local.get $p)))
+      (local.set $r (i32.or (local.get $r) (i32.const 128))))
+    (block
+      (br_if 0 (i32.eqz (i32.load offset=4 (local.get $p))))
+      (local.set $r (i32.or (local.get $r) (i32.const 256))))
+    (local.get $r))
+
+  ;; Bit fields, (x >> k) & m, of a local and of a product just computed
+  ;; (I32_SHR_U_AND, I32_SHR_U_AND_R); a shift by 33 is one by 1.
+  (func (export "bitfields") (param $x i32) (param $y i32) (result i32)
+    (i32.xor
+      (i32.xor (i32.and (i32.shr_u (local.get $x) (i32.const 5)) (i32.const 127))
+               (i32.shl (i32.and (i32.shr_u (i32.mul (local.get $x) (local.get $y)) (i32.const 2)) (i32.const 15))
+                        (i32.const 8)))
+      (i32.shl (i32.and (i32.shr_u (local.get $y) (i32.const 33)) (i32.const -1)) (i32.const 1))))
+
+  ;; (a + k) & m: of a deferred local + constant, that local the accumulator
+  ;; or not (I32_ADD_AND_R, I32_ADD_AND), and of a sum just computed from
+  ;; the accumulator or not.
+  (func (export "add_ands") (param $x i32) (result i32)
+    (local $y i32)
+    (local.set $y (i32.mul (local.get $x) (local.get $x)))
+    (i32.shl (i32.and (i32.add (local.get $y) (i32.const 3)) (i32.const 0xf0)) (i32.const 8))
+    (i32.and (i32.add (local.get $x) (i32.const -58)) (i32.const 255))
+    (i32.xor)
+    (i32.and (i32.add (i32.mul (local.get $x) (i32.const 3)) (i32.const 5)) (i32.const 0xff00))
+    (i32.xor)
+    (i32.shl (i32.and (i32.add (i32.eqz (local.get $x)) (i32.const 7)) (i32.const 6)) (i32.const 24))
+    (i32.xor))
+
+  ;; A multiply-add whose product's b was the accumulator (I32_MUL_RB, then
+  ;; I32_ADD: one I32_MAD): y + x * (y ^ x).
+  (func (export "mad_rb") (param $x i32) (param $y i32) (result i32)
+    (i32.add (local.get $y) (i32.mul (local.get $x) (i32.xor (local.get $y) (local.get $x)))))
+
+  ;; *p += 3 on i32 (one I32_ADD_TO_IMM), at offset 4; returns the new value.
+  ;; add_to_tee keeps the sum in a local as well (no fusion: $t is read).
+  (func (export "add_to") (param $p i32) (result i32)
+    (i32.store offset=4 (local.get $p) (i32.add (i32.load offset=4 (local.get $p)) (i32.const 3)))
+    (i32.load offset=4 (local.get $p)))
+  (func (export "add_to_tee") (param $p i32) (result i32)
+    (local $t i32)
+    (i32.store (local.get $p) (local.tee $t (i32.add (i32.load (local.get $p)) (i32.const -1))))
+    (i32.add (local.get $t) (i32.load (local.get $p))))
+
+  ;; The sum of $n > 0 u16 at $p: a loop whose header runs straight into
+  ;; its first instruction, an i32.load16_u (LOOP_I32_LOAD16_U).
+  (func (export "sum_u16") (param $p i32) (param $n i32) (result i32)
+    (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (i32.load16_u (local.get $p)) (local.get $s)))
+      (local.set $p (i32.add (local.get $p) (i32.const 2)))
+      (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))
+    (local.get $s))
+
+  ;; Fibonacci by moving locals round a loop, a copy then a branch each
+  ;; time (COPY_BR_IF; COPY_BR_IFZ for the if; COPY_BR for the br with a
+  ;; value): F(n) for n > 0, plus 1000 if m != 0.
+  (func (export "copy_branches") (param $n i32) (param $m i32) (result i32)
+    (local $a i32) (local $b i32) (local $t i32)
+    (local.set $b (i32.const 1))
+    (loop $l
+      (local.set $t (i32.add (local.get $a) (local.get $b)))
+      (local.set $a (local.get $b))
+      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+      (local.set $b (local.get $t))
+      (br_if $l (local.get $n)))
+    (local.set $t (local.get $m))
+    (if (local.get $t) (then (local.set $a (i32.add (local.get $a) (i32.const 1000)))))
+    (block $out (result i32) (br $out (local.get $a))))
+
+  ;; A constant then a copy, one CONST_COPY, the copy reading what the
+  ;; constant just wrote in the second pair: 900 + a.
+  (func (export "const_copy") (param $a i32) (result i32)
+    (local $x i32) (local $y i32)
+    (local.set $x (i32.const 4))
+    (local.set $y (local.get $a))
+    (local.set $a (i32.const 9))
+    (local.set $x (local.get $a))
+    (i32.add (i32.mul (local.get $x) (i32.const 100)) (local.get $y)))
 )
