@@ -7,7 +7,8 @@
 # runs examples/modules.d (a clock, a module that computes forever, hello,
 # a reactor called on timer events, and the hardware examples: blinky,
 # button-to-LED, a TMP102 reader and a voice-activity detector) on one event
-# loop with simulated hardware, driven with wasmctl.
+# loop with simulated hardware, driven with wasmctl (list, status, logs,
+# top, metrics, sim, stop).
 set -eu
 build=${1:-build}
 ex=$build/examples
@@ -114,7 +115,13 @@ for _ in $(seq 100); do [ "$(grep -c 'level' "$run/line23.log")" -ge 3 ] && brea
 "$ctl" logs vad
 echo "line 23 as seen by polling it every 50 ms since the daemon started:"
 cat "$run/line23.log"
-step "wasmctl stop blinky   (its LED goes to its safe value, 0)"
+step "wasmctl top   (one snapshot when not on a terminal: CPU, fuel, memory, events per module)"
+"$ctl" top
+step "wasmctl logs -n 6   (every module's log, merged by time)"
+"$ctl" logs -n 6
+step "wasmctl metrics | grep cpu_seconds   (the Prometheus text format)"
+"$ctl" metrics | grep '^wasmd_module_cpu_seconds_total'
+step "wasmctl stop blinky   (waits until it has stopped; its LED goes to its safe value, 0)"
 "$ctl" stop blinky
 "$ctl" sim gpio get gpiochip0 17
 step wasmctl stop busy
