@@ -165,6 +165,8 @@ cJSON *cli_request_new(const char *verb);
  * first response into *ret.  Returns EXIT_OK or the exit status of the
  * failure (after cli_error).  With `stream` no receive timeout is set, and
  * the connection stays open in *conn for cli_receive; otherwise it is closed.
+ * Ownership: `req` stays the caller's (free it after the call); *ret is
+ * the caller's to free.
  */
 int cli_call(cli *c, cJSON *req, const void *body, size_t body_len, bool stream, cli_conn *conn, cJSON **ret);
 /*
@@ -180,7 +182,10 @@ void cli_conn_close(cli_conn *conn);
  * the problems.  Does not print the response itself.
  */
 int cli_response_status(cli *c, const cJSON *r);
-/* Sends a simple request (verb, name, fields) and prints the result with print_human (NULL: prints nothing). */
+/*
+ * Sends a simple request (verb, name, fields) and prints the result with
+ * print_human (NULL: prints nothing).  Takes ownership of `req`.
+ */
 int cli_simple(cli *c, cJSON *req, void (*print_human)(const cli *c, const cJSON *r));
 
 /* ---- the verb groups --------------------------------------------------------- */
