@@ -142,18 +142,16 @@ int cmd_status(cli *c) {
     return cli_simple(c, named_request(c), print_status);
 }
 
-int cmd_start(cli *c) {
-    return cli_simple(c, named_request(c), print_state);
-}
-
-/* The default of --timeout for stop and restart (the daemon's own default is the same). */
+/* The default of --timeout for start, stop and restart (the daemon's own default is the same). */
 #define WAIT_TIMEOUT_S 90
 
 /*
- * stop and restart: by default the daemon answers once the module has
- * reached its final state (proto.h, "wait"); --no-wait answers at once.
+ * start, stop and restart: by default the daemon answers once the module
+ * has reached its final state (proto.h, "wait"): stopped, or for a start
+ * the new run running, waiting or over; --no-wait answers at once.  A
+ * start that ends failed exits 1 with the reason.
  */
-static int stop_or_restart(cli *c, bool restart) {
+static int change_state(cli *c, bool starts) {
     cJSON *req = named_request(c);
     if (req && c->wait) {
         if (c->timeout_s <= 0)
@@ -169,10 +167,11 @@ static int stop_or_restart(cli *c, bool restart) {
     status = cli_response_status(c, r);
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, WD_F_INSTANCE);
     const char *state = cli_json_str(in, WD_F_STATE);
-    if (status == EXIT_OK && restart && c->wait &&
+    if (status == EXIT_OK && starts && c->wait &&
         (strcmp(state, wd_state_name(WD_STATE_FAILED)) == 0 ||
          strcmp(state, wd_state_name(WD_STATE_CRASH_LOOPING)) == 0)) {
-        cli_error(c, "restart: %s %s: %s", cli_json_str(in, WD_F_NAME), state, cli_json_str(in, WD_F_REASON));
+        cli_error(c, "%s: %s %s: %s", c->verb->name, cli_json_str(in, WD_F_NAME), state,
+                  cli_json_str(in, WD_F_REASON));
         status = EXIT_FAILED;
         cJSON_ReplaceItemInObjectCaseSensitive(r, WD_F_STATUS, cJSON_CreateString(cli_exit_name(status)));
     }
@@ -182,12 +181,16 @@ static int stop_or_restart(cli *c, bool restart) {
     return status;
 }
 
+int cmd_start(cli *c) {
+    return change_state(c, true);
+}
+
 int cmd_stop(cli *c) {
-    return stop_or_restart(c, false);
+    return change_state(c, false);
 }
 
 int cmd_restart(cli *c) {
-    return stop_or_restart(c, true);
+    return change_state(c, true);
 }
 
 int cmd_reload(cli *c) {

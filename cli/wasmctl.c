@@ -40,8 +40,11 @@ static const cli_verb verbs[] = {
       "list the daemon's modules and their states", "0 3 6 7" },
     { WD_VERB_STATUS, cmd_status, 1, 1, 0, false, "status NAME",
       "show one module's state in detail", "0 3 4 6 7" },
-    { WD_VERB_START, cmd_start, 1, 1, 0, false, "start NAME",
-      "start a stopped or failed module", "0 3 4 5 6 7" },
+    { WD_VERB_START, cmd_start, 1, 1, CLI_OPT_WAIT, false, "start [--no-wait] [--timeout SECONDS] NAME",
+      "start a stopped or failed module; waits until it is running or waiting\n"
+      "(exit 1 with the reason if it failed instead), at most --timeout seconds\n"
+      "(default 90; exit 9 past it); --no-wait returns at once",
+      "0 1 3 4 5 6 7 9" },
     { WD_VERB_STOP, cmd_stop, 1, 1, CLI_OPT_WAIT, false, "stop [--no-wait] [--timeout SECONDS] NAME",
       "stop a module (no restart until started again); waits until it has\n"
       "stopped (a reactor's wasmd_shutdown may take its stop_timeout_ms), at most\n"

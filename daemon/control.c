@@ -599,7 +599,7 @@ static void do_action(wd_client *c, const cJSON *req, instance_action action, wa
 }
 
 static void verb_start(wd_client *c, const cJSON *req) {
-    do_action(c, req, wd_instance_start, WAIT_RESTART, false);
+    do_action(c, req, wd_instance_start, WAIT_RESTART, true);
 }
 
 static void verb_stop(wd_client *c, const cJSON *req) {

@@ -132,11 +132,11 @@
 #define WD_F_TOTAL     "total"     /* number: progress: the size the server announced, 0 when unknown */
 
 /*
- * Waiting (stop, restart with "wait": true): the answer comes once the
- * instance has reached its final state -- stopped; for restart running or
- * waiting in its new run, or failed with its reason -- or status "timeout"
- * (with the instance as it is) after "timeout_ms" (default WD_PROTO_WAIT_MS);
- * the stop or restart goes on regardless.  Without "wait" the answer comes
+ * Waiting (start, stop, restart with "wait": true): the answer comes once
+ * the instance has reached its final state -- stopped; for start and
+ * restart running or waiting in its new run, or failed with its reason --
+ * or status "timeout" (with the instance as it is) after "timeout_ms"
+ * (default WD_PROTO_WAIT_MS); the operation goes on regardless.  Without "wait" the answer comes
  * at once, as before.  Requests sent after it on the same connection are
  * answered after it.
  *
@@ -149,8 +149,8 @@
  * last good manifest: listed in "kept", the error in "errors" and in the
  * instance's "manifest_error".
  */
-#define WD_F_WAIT       "wait"       /* bool: request (stop, restart) */
-#define WD_F_TIMEOUT_MS "timeout_ms" /* number: request (stop, restart with wait) */
+#define WD_F_WAIT       "wait"       /* bool: request (start, stop, restart) */
+#define WD_F_TIMEOUT_MS "timeout_ms" /* number: request (start, stop, restart with wait) */
 #define WD_F_FAILED     "failed"     /* array of names: response (reload) */
 #define WD_F_KEPT       "kept"       /* array of names: response (reload) */
 #define WD_PROTO_WAIT_MS 90000       /* a wait's default time limit */

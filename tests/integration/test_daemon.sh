@@ -118,8 +118,9 @@ verdict trap-logs "$([ "$(grep -c 'about to trap' "$TMP/traplog")" = 3 ] && grep
 # Its output comes before the line saying how the run ended.
 verdict trap-log-order "$(grep -A1 'about to trap' "$TMP/traplog" | head -2 | tail -1 | grep -q 'failed: trap' && echo 1)" \
     "$(head -c 600 "$TMP/traplog")"
-# A user's start begins afresh.
-check_rc trap-start 0 -- "$WASMCTL" start trap
+# A user's start begins afresh (--no-wait: whether the wait would see the new
+# run running or already failed depends on how fast it traps).
+check_rc trap-start 0 -- "$WASMCTL" start --no-wait trap
 verdict trap-start-restarts "$(grep -q '^trap: ' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 
 # restart: always restarts after clean exits too.
@@ -131,6 +132,8 @@ check stop 0 "ticker: stopped" -- "$WASMCTL" stop ticker
 check_err stop-again 5 "not running" -- "$WASMCTL" stop ticker
 verdict stopped-reason "$([ "$(field ticker reason)" = "stopped by request" ] && echo 1)" "$(field ticker reason)"
 check_rc start 0 -- "$WASMCTL" start ticker
+# start waits, as stop does: it answers with the new run running or waiting.
+verdict start-waits "$(grep -Eq '^ticker: (running|waiting)$' "$TMP/stdout" && echo 1)" "$(cat "$TMP/stdout")"
 check_err start-again 5 "already" -- "$WASMCTL" start ticker
 check_rc restart 0 -- "$WASMCTL" restart ticker
 check_err status-unknown 4 "no module named" -- "$WASMCTL" status nope
