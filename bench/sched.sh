@@ -47,7 +47,7 @@ wait_state ticker waiting && wait_state hb waiting && wait_state runaway waiting
 echo "daemon scheduling (bench/sched.sh)"
 # 1. The ticker beside the spinner, over its last second.
 sleep 2
-read -r count gap <<<"$("$WASMCTL" logs ticker | awk '/^tick/ { t[++n] = $3 } END {
+read -r count gap <<<"$("$WASMCTL" logs -o cat ticker | awk '/^tick/ { t[++n] = $3 } END {
     last = t[n]; c = 0; g = 0
     for (i = 1; i <= n; i++) if (t[i] > last - 1000) { c++; if (i > 1 && t[i] - t[i-1] > g) g = t[i] - t[i-1] }
     print c, g }')"
@@ -66,7 +66,7 @@ printf '  %-44s %s ms median, %s ms max (%s calls)\n' "wasmctl status beside a s
 "$WASMCTL" restart hb >/dev/null && wait_state hb waiting || exit 1
 sleep 2
 up=$("$WASMCTL" --json status hb | grep -o '"uptime_ms":[0-9]*' | sed 's/.*://')
-ticks=$("$WASMCTL" logs hb | awk '/started \(reactor\)/ { n = 0 } /^\[info\] tick$/ { n++ } END { print n }')
+ticks=$("$WASMCTL" logs -o cat hb | awk '/started \(reactor\)/ { n = 0 } /^\[info\] tick$/ { n++ } END { print n }')
 printf '  %-44s %s in %s ms (%s expected)\n' "50 ms reactor timer, ticks" "$ticks" "$up" "$((up / 50))"
 # 4. A runaway wasmd_shutdown cut off after stop_timeout_ms 300.
 t0=$(now_ms)

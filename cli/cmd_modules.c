@@ -15,19 +15,6 @@
 #include "config/config.h"
 #include "daemon/proto.h"
 
-/* The colour of a state in a table on a terminal (cli_color), or "". */
-static const char *state_colour(const char *state) {
-    if (!cli_color())
-        return "";
-    if (strcmp(state, "running") == 0)
-        return "\033[32m";
-    if (strcmp(state, "failed") == 0 || strcmp(state, "crash-looping") == 0)
-        return "\033[31m";
-    if (strcmp(state, "starting") == 0 || strcmp(state, "stopping") == 0)
-        return "\033[33m";
-    return "";
-}
-
 static void print_instance_row(const cJSON *in) {
     char up[32];
     double uptime = cli_json_num(in, WD_F_UPTIME_MS);
@@ -35,7 +22,7 @@ static void print_instance_row(const cJSON *in) {
     const char *reason = cli_json_str(in, WD_F_REASON);
     if (!reason[0] && cli_json_str(in, WD_F_MANIFEST_ERROR)[0])
         reason = "manifest file bad now: runs under its last good one (see status)";
-    const char *state = cli_json_str(in, WD_F_STATE), *colour = state_colour(state);
+    const char *state = cli_json_str(in, WD_F_STATE), *colour = cli_color() ? cli_state_colour(state) : "";
     printf("%-20s %s%-14s%s %8s %8.0f  %s\n", cli_json_str(in, WD_F_NAME), colour, state, colour[0] ? "\033[0m" : "",
            up, cli_json_num(in, WD_F_RESTARTS), reason);
 }

@@ -424,19 +424,6 @@ static void format_count(double n, char *buf, size_t size) {
         snprintf(buf, size, "%.1fG", n / 1e9);
 }
 
-/* The colour of a state on a terminal (cli_color), or "". */
-static const char *state_colour(const char *state) {
-    if (strcmp(state, "running") == 0)
-        return "\033[32m";
-    if (strcmp(state, "failed") == 0 || strcmp(state, "crash-looping") == 0)
-        return "\033[31m";
-    if (strcmp(state, "starting") == 0 || strcmp(state, "stopping") == 0)
-        return "\033[33m";
-    if (strcmp(state, "stopped") == 0)
-        return "\033[2m";
-    return "";
-}
-
 static double mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -489,7 +476,7 @@ static void print_top(const cJSON *r, const cJSON *prev, double elapsed_us, bool
         format_count(cli_json_num(in, WD_F_SLICES_TOTAL), slices, sizeof slices);
         cli_format_bytes(cli_json_num(in, WD_F_MEMORY), mem, sizeof mem);
         cli_format_bytes(cli_json_num(in, WD_F_MEMORY_LIMIT), limit, sizeof limit);
-        const char *sc = colour ? state_colour(state) : "";
+        const char *sc = colour ? cli_state_colour(state) : "";
         printf("%-20s %s%-13s%s %8s %4.0f %6s %8s %7s %7s %10s %10s %6.0f ", name, sc, state, sc[0] ? "\033[0m" : "", up, cli_json_num(in, WD_F_RESTARTS), share, cputime, fuel, slices, mem,
                limit, cli_json_num(in, WD_F_EVENTS_QUEUED));
         const cJSON *hw = cJSON_GetObjectItemCaseSensitive(in, WD_F_HARDWARE), *item;

@@ -103,6 +103,18 @@ bool cli_color(void) {
     return isatty(STDOUT_FILENO) && !(no && no[0]);
 }
 
+const char *cli_state_colour(const char *state) {
+    if (strcmp(state, "running") == 0)
+        return "\033[32m";
+    if (strcmp(state, "failed") == 0 || strcmp(state, "crash-looping") == 0)
+        return "\033[31m";
+    if (strcmp(state, "starting") == 0 || strcmp(state, "stopping") == 0)
+        return "\033[33m";
+    if (strcmp(state, "stopped") == 0)
+        return "\033[2m";
+    return "";
+}
+
 const char *cli_json_str(const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : "";

@@ -139,6 +139,8 @@ int cli_finish(cli *c, int status);
 
 /* Color and emphasis only on a terminal and without NO_COLOR. */
 bool cli_color(void);
+/* The escape sequence that colours a module state ("running", "failed"...), or ""; callers ask cli_color() first. */
+const char *cli_state_colour(const char *state);
 
 const char *cli_json_str(const cJSON *o, const char *key);
 /* A number field, or -1. */

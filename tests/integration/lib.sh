@@ -47,6 +47,24 @@ finish() {
 
 # ---- Helpers for the tests that drive a real wasmd ----------------------
 
+# daemon_paths: the paths of a test that starts its own wasmd -- WASMD (the
+# binary), G (the test modules), SOCK, MODS (modules directory), STATE (state
+# directory), DEPLOYED (its deployed units), SRC (the test's own files) and
+# WWW (what its web servers serve) -- with MODS and SRC made, and
+# WASMD_SOCKET set for wasmctl.
+daemon_paths() {
+    WASMD=${WASMD:-$BUILD/wasmd}
+    G=$BUILD/tests/daemon
+    SOCK=$TMP/wasmd.sock
+    MODS=$TMP/modules.d
+    STATE=$TMP/state
+    DEPLOYED=$STATE/modules
+    SRC=$TMP/src
+    WWW=$TMP/www
+    mkdir -p "$MODS" "$SRC"
+    export WASMD_SOCKET=$SOCK
+}
+
 # verdict NAME OKAY WHY: ok when OKAY is 1 (a condition the caller evaluated).
 verdict() {
     if [ "$2" = 1 ]; then

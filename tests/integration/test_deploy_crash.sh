@@ -8,15 +8,7 @@
 # and leaves no partial file behind.
 . "$(dirname "$0")/lib.sh"
 
-WASMD=${WASMD:-$BUILD/wasmd}
-G=$BUILD/tests/daemon
-SOCK=$TMP/wasmd.sock
-MODS=$TMP/modules.d
-STATE=$TMP/state
-DEPLOYED=$STATE/modules
-SRC=$TMP/src
-mkdir -p "$MODS" "$SRC"
-export WASMD_SOCKET=$SOCK
+daemon_paths
 
 start_daemon() { # start_daemon [ENV=VALUE]: waits until the socket answers
     env "$@" "$WASMD" --modules-dir "$MODS" --state-dir "$STATE" --socket "$SOCK" >>"$TMP/wasmd.log" 2>&1 &
@@ -139,23 +131,8 @@ stop_daemon
 FULL=$TMP/full
 mkdir -p "$FULL"
 if mount -t tmpfs -o size=64k tmpfs "$FULL" 2>/dev/null; then
-    cat "$G/ticker.wasm" >"$SRC/big.wasm"
-    # A valid module with a 200 kB custom section (id 0, name "pad").
-    python3 - "$SRC/big.wasm" <<'EOF'
-import sys
-p = sys.argv[1]
-data = open(p, 'rb').read()
-pad = b'\x03pad' + b'\0' * 200000
-def leb(n):
-    out = b''
-    while True:
-        b = n & 0x7f
-        n >>= 7
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-open(p, 'wb').write(data + b'\x00' + leb(len(pad)) + pad)
-EOF
+    # A valid module with a 200 kB custom section.
+    python3 "$(dirname "$0")/pad_module.py" "$G/ticker.wasm" "$SRC/big.wasm" 200000
     "$WASMD" --modules-dir "$MODS" --state-dir "$FULL" --socket "$SOCK" >>"$TMP/wasmd.log" 2>&1 &
     WASMD_PID=$!
     wait_for 30 "$WASMCTL" version >/dev/null 2>&1

@@ -9,15 +9,7 @@
 # (stopped if it was stopped).  The failed version is not left crash-looping.
 . "$(dirname "$0")/lib.sh"
 
-WASMD=${WASMD:-$BUILD/wasmd}
-G=$BUILD/tests/daemon
-SOCK=$TMP/wasmd.sock
-MODS=$TMP/modules.d
-STATE=$TMP/state
-DEPLOYED=$STATE/modules
-SRC=$TMP/src
-mkdir -p "$MODS" "$SRC"
-export WASMD_SOCKET=$SOCK
+daemon_paths
 
 cat >"$TMP/wasmd.yaml" <<YAML
 hardware:

@@ -12,16 +12,8 @@
 # again from the start.  A ticker keeps ticking while a download stalls.
 . "$(dirname "$0")/lib.sh"
 
-WASMD=${WASMD:-$BUILD/wasmd}
-G=$BUILD/tests/daemon
-SOCK=$TMP/wasmd.sock
-MODS=$TMP/modules.d
-STATE=$TMP/state
-DEPLOYED=$STATE/modules
-WWW=$TMP/www
-SRC=$TMP/src
-mkdir -p "$MODS" "$SRC" "$WWW"
-export WASMD_SOCKET=$SOCK
+daemon_paths
+mkdir -p "$WWW"
 here=$(cd "$(dirname "$0")" && pwd)
 
 # ---- A test CA, a server certificate for 127.0.0.1, and another CA -------
@@ -40,35 +32,9 @@ mkdir -p "$PKI"
 cp "$G/ticker.wasm" "$WWW/ticker.wasm"
 cp "$G/spinner.wasm" "$WWW/spinner.wasm"
 # A valid module padded past 1 MiB with a custom section (the limit below is 1 MiB).
-python3 - "$G/ticker.wasm" "$WWW/big.wasm" 1200000 <<'PY'
-import sys
-data = open(sys.argv[1], 'rb').read()
-pad = b'\x03pad' + b'\0' * int(sys.argv[3])
-def leb(n):
-    out = b''
-    while True:
-        b = n & 0x7f
-        n >>= 7
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-open(sys.argv[2], 'wb').write(data + b'\x00' + leb(len(pad)) + pad)
-PY
+python3 "$here/pad_module.py" "$G/ticker.wasm" "$WWW/big.wasm" 1200000
 # A module large enough that a dropped connection leaves a real part behind.
-python3 - "$G/ticker.wasm" "$WWW/mid.wasm" 300000 <<'PY'
-import sys
-data = open(sys.argv[1], 'rb').read()
-pad = b'\x03pad' + b'\0' * int(sys.argv[3])
-def leb(n):
-    out = b''
-    while True:
-        b = n & 0x7f
-        n >>= 7
-        out += bytes([b | (0x80 if n else 0)])
-        if not n:
-            return out
-open(sys.argv[2], 'wb').write(data + b'\x00' + leb(len(pad)) + pad)
-PY
+python3 "$here/pad_module.py" "$G/ticker.wasm" "$WWW/mid.wasm" 300000
 cp "$WWW/mid.wasm" "$WWW/mid2.wasm"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 TICKER_SHA=$(sha "$WWW/ticker.wasm")

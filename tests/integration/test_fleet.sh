@@ -9,15 +9,8 @@
 # signed (with the real minisign tool) by its trusted key.
 . "$(dirname "$0")/lib.sh"
 
-WASMD=${WASMD:-$BUILD/wasmd}
-G=$BUILD/tests/daemon
-SOCK=$TMP/wasmd.sock
-MODS=$TMP/modules.d
-STATE=$TMP/state
-DEPLOYED=$STATE/modules
-WWW=$TMP/www
-mkdir -p "$MODS" "$WWW"
-export WASMD_SOCKET=$SOCK
+daemon_paths
+mkdir -p "$WWW"
 here=$(cd "$(dirname "$0")" && pwd)
 
 # Keys for the signed document: ops (trusted by both gateways), rogue (by neither).

@@ -6,15 +6,7 @@
 # says so.  Removing a module deletes its history and every kept unit.
 . "$(dirname "$0")/lib.sh"
 
-WASMD=${WASMD:-$BUILD/wasmd}
-G=$BUILD/tests/daemon
-SOCK=$TMP/wasmd.sock
-MODS=$TMP/modules.d
-STATE=$TMP/state
-DEPLOYED=$STATE/modules
-SRC=$TMP/src
-mkdir -p "$MODS" "$SRC"
-export WASMD_SOCKET=$SOCK
+daemon_paths
 
 printf 'history_keep: 2\nhealth_window_s: 60\n' >"$TMP/wasmd.yaml"
 "$WASMD" --config "$TMP/wasmd.yaml" --modules-dir "$MODS" --state-dir "$STATE" --socket "$SOCK" >"$TMP/wasmd.log" 2>&1 &

@@ -11,18 +11,10 @@
 # URL.minisig.
 . "$(dirname "$0")/lib.sh"
 
-WASMD=${WASMD:-$BUILD/wasmd}
-G=$BUILD/tests/daemon
-SOCK=$TMP/wasmd.sock
-MODS=$TMP/modules.d
-STATE=$TMP/state
-DEPLOYED=$STATE/modules
+daemon_paths
 KEYS=$TMP/keys
 TRUSTED=$TMP/trusted.d
-SRC=$TMP/src
-WWW=$TMP/www
-mkdir -p "$MODS" "$SRC" "$KEYS" "$TRUSTED" "$WWW"
-export WASMD_SOCKET=$SOCK
+mkdir -p "$KEYS" "$TRUSTED" "$WWW"
 here=$(cd "$(dirname "$0")" && pwd)
 
 if ! command -v minisign >/dev/null 2>&1; then
