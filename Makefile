@@ -7,6 +7,8 @@
 #   make deb        Debian packages in build/deb/ (ARCH=arm64|armhf to cross-build)
 #   make bench      benchmarks: our engine against native code, printed as ratios
 #   make bench-scale the instance-scale figures, up to 10,000 idle instances
+#   make opstats    build-opstats/wasmctl, which counts the operations it runs
+#                   (WR_OPSTATS=FILE wasmctl run X.wasm: the commonest, and pairs)
 #   make run        the main job (see README.md)
 #
 # Out-of-tree builds: BUILD=dir.  Sanitizer builds: SAN=1 (used by `make check`).
@@ -121,7 +123,7 @@ MUTATE      := $(BUILD)/tests/fuzz/mutate
 FUZZ_MUTANTS ?= 300
 FUZZ_SECONDS ?= 600
 
-.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench bench-scale run install install-sdk clean deps deb deb-cleanroom package-check
+.PHONY: all bin check check-fast unit spec integration mutate fuzz asan bench bench-scale opstats run install install-sdk clean deps deb deb-cleanroom package-check
 # bin: the programs alone (what the package builds); all: programs and tests.
 bin: $(WASMCTL) $(WASMD)
 all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(LIBHAL) $(WASMCTL) $(WASMD) $(DAEMON_WASM) $(UNIT_BIN) $(SPECTEST) $(MUTATE) $(WAT_WASM) $(WASI_WASM) $(EXAMPLE_WASM)
@@ -246,6 +248,11 @@ bench: all
 # The instance-scale figures alone, with 10,000 instances too (bench/scale.sh).
 bench-scale: all
 	BENCH_SCALE_10K=1 bench/scale.sh $(BUILD)
+
+# The interpreter counting every operation and pair of operations it runs
+# (interp.c, WR_OPSTATS): what fusing a pair would save, measured, not guessed.
+opstats:
+	$(MAKE) BUILD=build-opstats EXTRA_CFLAGS=-DWR_OPSTATS build-opstats/wasmctl
 
 run: deps
 	$(MAKE) all

@@ -114,6 +114,87 @@ static inline uint32_t rotr32(uint32_t x, uint32_t k) { k &= 31; return (x >> k)
 static inline uint64_t rotl64(uint64_t x, uint64_t k) { k &= 63; return (x << k) | (x >> ((64 - k) & 63)); }
 static inline uint64_t rotr64(uint64_t x, uint64_t k) { k &= 63; return (x >> k) | (x << ((64 - k) & 63)); }
 
+#ifdef WR_OPSTATS
+/*
+ * A development aid (make opstats): counts every dispatched operation and
+ * every pair of consecutive ones, keyed by handler address, and prints the
+ * commonest to the file named by $WR_OPSTATS at exit.  Not in normal builds.
+ */
+#include <stdio.h>
+#define OPSTAT_SLOTS 65536u
+static struct { const void *a, *b; uint64_t n; } opstat_pairs[OPSTAT_SLOTS];
+static struct { const void *a; uint64_t n; } opstat_ops[4096];
+static const void *opstat_prev;
+static const void *const *opstat_table(void);
+static void opstat_hit(const void *op) {
+    uintptr_t h = (uintptr_t)op >> 2;
+    for (uint32_t i = (uint32_t)h & 4095u;; i = (i + 1) & 4095u)
+        if (opstat_ops[i].a == op || !opstat_ops[i].a) { opstat_ops[i].a = op; opstat_ops[i].n++; break; }
+    h = h * 31 + ((uintptr_t)opstat_prev >> 2);
+    for (uint32_t i = (uint32_t)(h * 2654435761u) % OPSTAT_SLOTS;; i = (i + 1) % OPSTAT_SLOTS)
+        if ((opstat_pairs[i].a == opstat_prev && opstat_pairs[i].b == op) || !opstat_pairs[i].b) {
+            opstat_pairs[i].a = opstat_prev; opstat_pairs[i].b = op; opstat_pairs[i].n++; break;
+        }
+    opstat_prev = op;
+}
+static const char *const opstat_extra[] = {
+#define WR__EXTRA_NAME(name) #name,
+    WR__EXTRA_OPS(WR__EXTRA_NAME)
+#undef WR__EXTRA_NAME
+};
+static const char *opstat_name(const void *op, char *buf, size_t len) {
+    const void *const *t = opstat_table();
+    for (uint32_t i = 0; i < WR__IOP_LIMIT; i++) {
+        if (t[i] != op) continue;
+        const char *n = "?", *suffix = "";
+        uint32_t base = i;
+        if (i < WR__OPCODE_LIMIT) base = i;
+        else if (i < WR__IOP_EXTRA) base = i - WR__OPCODE_LIMIT, suffix = "_IMM";
+        else if (i < WR__IOP_EXTRA + WR__X_COUNT) { snprintf(buf, len, "%s", opstat_extra[i - WR__IOP_EXTRA]); return buf; }
+        else if (i < WR__IOP_RA(WR__OP_I32_ADD)) base = i - WR__IOP_ADDR(0) , suffix = "_ADDR";
+        else if (i < WR__IOP_RB(WR__OP_I32_ADD)) base = i - WR__IOP_RA(0), suffix = "_RA";
+        else if (i < WR__IOP_IMM_R(WR__OP_I32_ADD)) base = i - WR__IOP_RB(0), suffix = "_RB";
+        else if (i < WR__IOP_LOAD_R(WR__OP_I32_LOAD)) base = i - WR__IOP_IMM_R(0), suffix = "_IMM_R";
+        else base = i - WR__IOP_LOAD_R(0), suffix = "_R";
+        if (base < WR__OPCODE_LIMIT && wr__opinfo[base].name) n = wr__opinfo[base].name;
+        snprintf(buf, len, "%s%s", n, suffix);
+        return buf;
+    }
+    snprintf(buf, len, "%s", op ? "?" : "(start)");
+    return buf;
+}
+static int opstat_cmp(const void *x, const void *y) {
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? 1 : a > b ? -1 : 0;
+}
+static void opstat_dump(void) {
+    const char *path = getenv("WR_OPSTATS");
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (!f) return;
+    static uint64_t idx[OPSTAT_SLOTS][2];
+    uint64_t total = 0;
+    size_t n = 0;
+    for (uint32_t i = 0; i < 4096; i++)
+        if (opstat_ops[i].n) { idx[n][0] = opstat_ops[i].n; idx[n][1] = i; n++; total += opstat_ops[i].n; }
+    qsort(idx, n, sizeof idx[0], opstat_cmp);
+    char b1[64], b2[64];
+    fprintf(f, "# %llu operations dispatched\n", (unsigned long long)total);
+    for (size_t k = 0; k < n && k < 80; k++)
+        fprintf(f, "%6.2f%% %12llu %s\n", 100.0 * (double)idx[k][0] / (double)total, (unsigned long long)idx[k][0],
+                opstat_name(opstat_ops[idx[k][1]].a, b1, sizeof b1));
+    n = 0;
+    for (uint32_t i = 0; i < OPSTAT_SLOTS; i++)
+        if (opstat_pairs[i].n) { idx[n][0] = opstat_pairs[i].n; idx[n][1] = i; n++; }
+    qsort(idx, n, sizeof idx[0], opstat_cmp);
+    fprintf(f, "# pairs\n");
+    for (size_t k = 0; k < n && k < 80; k++)
+        fprintf(f, "%6.2f%% %12llu %s -> %s\n", 100.0 * (double)idx[k][0] / (double)total, (unsigned long long)idx[k][0],
+                opstat_name(opstat_pairs[idx[k][1]].a, b1, sizeof b1), opstat_name(opstat_pairs[idx[k][1]].b, b2, sizeof b2));
+    fclose(f);
+}
+__attribute__((constructor)) static void opstat_init(void) { atexit(opstat_dump); }
+#endif
+
 /* ---- The interpreter -------------------------------------------------- */
 
 static wr_memory *first_memory(const wr_instance *inst) {
@@ -248,7 +329,11 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         mbase = m_ ? m_->data : NULL;               \
         msize = m_ ? m_->size : 0;                  \
     } while (0)
+#ifdef WR_OPSTATS
+#define NEXT() do { opstat_hit(pc->op); goto *pc->op; } while (0)
+#else
 #define NEXT() goto *pc->op
+#endif
 #define SKIP(n) do { pc += (n); NEXT(); } while (0)
 #define TRAP(code) do { status = WR_TRAP_##code; goto trap; } while (0)
 #define SLOT(i) fp[pc[i].u32]
@@ -949,6 +1034,10 @@ const void *const *wr__interp_handlers(void) {
     interp(NULL, &t);
     return t;
 }
+
+#ifdef WR_OPSTATS
+static const void *const *opstat_table(void) { return wr__interp_handlers(); }
+#endif
 
 wr_status wr__interp_run(wr_exec *e) {
     return interp(e, NULL);
