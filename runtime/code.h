@@ -113,7 +113,16 @@
     X(I32_ADD_TO_IMM)                                                           \
     /* A COPY, then BR, BR_IF or BR_IFZ: s_dst s_src, then the branch's own    \
      * operands (t; s_cond t). */                                             \
-    X(COPY_BR) X(COPY_BR_IF) X(COPY_BR_IFZ)
+    X(COPY_BR) X(COPY_BR_IF) X(COPY_BR_IFZ)                                    \
+    /* i32 loads from a sum just computed (an array's element, a byte of a    \
+     * buffer), the i32.add folded in: IX: s_dst s_a s_b offset, from a + b;  \
+     * IX_R: the same, a being iacc; K_R: s_dst - k offset, from iacc + k;    \
+     * SHL: s_dst s_a s_x k offset, from a + (x << k); SHL_R: a being iacc.   \
+     * (A slot plus a constant is the ADDR form of every load.) */            \
+    X(I32_LOAD_IX) X(I32_LOAD8_U_IX) X(I32_LOAD16_U_IX)                         \
+    X(I32_LOAD_IX_R) X(I32_LOAD8_U_IX_R) X(I32_LOAD16_U_IX_R)                   \
+    X(I32_LOAD_K_R) X(I32_LOAD8_U_K_R) X(I32_LOAD16_U_K_R)                      \
+    X(I32_LOAD_SHL) X(I32_LOAD16_U_SHL) X(I32_LOAD_SHL_R) X(I32_LOAD16_U_SHL_R)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -1058,6 +1058,61 @@ static bool fold_and(compiler *c) {
     return true;
 }
 
+/*
+ * A load whose address is the sum the last instruction computed into the
+ * top: that i32.add (with a constant, or of a shifted value) and the load
+ * become one instruction.  A slot plus a constant is the load's ADDR form;
+ * the others are the _IX, _K_R and _SHL loads of code.h, for i32 loads of 4
+ * bytes, or 1 or 2 zero-extended (the SHL ones not of 1).  The sum went to a
+ * temporary that only this load reads, so it is not stored.  False, having
+ * changed nothing, when not so.
+ */
+static bool fold_load_sum(compiler *c, uint32_t op, uint32_t offset) {
+    if (c->status != WR_OK || !top_is_last(c))
+        return false;
+    uint32_t k = op == WR__OP_I32_LOAD ? 0 : op == WR__OP_I32_LOAD8_U ? 1 : op == WR__OP_I32_LOAD16_U ? 2 : 3;
+    uint32_t lpos = (uint32_t)c->last_pos;
+    const wr__cell *l = &c->cells[lpos];
+    uint64_t a = 0, b, sh = 0;
+    uint32_t iop, n = 5;
+    if (l->op == c->handlers[WR__IOP_IMM(WR__OP_I32_ADD)])
+        iop = WR__IOP_ADDR(op), a = l[2].u64, b = l[3].u64;
+    else if (k == 3)
+        return false;
+    else if (l->op == c->handlers[WR__OP_I32_ADD])
+        iop = WR__IOP_EXTRA + WR__X_I32_LOAD_IX + k, a = l[2].u64, b = l[3].u64;
+    else if (l->op == c->handlers[WR__IOP_RA(WR__OP_I32_ADD)])
+        iop = WR__IOP_EXTRA + WR__X_I32_LOAD_IX_R + k, b = l[3].u64;
+    else if (l->op == c->handlers[WR__IOP_RB(WR__OP_I32_ADD)])
+        iop = WR__IOP_EXTRA + WR__X_I32_LOAD_IX_R + k, b = l[2].u64; /* a + iacc: the sum commutes */
+    else if (l->op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)])
+        iop = WR__IOP_EXTRA + WR__X_I32_LOAD_K_R + k, b = l[3].u64;
+    else if (k != 1 && l->op == c->handlers[WR__IOP_EXTRA + WR__X_I32_ADD_SHL])
+        iop = WR__IOP_EXTRA + WR__X_I32_LOAD_SHL + k / 2, a = l[2].u64, b = l[3].u64, sh = l[4].u64, n = 6;
+    else if (k != 1 && l->op == c->handlers[WR__IOP_EXTRA + WR__X_I32_ADD_SHL_RA])
+        iop = WR__IOP_EXTRA + WR__X_I32_LOAD_SHL_R + k / 2, b = l[3].u64, sh = l[4].u64, n = 6;
+    else
+        return false;
+    c->ncells = lpos;
+    c->acc_slot = c->prev_acc_slot; /* what iacc holds again, the sum gone */
+    c->op_pos = -1;
+    pop_n(c, 1);
+    uint32_t dst = push_temp(c);
+    uint32_t pos = emit_op(c, iop);
+    emit_cell(c, dst);
+    emit_cell(c, a);
+    emit_cell(c, b);
+    if (n == 6)
+        emit_cell(c, sh);
+    emit_cell(c, offset);
+    mark_last(c, pos, iop);
+    if (feeds_acc(op)) {
+        c->acc_slot = dst;
+        c->acc_loaded = true;
+    }
+    return true;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -1095,6 +1150,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
             }
             return;
         }
+        if (nr && fold_load_sum(c, op, offset))
+            return;
         if (nr) { /* load: op dst addr offset */
             uint32_t a = operand(c, c->height - 1);
             pop_n(c, 1);

@@ -627,6 +627,25 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     X_BR_IFZ_##NAME: { EA(N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
     BR_LOAD(LD, uint32_t, 4)
     BR_LOAD(LD8U, uint8_t, 1)
+    /* Loads from a sum, the i32.add (and shift) folded in (code.h). */
+#define EA_SUM(A, B, OFF, N)                                                    \
+    uint64_t ea = (uint64_t)(uint32_t)((A) + (B)) + pc[OFF].u64;                \
+    if (ea + (N) > msize) TRAP(MEMORY_OOB);
+#define LOAD_SUM(NAME, CT, N)                                                   \
+    X_##NAME##_IX: { EA_SUM(U32(2), U32(3), 4, N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = v; SKIP(5); } \
+    X_##NAME##_IX_R: { EA_SUM((uint32_t)iacc, U32(3), 4, N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = v; SKIP(5); } \
+    X_##NAME##_K_R: { EA_SUM((uint32_t)iacc, pc[3].u32, 4, N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = v; SKIP(5); }
+#define LOAD_SHL(NAME, CT, N)                                                   \
+    X_##NAME##_SHL: { EA_SUM(U32(2), U32(3) << (pc[4].u32 & 31), 5, N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = v; SKIP(6); } \
+    X_##NAME##_SHL_R: { EA_SUM((uint32_t)iacc, U32(3) << (pc[4].u32 & 31), 5, N) CT v; memcpy(&v, mbase + ea, N); SLOT(1) = iacc = v; SKIP(6); }
+    LOAD_SUM(I32_LOAD, uint32_t, 4)
+    LOAD_SUM(I32_LOAD8_U, uint8_t, 1)
+    LOAD_SUM(I32_LOAD16_U, uint16_t, 2)
+    LOAD_SHL(I32_LOAD, uint32_t, 4)
+    LOAD_SHL(I32_LOAD16_U, uint16_t, 2)
+#undef LOAD_SHL
+#undef LOAD_SUM
+#undef EA_SUM
 #undef EA_R
 #undef EA
 #define EA(N)                                                     \

@@ -375,6 +375,42 @@ static void test_bitfields_and_const_copy(void **state) {
     assert_int_equal(call_i32(fx, "const_copy", -900, 0, WR_OK), 0);
 }
 
+/* Loads from a sum, the addition folded in (ld_* in exec.wat): each form
+ * against C, at addresses that wrap in 32 bits and at the end of memory. */
+static void test_load_sums(void **state) {
+    fixture *fx = *state;
+    uint8_t *mem = exec_memory(fx);
+    for (uint32_t i = 0; i < 65536; i++)
+        mem[i] = (uint8_t)(i * 7 + (i >> 8) + 3);
+    static const struct {
+        const char *name;
+        uint32_t size;
+    } forms[] = {{"ld_ix", 1}, {"ld_ix_r", 2}, {"ld_k_r", 4}, {"ld_addr", 1}, {"ld_shl", 2}, {"ld_shl_r", 4}};
+    static const uint32_t pairs[][2] = {{100, 20}, {0xfffffff0u, 0x20}, {65000, 7}, {40000, 12765}, {0, 0},
+                                        {65531, 0}, {65532, 0}, {65533, 0}, {16383, 1}, {5, 0xc0000000u}};
+    for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+        for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+            uint32_t a = pairs[i][0], b = pairs[i][1];
+            uint64_t ea;
+            switch (f) {
+            case 0: ea = (uint64_t)(uint32_t)(a + b) + 1; break;
+            case 1: ea = (uint64_t)(uint32_t)(a + (b ^ 16)) + 2; break;
+            case 2: ea = (uint64_t)(uint32_t)((a ^ b) + 12); break;
+            case 3: ea = (uint64_t)(uint32_t)((a ? a : b) + 3) + 4; break;
+            case 4: ea = (uint64_t)(uint32_t)(a + (b << 1)); break;
+            default: ea = (uint64_t)(uint32_t)(a * 3 + (b << 2)) + 8; break;
+            }
+            bool oob = ea + forms[f].size > 65536;
+            int32_t got = call_i32(fx, forms[f].name, (int32_t)a, (int32_t)b, oob ? WR_TRAP_MEMORY_OOB : WR_OK);
+            if (oob)
+                continue;
+            uint32_t want = 0;
+            memcpy(&want, mem + ea, forms[f].size);
+            assert_int_equal((uint32_t)got, want);
+        }
+    }
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -432,6 +468,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_f64_add_to_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_branch_folds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bitfields_and_const_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_sums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

@@ -272,4 +272,23 @@
     (local.set $a (i32.const 9))
     (local.set $x (local.get $a))
     (i32.add (i32.mul (local.get $x) (i32.const 100)) (local.get $y)))
+
+  ;; Loads from a sum just computed, the i32.add folded into the load (see
+  ;; fold_load_sum in compile.c): a + b (I32_LOAD8_U_IX), a + acc
+  ;; (I32_LOAD16_U_IX_R), acc + k (I32_LOAD_K_R), a temporary + k (the ADDR
+  ;; form), a + (b << 1) (I32_LOAD16_U_SHL), acc + (b << 2) (I32_LOAD_SHL_R).
+  ;; test_load_sums checks each against C, with sums that wrap and addresses
+  ;; at the end of memory.
+  (func (export "ld_ix") (param $a i32) (param $b i32) (result i32)
+    (i32.load8_u offset=1 (i32.add (local.get $a) (local.get $b))))
+  (func (export "ld_ix_r") (param $a i32) (param $b i32) (result i32)
+    (i32.load16_u offset=2 (i32.add (local.get $a) (i32.xor (local.get $b) (i32.const 16)))))
+  (func (export "ld_k_r") (param $a i32) (param $b i32) (result i32)
+    (i32.load (i32.add (i32.xor (local.get $a) (local.get $b)) (i32.const 12))))
+  (func (export "ld_addr") (param $a i32) (param $b i32) (result i32)
+    (i32.load8_u offset=4 (i32.add (select (local.get $a) (local.get $b) (local.get $a)) (i32.const 3))))
+  (func (export "ld_shl") (param $a i32) (param $b i32) (result i32)
+    (i32.load16_u (i32.add (local.get $a) (i32.shl (local.get $b) (i32.const 1)))))
+  (func (export "ld_shl_r") (param $a i32) (param $b i32) (result i32)
+    (i32.load offset=8 (i32.add (i32.mul (local.get $a) (i32.const 3)) (i32.shl (local.get $b) (i32.const 2)))))
 )
