@@ -130,7 +130,16 @@ all: $(LIBWR) $(LIBWASI) $(LIBCONFIG) $(LIBHAL) $(WASMCTL) $(WASMD) $(DAEMON_WAS
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(OBJ_OPT) -MMD -MP -c $< -o $@
+
+# Instantiating (instance.c, module.c) runs once per run and is not where the
+# time goes: compiled for size, it leaves the interpreter room within the
+# engine's 100 KB of text (measured: start-up the same; the decoder and the
+# validator, tried too, cost 7% of a large module's load time).  Not in
+# sanitizer builds, which set their own.
+ifndef SAN
+$(BUILD)/runtime/instance.o $(BUILD)/runtime/module.o: OBJ_OPT = -Os
+endif
 
 $(LIBWR): $(RUNTIME_OBJ)
 	@mkdir -p $(dir $@)

@@ -122,7 +122,10 @@
     X(I32_LOAD_IX) X(I32_LOAD8_U_IX) X(I32_LOAD16_U_IX)                         \
     X(I32_LOAD_IX_R) X(I32_LOAD8_U_IX_R) X(I32_LOAD16_U_IX_R)                   \
     X(I32_LOAD_K_R) X(I32_LOAD8_U_K_R) X(I32_LOAD16_U_K_R)                      \
-    X(I32_LOAD_SHL) X(I32_LOAD16_U_SHL) X(I32_LOAD_SHL_R) X(I32_LOAD16_U_SHL_R)
+    X(I32_LOAD_SHL) X(I32_LOAD16_U_SHL) X(I32_LOAD_SHL_R) X(I32_LOAD16_U_SHL_R) \
+    /* s_addr s_a k offset: i32.store of a + k just computed (a count, a      \
+     * pointer moved on), the i32.add folded in; R: a is iacc. */             \
+    X(I32_STORE_ADD_IMM) X(I32_STORE_ADD_IMM_R)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -1113,6 +1113,41 @@ static bool fold_load_sum(compiler *c, uint32_t op, uint32_t offset) {
     return true;
 }
 
+/*
+ * An i32.store of the sum of a constant that the last instruction computed
+ * into the top (a count or a pointer moved on and put back): the i32.add
+ * folds into the store (I32_STORE_ADD_IMM, _R when a is iacc).  The sum went
+ * to a temporary that only this store reads.  False, having changed nothing
+ * but perhaps put the address in a slot, when not so.
+ */
+static bool fold_store_sum(compiler *c, uint32_t offset) {
+    if (c->status != WR_OK || !top_is_last(c))
+        return false;
+    uint32_t a = operand(c, c->height - 2);
+    if (!top_is_last(c)) /* putting the address in a slot took an instruction */
+        return false;
+    uint32_t lpos = (uint32_t)c->last_pos;
+    const wr__cell *l = &c->cells[lpos];
+    uint32_t x;
+    if (l->op == c->handlers[WR__IOP_IMM(WR__OP_I32_ADD)])
+        x = WR__X_I32_STORE_ADD_IMM;
+    else if (l->op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)])
+        x = WR__X_I32_STORE_ADD_IMM_R;
+    else
+        return false;
+    uint64_t src = l[2].u64, k = l[3].u64;
+    c->ncells = lpos;
+    c->acc_slot = c->prev_acc_slot; /* what iacc holds again, the sum gone */
+    c->op_pos = -1;
+    pop_n(c, 2);
+    emit_op(c, WR__IOP_EXTRA + x);
+    emit_cell(c, a);
+    emit_cell(c, src);
+    emit_cell(c, k);
+    emit_cell(c, offset);
+    return true;
+}
+
 /* An instruction typed by the opcode table: numeric, conversions, loads and stores. */
 static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
     uint32_t np = sig_len(info->params);
@@ -1166,6 +1201,8 @@ static void op_simple(compiler *c, uint32_t op, const struct wr__opinfo *info) {
                 c->acc_loaded = true;
             }
         } else { /* store: op addr value offset */
+            if (op == WR__OP_I32_STORE && fold_store_sum(c, offset))
+                return;
             uint32_t a = operand(c, c->height - 2);
             uint32_t v = operand(c, c->height - 1);
             pop_n(c, 2);

@@ -672,6 +672,20 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
         memcpy(mbase + ea, &v, 4);
         SKIP(4);
     }
+    X_I32_STORE_ADD_IMM: {
+        uint64_t ea = (uint64_t)U32(1) + pc[4].u64;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v = U32(2) + pc[3].u32;
+        memcpy(mbase + ea, &v, 4);
+        SKIP(5);
+    }
+    X_I32_STORE_ADD_IMM_R: {
+        uint64_t ea = (uint64_t)U32(1) + pc[4].u64;
+        if (ea + 4 > msize) TRAP(MEMORY_OOB);
+        uint32_t v = (uint32_t)iacc + pc[3].u32;
+        memcpy(mbase + ea, &v, 4);
+        SKIP(5);
+    }
     STORE(I64_STORE, uint64_t, 8)
     STORE(F32_STORE, uint32_t, 4)
     STORE(F64_STORE, uint64_t, 8)

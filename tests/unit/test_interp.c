@@ -411,6 +411,32 @@ static void test_load_sums(void **state) {
     }
 }
 
+/* Stores of a sum, the addition folded in (st_add* in exec.wat): the value
+ * against C, and at the end of memory a trap that writes nothing. */
+static void test_store_sums(void **state) {
+    fixture *fx = *state;
+    uint8_t *mem = exec_memory(fx);
+    static const uint32_t ps[] = {0, 100, 65524, 65528, 65529, 65532};
+    static const uint32_t xs[] = {0, 1, 0xfffffffbu, 0x80000000u};
+    for (size_t i = 0; i < sizeof ps / sizeof *ps; i++) {
+        for (size_t j = 0; j < sizeof xs / sizeof *xs; j++) {
+            uint32_t p = ps[i], x = xs[j];
+            for (int r = 0; r < 2; r++) {
+                uint32_t off = r ? 8 : 4, want = r ? (x ^ p) - 5 : (x ? x : p) + 7;
+                bool oob = (uint64_t)p + off + 4 > 65536;
+                uint8_t before[16];
+                memcpy(before, mem + 65520, 16);
+                int32_t got = call_i32(fx, r ? "st_add_r" : "st_add", (int32_t)p, (int32_t)x,
+                                       oob ? WR_TRAP_MEMORY_OOB : WR_OK);
+                if (oob)
+                    assert_memory_equal(before, mem + 65520, 16);
+                else
+                    assert_int_equal((uint32_t)got, want);
+            }
+        }
+    }
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -469,6 +495,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_branch_folds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bitfields_and_const_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_sums, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_sums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

@@ -291,4 +291,14 @@
     (i32.load16_u (i32.add (local.get $a) (i32.shl (local.get $b) (i32.const 1)))))
   (func (export "ld_shl_r") (param $a i32) (param $b i32) (result i32)
     (i32.load offset=8 (i32.add (i32.mul (local.get $a) (i32.const 3)) (i32.shl (local.get $b) (i32.const 2)))))
+
+  ;; Stores of a constant sum just computed, the i32.add folded into the
+  ;; store: of a temporary (I32_STORE_ADD_IMM) and of the accumulator
+  ;; (I32_STORE_ADD_IMM_R).  Each returns what the address then holds.
+  (func (export "st_add") (param $p i32) (param $x i32) (result i32)
+    (i32.store offset=4 (local.get $p) (i32.add (select (local.get $x) (local.get $p) (local.get $x)) (i32.const 7)))
+    (i32.load offset=4 (local.get $p)))
+  (func (export "st_add_r") (param $p i32) (param $x i32) (result i32)
+    (i32.store offset=8 (local.get $p) (i32.add (i32.xor (local.get $x) (local.get $p)) (i32.const -5)))
+    (i32.load offset=8 (local.get $p)))
 )
