@@ -125,7 +125,12 @@
     X(I32_LOAD_SHL) X(I32_LOAD16_U_SHL) X(I32_LOAD_SHL_R) X(I32_LOAD16_U_SHL_R) \
     /* s_addr s_a k offset: i32.store of a + k just computed (a count, a      \
      * pointer moved on), the i32.add folded in; R: a is iacc. */             \
-    X(I32_STORE_ADD_IMM) X(I32_STORE_ADD_IMM_R)
+    X(I32_STORE_ADD_IMM) X(I32_STORE_ADD_IMM_R)                                \
+    /* A loop's latch, i += k; if (i OP m) goto t: s_dst s_a k m t, the sum    \
+     * going to dst (and iacc) as I32_ADD IMM's does; R: a is iacc.  For the  \
+     * commonest OPs but >u (see fold_add_branch in compile.c). */            \
+    X(ADD_BR_NE) X(ADD_BR_LT_U) X(ADD_BR_GT_S)                                 \
+    X(ADD_BR_NE_R) X(ADD_BR_LT_U_R) X(ADD_BR_GT_S_R)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

@@ -539,6 +539,39 @@ static uint32_t fold_branch(compiler *c, int64_t pos, uint32_t s, bool when_true
 }
 
 /*
+ * A compare-and-branch of the accumulator with a constant, m (the compare
+ * just removed from pos), right after the i32.add of a constant that put
+ * the accumulator in slot a: a loop's latch.  The two become one ADD_BR_*
+ * when OP is one of those; returns the target cell to fill, or 0, having
+ * changed nothing.
+ */
+static uint32_t fold_add_branch(compiler *c, uint32_t pos, uint32_t op, uint64_t a, uint64_t m) {
+    static const uint32_t ops[] = {WR__OP_I32_NE, WR__OP_I32_LT_U, WR__OP_I32_GT_S};
+    uint32_t k = 0;
+    while (k < 3 && ops[k] != op)
+        k++;
+    int64_t p = c->prev_op_pos;
+    if (k == 3 || p < 0 || (uint64_t)p + 4 != pos || c->cells[p + 1].u64 != a)
+        return 0;
+    uint32_t x;
+    if (c->cells[p].op == c->handlers[WR__IOP_IMM(WR__OP_I32_ADD)])
+        x = WR__X_ADD_BR_NE + k;
+    else if (c->cells[p].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)])
+        x = WR__X_ADD_BR_NE_R + k;
+    else
+        return 0;
+    uint64_t src = c->cells[p + 2].u64, kk = c->cells[p + 3].u64;
+    c->ncells = (uint32_t)p;
+    c->op_pos = -1;
+    emit_op(c, WR__IOP_EXTRA + x);
+    emit_cell(c, a);
+    emit_cell(c, src);
+    emit_cell(c, kk);
+    emit_cell(c, m);
+    return emit_cell(c, 0);
+}
+
+/*
  * Emits a conditional branch on the top of the stack (popped): jump when it
  * is non-zero (when_true) or zero.  The target cell is returned for the
  * caller to fill.  A comparison just computed into the top is fused in.
@@ -593,6 +626,9 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
                 op = (uint32_t)negate_cmp(op);
             c->ncells = pos;
             pop_n(c, 1);
+            uint32_t t = acc && imm ? fold_add_branch(c, pos, op, a, b) : 0;
+            if (t)
+                return t;
             if (acc && op <= WR__OP_I32_GE_U)
                 emit_op(c, WR__IOP_EXTRA + (imm ? WR__X_BR_I32_EQ_IMM_R : WR__X_BR_I32_EQ_RA) + (op - WR__OP_I32_EQ));
             else

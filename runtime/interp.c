@@ -863,6 +863,23 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     BRCMPS(I32_LE_U, uint32_t, <=)
     BRCMPS(I32_GE_S, int32_t, >=)
     BRCMPS(I32_GE_U, uint32_t, >=)
+#define ADD_BR(NAME, T, OP)                                                                        \
+    X_ADD_BR_##NAME: {                                                                             \
+        uint32_t v = U32(2) + pc[3].u32;                                                           \
+        SLOT(1) = iacc = v;                                                                        \
+        if ((T)v OP (T)pc[4].u32) { pc = pc[5].target; NEXT(); }                                   \
+        SKIP(6);                                                                                   \
+    }                                                                                              \
+    X_ADD_BR_##NAME##_R: {                                                                         \
+        uint32_t v = (uint32_t)iacc + pc[3].u32;                                                   \
+        SLOT(1) = iacc = v;                                                                        \
+        if ((T)v OP (T)pc[4].u32) { pc = pc[5].target; NEXT(); }                                   \
+        SKIP(6);                                                                                   \
+    }
+    ADD_BR(NE, uint32_t, !=)
+    ADD_BR(LT_U, uint32_t, <)
+    ADD_BR(GT_S, int32_t, >)
+#undef ADD_BR
     BRCMP(I64_EQ, uint64_t, ==)
     BRCMP(I64_NE, uint64_t, !=)
     BRCMP(I64_LT_S, int64_t, <)

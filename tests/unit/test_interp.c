@@ -437,6 +437,29 @@ static void test_store_sums(void **state) {
     }
 }
 
+/* Loop latches, the addition folded into the compare-and-branch ("latches"
+ * in exec.wat): the iteration counts against C. */
+static void test_add_branches(void **state) {
+    fixture *fx = *state;
+    static const int32_t starts[] = {0, 2, 30, 34, 38}; /* even, below 40 */
+    for (size_t k = 0; k < sizeof starts / sizeof *starts; k++) {
+        int32_t s = starts[k];
+        uint32_t i, c, want;
+        for (i = (uint32_t)s, c = 0;;) { c++; i += 1; if (i == 40) break; }
+        want = c & 0xff;
+        for (i = (uint32_t)s, c = 0;;) { c++; i += 3; if (!(i < 50)) break; }
+        want |= (c & 0xff) << 8;
+        int32_t si = s;
+        for (c = 0;;) { c++; si -= 7; if (!(si > -20)) break; }
+        want |= (c & 0xff) << 16;
+        for (i = (uint32_t)s, c = 0;;) { c++; i += 2; if (i == 40) break; }
+        want |= c << 24;
+        wr_val args[1] = {wr_val_i32(s)}, res[1];
+        assert_int_equal(wr_call(fx->exec, export_func(fx, "latches"), args, 1, res, 1), WR_OK);
+        assert_int_equal((uint32_t)res[0].of.i32, want);
+    }
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -496,6 +519,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_bitfields_and_const_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_sums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_sums, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_branches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

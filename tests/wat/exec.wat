@@ -301,4 +301,34 @@
   (func (export "st_add_r") (param $p i32) (param $x i32) (result i32)
     (i32.store offset=8 (local.get $p) (i32.add (i32.xor (local.get $x) (local.get $p)) (i32.const -5)))
     (i32.load offset=8 (local.get $p)))
+
+  ;; Loop latches, i += k then a compare with a constant and br_if, that run
+  ;; as one ADD_BR_* (see fold_add_branch in compile.c): for !=, <u and >s,
+  ;; with i in a slot and i the accumulator (_R, after the body's i |= 0).
+  ;; Returns the iteration counts, each in its own byte.
+  (func (export "latches") (param $s i32) (result i32)
+    (local $i i32) (local $c i32) (local $r i32) (local $one i32)
+    (local.set $one (i32.const 1)) ;; c += one: not an add of a constant that the latch's would join
+    (local.set $i (local.get $s))
+    (loop $a
+      (local.set $c (i32.add (local.get $c) (local.get $one)))
+      (br_if $a (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 40))))
+    (local.set $r (local.get $c))
+    (local.set $i (local.get $s)) (local.set $c (i32.const 0))
+    (loop $b
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (local.set $i (i32.or (local.get $i) (i32.const 0)))
+      (br_if $b (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 3))) (i32.const 50))))
+    (local.set $r (i32.or (local.get $r) (i32.shl (local.get $c) (i32.const 8))))
+    (local.set $i (local.get $s)) (local.set $c (i32.const 0))
+    (loop $d
+      (local.set $c (i32.add (local.get $c) (local.get $one)))
+      (br_if $d (i32.gt_s (local.tee $i (i32.add (local.get $i) (i32.const -7))) (i32.const -20))))
+    (local.set $r (i32.or (local.get $r) (i32.shl (local.get $c) (i32.const 16))))
+    (local.set $i (local.get $s)) (local.set $c (i32.const 0))
+    (loop $e
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (local.set $i (i32.or (local.get $i) (i32.const 0)))
+      (br_if $e (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 2))) (i32.const 40))))
+    (i32.or (local.get $r) (i32.shl (local.get $c) (i32.const 24))))
 )
