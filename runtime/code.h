@@ -34,6 +34,8 @@
     X(BR_IF)           /* s_cond t: jump if cond != 0 */                          \
     X(BR_IFZ)          /* s_cond t: jump if cond == 0 */                          \
     X(BR_TABLE)        /* s_index n t_0 ... t_n-1 t_default */                    \
+    X(BR_TABLE_R)      /* the same, the index the i32 accumulator (a switch on \
+                        * what was just loaded or computed) */                 \
     X(LOOP)            /* cost: spends that much fuel (1 + body cells / WR_FUEL_CODE_CELLS) */ \
     /* LOOP, then straight into the instruction after it (a direct jump, not \
      * a dispatch), for the commonest first instructions of a loop body. */    \
@@ -103,7 +105,7 @@
      * computed it folded in: its layout, then t; jump if the result is      \
      * non-zero (IF) or zero (IFZ).  The result still goes to its slot. */   \
     X(BR_IF_LD) X(BR_IFZ_LD) X(BR_IF_LD8U) X(BR_IFZ_LD8U)                       \
-    X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM)                                          \
+    X(BR_IF_ADD_IMM) X(BR_IFZ_ADD_IMM) X(BR_IF_AND_IMM) X(BR_IFZ_AND_IMM)      \
     /* (a >> k) & m, (a + k) & m: s_dst s_a k m; R: a is iacc. */              \
     X(I32_SHR_U_AND) X(I32_SHR_U_AND_R) X(I32_ADD_AND) X(I32_ADD_AND_R)         \
     /* s_dst value s_dst2 s_src2: a CONST, then a COPY, in that order. */      \

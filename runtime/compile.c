@@ -514,6 +514,7 @@ static const struct {
     {WR__OP_I32_LOAD, WR__X_BR_IF_LD, WR__X_BR_IFZ_LD},
     {WR__OP_I32_LOAD8_U, WR__X_BR_IF_LD8U, WR__X_BR_IFZ_LD8U},
     {WR__IOP_IMM(WR__OP_I32_ADD), WR__X_BR_IF_ADD_IMM, WR__X_BR_IFZ_ADD_IMM},
+    {WR__IOP_IMM(WR__OP_I32_AND), WR__X_BR_IF_AND_IMM, WR__X_BR_IFZ_AND_IMM},
 };
 
 /*
@@ -822,7 +823,7 @@ static void op_br_table(compiler *c) {
     uint32_t arity = label_arity(&c->frames[c->nframes - 1 - labels[n]]);
     for (uint32_t i = c->height - arity; i < c->height; i++)
         materialize(c, i);
-    emit_op(c, WR__IOP_EXTRA + WR__X_BR_TABLE);
+    emit_op(c, WR__IOP_EXTRA + (idx == c->acc_slot ? WR__X_BR_TABLE_R : WR__X_BR_TABLE));
     emit_cell(c, idx);
     emit_cell(c, n);
     uint32_t first = c->ncells;

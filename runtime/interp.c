@@ -834,8 +834,15 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     /* A counter stepped and tested (`--n != 0`), the target in cell 4. */
     X_BR_IF_ADD_IMM: { uint32_t v = U32(2) + pc[3].u32; SLOT(1) = v; if (v) { pc = pc[4].target; NEXT(); } SKIP(5); }
     X_BR_IFZ_ADD_IMM: { uint32_t v = U32(2) + pc[3].u32; SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    X_BR_IF_AND_IMM: { uint32_t v = U32(2) & pc[3].u32; SLOT(1) = v; if (v) { pc = pc[4].target; NEXT(); } SKIP(5); }
+    X_BR_IFZ_AND_IMM: { uint32_t v = U32(2) & pc[3].u32; SLOT(1) = v; if (!v) { pc = pc[4].target; NEXT(); } SKIP(5); }
     X_BR_TABLE: {
         uint32_t i = U32(1), n = pc[2].u32;
+        pc = pc[3 + (i < n ? i : n)].target;
+        NEXT();
+    }
+    X_BR_TABLE_R: {
+        uint32_t i = (uint32_t)iacc, n = pc[2].u32;
         pc = pc[3 + (i < n ? i : n)].target;
         NEXT();
     }

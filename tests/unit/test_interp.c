@@ -460,6 +460,37 @@ static void test_add_branches(void **state) {
     }
 }
 
+/* Bit tests, the i32.and folded into the branch ("bit_tests" in exec.wat). */
+static void test_bit_tests(void **state) {
+    fixture *fx = *state;
+    static const uint32_t xs[] = {0, 4, 0x10, 0x34, 0x80000000u, 0xffffffffu, 0x7fffffcbu};
+    for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+        uint32_t x = xs[i];
+        uint32_t want = (uint32_t)((x & 4) == 0) | (uint32_t)((x & 0x30) == 0) << 1 | (uint32_t)((x & 0x80000000u) != 0) << 2;
+        assert_int_equal((uint32_t)call_i32(fx, "bit_tests", (int32_t)x, 0, WR_OK), want);
+    }
+}
+
+/* Two-dimensional indexing ("index2d") and a switch on a loaded byte
+ * ("switch_byte", BR_TABLE_R), against C. */
+static void test_index_and_switch(void **state) {
+    fixture *fx = *state;
+    static const uint32_t vs[] = {0, 1, 7, 0x80000001u, 0xfffffffdu, 0x40000000u};
+    for (size_t i = 0; i < sizeof vs / sizeof *vs; i++)
+        for (size_t j = 0; j < sizeof vs / sizeof *vs; j++) {
+            uint32_t a = vs[i], b = vs[j];
+            assert_int_equal((uint32_t)call_i32(fx, "index2d", (int32_t)a, (int32_t)b, WR_OK), a * 12 + (b << 2) + 1);
+        }
+    uint8_t *mem = exec_memory(fx);
+    static const uint8_t bytes[] = {0, 1, 2, 3, 4, 200, 255};
+    for (size_t i = 0; i < sizeof bytes / sizeof *bytes; i++) {
+        mem[300] = bytes[i];
+        int32_t want = bytes[i] < 4 ? 10 + bytes[i] : 99;
+        assert_int_equal(call_i32(fx, "switch_byte", 300, 0, WR_OK), want);
+    }
+    call_i32(fx, "switch_byte", 65536, 0, WR_TRAP_MEMORY_OOB);
+}
+
 static void test_wrong_arguments(void **state) {
     fixture *fx = *state;
     wr_val arg = wr_val_i64(1), res;
@@ -520,6 +551,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_load_sums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_sums, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_branches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bit_tests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_and_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_arguments, setup, teardown),
         cmocka_unit_test(test_deferred_start_in_slices),
     };

@@ -331,4 +331,37 @@
       (local.set $i (i32.or (local.get $i) (i32.const 0)))
       (br_if $e (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 2))) (i32.const 40))))
     (i32.or (local.get $r) (i32.shl (local.get $c) (i32.const 24))))
+
+  ;; Bit tests, (x & m) then a branch on it, each one BR_IF_AND_IMM or
+  ;; BR_IFZ_AND_IMM: bit 0 of the result for x & 4 (br_if), bit 1 for
+  ;; !(x & 0x30) (if), bit 2 for x & 0x80000000 (br_if on eqz).
+  (func (export "bit_tests") (param $x i32) (result i32)
+    (local $r i32) (local $y i32)
+    (local.set $y (i32.mul (local.get $x) (i32.const 1)))
+    (block $a
+      (br_if $a (i32.and (local.get $x) (i32.const 4)))
+      (local.set $r (i32.const 1)))
+    (if (i32.and (local.get $x) (i32.const 0x30))
+      (then (nop))
+      (else (local.set $r (i32.or (local.get $r) (i32.const 2)))))
+    (block $b
+      (br_if $b (i32.eqz (i32.and (local.get $y) (i32.const 0x80000000))))
+      (local.set $r (i32.or (local.get $r) (i32.const 4))))
+    (local.get $r))
+
+  ;; a * 12 + (b << 2) then + 1 (a product, then a shift folded into the add).
+  (func (export "index2d") (param $a i32) (param $b i32) (result i32)
+    (i32.add (i32.add (i32.mul (local.get $a) (i32.const 12)) (i32.shl (local.get $b) (i32.const 2)))
+             (i32.const 1)))
+
+  ;; A switch on a byte just loaded from memory at p: BR_TABLE_R, the index
+  ;; read from the accumulator.  Cases 0..3 give 10..13, others 99.
+  (func (export "switch_byte") (param $p i32) (result i32)
+    (block $d (block $c3 (block $c2 (block $c1 (block $c0
+      (br_table $c0 $c1 $c2 $c3 $d (i32.load8_u (local.get $p))))
+      (return (i32.const 10)))
+      (return (i32.const 11)))
+      (return (i32.const 12)))
+      (return (i32.const 13)))
+    (i32.const 99))
 )
