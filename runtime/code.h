@@ -42,7 +42,7 @@
     X(LOOP_I32_ADD_IMM) X(LOOP_I32_ADD_IMM2) X(LOOP_I64_ADD_IMM) X(LOOP_I32_ADD) \
     X(LOOP_I32_AND_IMM) X(LOOP_I32_SHL_IMM) X(LOOP_I32_LOAD) X(LOOP_I32_LOAD8_U_ADDR) \
     X(LOOP_F64_LOAD) X(LOOP_COPY) X(LOOP_COPY2) X(LOOP_I32_ADD_SHL)             \
-    X(LOOP_I32_LOAD16_U)                                                        \
+    X(LOOP_I32_LOAD16_U) X(LOOP_I32_LOAD8_U_IX) X(LOOP_I32_SUB)                 \
     X(CALL)            /* func_index frame_offset */                              \
     X(CALL_INDIRECT)   /* type_index table_index s_elem frame_offset */           \
     X(RETURN)          /* (none): results are in slots 0..n-1 */                 \
@@ -132,7 +132,9 @@
      * going to dst (and iacc) as I32_ADD IMM's does; R: a is iacc.  For the  \
      * commonest OPs but >u (see fold_add_branch in compile.c). */            \
     X(ADD_BR_NE) X(ADD_BR_LT_U) X(ADD_BR_GT_S)                                 \
-    X(ADD_BR_NE_R) X(ADD_BR_LT_U_R) X(ADD_BR_GT_S_R)
+    X(ADD_BR_NE_R) X(ADD_BR_LT_U_R) X(ADD_BR_GT_S_R)                           \
+    /* The same with m a slot, not a constant: s_dst s_a k s_m t. */            \
+    X(ADD_BR_NE_S) X(ADD_BR_LT_U_S)
 
 enum wr__extra_op {
 #define WR__EXTRA_ENUM(name) WR__X_##name,

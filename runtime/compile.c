@@ -540,24 +540,24 @@ static uint32_t fold_branch(compiler *c, int64_t pos, uint32_t s, bool when_true
 }
 
 /*
- * A compare-and-branch of the accumulator with a constant, m (the compare
- * just removed from pos), right after the i32.add of a constant that put
- * the accumulator in slot a: a loop's latch.  The two become one ADD_BR_*
- * when OP is one of those; returns the target cell to fill, or 0, having
- * changed nothing.
+ * A compare-and-branch of the accumulator with m, a constant (imm) or a
+ * slot (the compare just removed from pos), right after the i32.add of a
+ * constant that put the accumulator in slot a: a loop's latch.  The two
+ * become one ADD_BR_* (_S: m a slot) when OP is one of those; returns the
+ * target cell to fill, or 0, having changed nothing.
  */
-static uint32_t fold_add_branch(compiler *c, uint32_t pos, uint32_t op, uint64_t a, uint64_t m) {
+static uint32_t fold_add_branch(compiler *c, uint32_t pos, uint32_t op, bool imm, uint64_t a, uint64_t m) {
     static const uint32_t ops[] = {WR__OP_I32_NE, WR__OP_I32_LT_U, WR__OP_I32_GT_S};
     uint32_t k = 0;
-    while (k < 3 && ops[k] != op)
+    while (k < (imm ? 3 : 2) && ops[k] != op)
         k++;
     int64_t p = c->prev_op_pos;
-    if (k == 3 || p < 0 || (uint64_t)p + 4 != pos || c->cells[p + 1].u64 != a)
+    if (k == (imm ? 3u : 2u) || p < 0 || (uint64_t)p + 4 != pos || c->cells[p + 1].u64 != a)
         return 0;
     uint32_t x;
     if (c->cells[p].op == c->handlers[WR__IOP_IMM(WR__OP_I32_ADD)])
-        x = WR__X_ADD_BR_NE + k;
-    else if (c->cells[p].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)])
+        x = imm ? WR__X_ADD_BR_NE + k : WR__X_ADD_BR_NE_S + k;
+    else if (imm && c->cells[p].op == c->handlers[WR__IOP_IMM_R(WR__OP_I32_ADD)])
         x = WR__X_ADD_BR_NE_R + k;
     else
         return 0;
@@ -627,7 +627,7 @@ static uint32_t emit_cond_branch(compiler *c, bool when_true) {
                 op = (uint32_t)negate_cmp(op);
             c->ncells = pos;
             pop_n(c, 1);
-            uint32_t t = acc && imm ? fold_add_branch(c, pos, op, a, b) : 0;
+            uint32_t t = acc ? fold_add_branch(c, pos, op, imm, a, b) : 0;
             if (t)
                 return t;
             if (acc && op <= WR__OP_I32_GE_U)
@@ -726,6 +726,8 @@ static const struct {
     {WR__IOP_EXTRA + WR__X_COPY2, WR__X_LOOP_COPY2},
     {WR__IOP_EXTRA + WR__X_I32_ADD_SHL, WR__X_LOOP_I32_ADD_SHL},
     {WR__OP_I32_LOAD16_U, WR__X_LOOP_I32_LOAD16_U},
+    {WR__IOP_EXTRA + WR__X_I32_LOAD8_U_IX, WR__X_LOOP_I32_LOAD8_U_IX},
+    {WR__OP_I32_SUB, WR__X_LOOP_I32_SUB},
 };
 
 /*

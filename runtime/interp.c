@@ -887,6 +887,18 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     ADD_BR(LT_U, uint32_t, <)
     ADD_BR(GT_S, int32_t, >)
 #undef ADD_BR
+    X_ADD_BR_NE_S: {
+        uint32_t v = U32(2) + pc[3].u32;
+        SLOT(1) = iacc = v;
+        if (v != U32(4)) { pc = pc[5].target; NEXT(); }
+        SKIP(6);
+    }
+    X_ADD_BR_LT_U_S: {
+        uint32_t v = U32(2) + pc[3].u32;
+        SLOT(1) = iacc = v;
+        if (v < U32(4)) { pc = pc[5].target; NEXT(); }
+        SKIP(6);
+    }
     BRCMP(I64_EQ, uint64_t, ==)
     BRCMP(I64_NE, uint64_t, !=)
     BRCMP(I64_LT_S, int64_t, <)
@@ -944,6 +956,8 @@ static wr_status interp(wr_exec *e, const void *const **ret_table) {
     LOOP_INTO(COPY2, X_COPY2)
     LOOP_INTO(I32_ADD_SHL, X_I32_ADD_SHL)
     LOOP_INTO(I32_LOAD16_U, L_I32_LOAD16_U)
+    LOOP_INTO(I32_LOAD8_U_IX, X_I32_LOAD8_U_IX)
+    LOOP_INTO(I32_SUB, L_I32_SUB)
 
     /* op func_index frame_offset */
     X_CALL: {

@@ -458,6 +458,21 @@ static void test_add_branches(void **state) {
         assert_int_equal(wr_call(fx->exec, export_func(fx, "latches"), args, 1, res, 1), WR_OK);
         assert_int_equal((uint32_t)res[0].of.i32, want);
     }
+    /* The same against a slot, and loops starting with a sub or a load. */
+    uint8_t *mem = exec_memory(fx);
+    for (uint32_t i = 0; i < 64; i++)
+        mem[500 + i] = (uint8_t)(i * 37 + 5);
+    static const uint32_t ns[] = {1, 2, 7, 40};
+    for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
+        uint32_t n = ns[k], c1 = 0, c2 = 0, bytes = 0, i;
+        int32_t d = (int32_t)n;
+        for (i = 0;;) { c1++; if (++i == n) break; }
+        for (i = 0;;) { c2++; i += 2; if (!(i < n)) break; }
+        for (i = 0; i < n; i++) bytes += mem[500 + i];
+        do d -= 3; while (d > 0);
+        uint32_t want = c1 + c2 * 1000 + bytes * 1000000 + (uint32_t)d * 100000000u;
+        assert_int_equal((uint32_t)call_i32(fx, "slot_latches", (int32_t)n, 500, WR_OK), want);
+    }
 }
 
 /* Bit tests, the i32.and folded into the branch ("bit_tests" in exec.wat). */

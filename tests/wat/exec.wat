@@ -364,4 +364,33 @@
       (return (i32.const 12)))
       (return (i32.const 13)))
     (i32.const 99))
+
+  ;; Latches comparing with a slot, not a constant (ADD_BR_NE_S, ADD_BR_LT_U_S),
+  ;; and loops whose first instruction is a subtraction or a byte load from a
+  ;; sum (LOOP_I32_SUB, LOOP_I32_LOAD8_U_IX): returns the two iteration
+  ;; counts, then the sum of the bytes at p .. p + n - 1 and n - 3k.
+  (func (export "slot_latches") (param $n i32) (param $p i32) (result i32)
+    (local $i i32) (local $c i32) (local $one i32) (local $s i32) (local $d i32) (local $three i32)
+    (local.set $one (i32.const 1))
+    (local.set $three (i32.const 3))
+    (loop $a
+      (local.set $c (i32.add (local.get $c) (local.get $one)))
+      (br_if $a (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.set $s (local.get $c))
+    (local.set $i (i32.const 0)) (local.set $c (i32.const 0))
+    (loop $b
+      (local.set $c (i32.add (local.get $c) (local.get $one)))
+      (br_if $b (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 2))) (local.get $n))))
+    (local.set $s (i32.add (local.get $s) (i32.mul (local.get $c) (i32.const 1000))))
+    (local.set $i (i32.const 0)) (local.set $c (i32.const 0))
+    (loop $e
+      (local.set $c (i32.add (local.get $c) (i32.load8_u (i32.add (local.get $p) (local.get $i)))))
+      (local.set $i (i32.add (local.get $i) (local.get $one)))
+      (br_if $e (i32.lt_u (local.get $i) (local.get $n))))
+    (local.set $s (i32.add (local.get $s) (i32.mul (local.get $c) (i32.const 1000000))))
+    (local.set $d (local.get $n))
+    (loop $f
+      (local.set $d (i32.sub (local.get $d) (local.get $three)))
+      (br_if $f (i32.gt_s (local.get $d) (i32.const 0))))
+    (i32.add (local.get $s) (i32.mul (local.get $d) (i32.const 100000000))))
 )
