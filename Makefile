@@ -253,6 +253,7 @@ check: deps
 
 bench: all
 	bench/run.sh $(BUILD)
+	bench/real.sh $(BUILD)
 
 # The instance-scale figures alone, with 10,000 instances too (bench/scale.sh).
 bench-scale: all

@@ -26,6 +26,9 @@
 #   BENCH_ARG_<name>   argument for workload <name> instead of its default
 #                      size, for both native and wasm (e.g. BENCH_ARG_fib=35)
 #   CC_NATIVE, CC_WASM compilers (default gcc; clang, else clang-14)
+#   BENCH_WASM3        a wasm3 command line runner (`wasm3 FILE.wasm ARGS`), or
+#                      any engine run the same way: measured beside ours in
+#                      this run, its ratios replace the recorded yardstick
 #   BENCH_LATENCY_SAMPLES, BENCH_LATENCY_BUSY
 #                      samples per configuration (default 200) and the numbers
 #                      of busy instances (default 0,50) of bench/latency.py
@@ -62,25 +65,37 @@ WASMCTL=$BUILD/wasmctl
 TIMER=$BUILD/bench/timer
 OUT=$BUILD/bench/out
 
-# wasm3's figures on the same workloads, for comparison: its ratio to native.
-# wasm3 is not installed here.  These come from a side-by-side run in an
-# earlier session (wasm3 built with clang -O3 and LTO), which gave our time
-# relative to wasm3's per workload (fib 0.62, sha256 0.78, nbody 1.04,
-# qsort 0.79, mandel 0.73, mix 0.78); dividing our ratio to native at that
-# engine version (main at d4612af: 19.5, 13.9, 14.2, 4.0, 4.9, 8.5) by
-# those gives wasm3's ratio to native.  The "vs wasm3" column is then our
-# ratio over wasm3's: our time relative to wasm3's (the goal: <= 0.67).
+# wasm3's figures on the same workloads, for comparison: its ratio to native,
+# recorded from a side-by-side run on the development machine (2 cores, AMD
+# EPYC) on 2026-12-02: wasm3 0.5.0 built out of tree with clang-14 -O3
+# -march=native -flto (its own release flags), every engine pinned to one
+# core, medians of 3 interleaved rounds (bench/README.md).  With BENCH_WASM3
+# set, wasm3 runs here instead and its measured ratios are used.  The "vs
+# wasm3" column is our ratio over wasm3's: our time relative to wasm3's
+# (issue 13's goal: <= 0.67).
 yardstick() {
+    if [ -n "${W3_RATIO:-}" ]; then
+        echo "$W3_RATIO"
+        return
+    fi
     case $1 in
-    fib) echo 31.5 ;;
-    sha256) echo 17.8 ;;
-    nbody) echo 13.7 ;;
-    qsort) echo 5.1 ;;
+    fib) echo 25.9 ;;
+    sha256) echo 21.8 ;;
+    nbody) echo 15.7 ;;
+    qsort) echo 5.4 ;;
     mandel) echo 6.7 ;;
-    mix) echo 10.9 ;;
+    mix) echo 12.6 ;;
+    lz) echo 7.5 ;;
+    json) echo 13.6 ;;
+    vm) echo 18.0 ;;
     *) echo - ;;
     esac
 }
+WASM3=${BENCH_WASM3:-}
+if [ -n "$WASM3" ] && ! command -v "$WASM3" >/dev/null 2>&1; then
+    echo "$0: BENCH_WASM3: '$WASM3' not found" >&2
+    exit 2
+fi
 
 # ---- Which workloads ------------------------------------------------------
 
@@ -194,9 +209,13 @@ echo "  machine: ${cpu:-unknown CPU}, $(nproc) cores"
 echo "  native:  $("$CC_NATIVE" --version | head -n 1) -O2 -ffp-contract=off"
 echo "  wasm:    $("$CC_WASM" --version | head -n 1) --target=wasm32-wasi -O2"
 echo "  engine:  $WASMCTL run NAME.wasm"
-echo "  yardstick (wasm3, ratio to native, derived; see yardstick() in bench/run.sh):"
-echo "    fib 31.5x, sha256 17.8x, nbody 13.7x, qsort 5.1x, mandel 6.7x, mix 10.9x, geomean 11.9x;"
-echo "    hello world 1.0 ms vs native 0.66 ms, 2.4 MiB peak RSS"
+if [ -n "$WASM3" ]; then
+    echo "  yardstick: $WASM3 NAME.wasm, measured in this run"
+else
+    echo "  yardstick (wasm3 0.5.0, ratio to native, recorded side by side; see yardstick() in bench/run.sh):"
+    echo "    fib 25.9x, sha256 21.8x, nbody 15.7x, qsort 5.4x, mandel 6.7x, mix 12.6x,"
+    echo "    lz 7.5x, json 13.6x, vm 18.0x; hello world 1.23 ms, 2.1 MiB peak RSS"
+fi
 if [ $engine = 0 ]; then
     echo
     echo "NOTE: $WASMCTL not found: native runs only (the .wasm files were built" \
@@ -226,6 +245,16 @@ for w in $selected; do
     else
         check="FAIL (native)"
         status=1
+    fi
+
+    W3_RATIO=
+    if [ -n "$WASM3" ] && [ "$check" = ok ]; then
+        if measure "$w.wasm3" "$RUNS" "$WASM3" "$BUILD/bench/wasm/$w.wasm" ${arg:+"$arg"} &&
+            same_output "$w.native" "$w.wasm3"; then
+            W3_RATIO=$(awk -v a="$BEST" -v b="$nat_ns" 'BEGIN { printf "%.1f", a / b }')
+        else
+            W3_RATIO=- # no figure: it failed or disagreed (shown above)
+        fi
     fi
 
     if [ $engine = 1 ] && [ "$check" = ok ]; then
@@ -295,13 +324,21 @@ if [ $run_hello = 1 ]; then
     fi
     if [ $engine = 1 ]; then
         if measure hello.wasm "$HELLO_RUNS" "$WASMCTL" run "$BUILD/bench/wasm/hello.wasm"; then
-            printf '  wasmd:   %6s ms   peak RSS %5s MiB   (wasm3: 1.0 ms, 2.4 MiB)\n' \
-                "$(msecs "$MEAN")" "$(mib "$RSS")"
+            printf '  wasmd:   %6s ms   peak RSS %5s MiB\n' "$(msecs "$MEAN")" "$(mib "$RSS")"
             same_output hello.native hello.wasm || status=1
         else
             echo "  wasmd:   FAIL"
             status=1
         fi
+    fi
+    if [ -n "$WASM3" ]; then
+        if measure hello.wasm3 "$HELLO_RUNS" "$WASM3" "$BUILD/bench/wasm/hello.wasm"; then
+            printf '  wasm3:   %6s ms   peak RSS %5s MiB\n' "$(msecs "$MEAN")" "$(mib "$RSS")"
+        else
+            echo "  wasm3:   FAIL"
+        fi
+    else
+        echo "  (wasm3, recorded: 1.23 ms, 2.1 MiB)"
     fi
 fi
 
