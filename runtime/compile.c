@@ -1174,6 +1174,12 @@ static bool fold_store_sum(compiler *c, uint32_t offset) {
         x = WR__X_I32_STORE_ADD_IMM_R;
     else
         return false;
+    /* `*p += k`, loaded from the same place just before: one I32_ADD_TO_IMM
+     * (in op_simple) does better. */
+    int64_t lp = c->prev_op_pos;
+    if (x == WR__X_I32_STORE_ADD_IMM_R && lp >= 0 && (uint64_t)lp + 4 == lpos &&
+        c->cells[lp].op == c->handlers[WR__OP_I32_LOAD] && c->cells[lp + 2].u64 == a && c->cells[lp + 3].u64 == offset)
+        return false;
     uint64_t src = l[2].u64, k = l[3].u64;
     c->ncells = lpos;
     c->acc_slot = c->prev_acc_slot; /* what iacc holds again, the sum gone */
