@@ -19,6 +19,8 @@
 set -eu
 
 [ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 mkdir -p "$1/bench/real"
 BUILD=$(cd "$1" && pwd)
 DIR=$BUILD/bench/real
@@ -139,7 +141,7 @@ printf '%-9s %10s %10s %9s %9s %8s   %s\n' --------- ---------- ---------- -----
 # shellcheck disable=SC2086 # $arg: one option or none
 for t in "bzip2-9 bzip2 input -9" "bzip2-d bzip2 input.bz2 -d" "gzip minigzip input" "gzip-d minigzip input.gz -d"; do
     read -r name prog src arg <<<"$t"
-    nat=- was=- ratio=- vs=- check=ok W3_RATIO=
+    nat=- was=- ratio=- check=ok W3_RATIO=
     if run "$name.native" "$DIR/$src" "$DIR/$prog.native" $arg; then
         nat_ns=$BEST
         nat=$(awk -v x="$BEST" 'BEGIN { printf "%.3f", x / 1e9 }')
@@ -163,12 +165,6 @@ for t in "bzip2-9 bzip2 input -9" "bzip2-d bzip2 input.bz2 -d" "gzip minigzip in
         check="FAIL (native)"
         status=1
     fi
-    yard=$(yardstick "$name")
-    if [ "$ratio" != - ] && [ "$yard" != - ]; then
-        vs=$(awk -v a="$ratio" -v b="$yard" 'BEGIN { printf "%.2f", a / b }')
-    fi
-    [ "$ratio" = - ] || ratio="${ratio}x"
-    [ "$yard" = - ] || yard="${yard}x"
-    printf '%-9s %10s %10s %9s %9s %8s   %s\n' "$name" "$nat" "$was" "$ratio" "$yard" "$vs" "$check"
+    table_row "$name" "$nat" "$was" "$ratio" "$(yardstick "$name")" "$check"
 done
 exit $status

@@ -49,6 +49,8 @@ usage() {
 [ $# -eq 1 ] || usage
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
 mkdir -p "$1/bench/native" "$1/bench/wasm" "$1/bench/out"
 BUILD=$(cd "$1" && pwd)
 RUNS=${BENCH_RUNS:-3}
@@ -283,14 +285,7 @@ for w in $selected; do
     ok | "native only") ;;
     *) failed=$((failed + 1)) ;;
     esac
-    yard=$(yardstick "$w")
-    vs=-
-    if [ "$ratio" != - ] && [ "$yard" != - ]; then
-        vs=$(awk -v a="$ratio" -v b="$yard" 'BEGIN { printf "%.2f", a / b }')
-    fi
-    [ "$ratio" = - ] || ratio="${ratio}x"
-    [ "$yard" = - ] || yard="${yard}x"
-    printf '%-9s %10s %10s %9s %9s %8s   %s\n' "$w" "$nat" "$was" "$ratio" "$yard" "$vs" "$check"
+    table_row "$w" "$nat" "$was" "$ratio" "$(yardstick "$w")" "$check"
 done
 
 if [ $engine = 1 ] && [ -n "$selected" ]; then
