@@ -7,7 +7,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/wasmctl.h"
 #include "daemon/proto.h"
@@ -20,13 +19,7 @@ static void print_history(const cli *c, const cJSON *r) {
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, WD_F_HISTORY)) {
         char when[32] = "-";
-        double t = cli_json_num(e, "time");
-        if (t > 0) {
-            time_t tt = (time_t)t;
-            struct tm tm;
-            if (localtime_r(&tt, &tm))
-                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-        }
+        cli_format_time(cli_json_num(e, "time"), when, sizeof when);
         const char *version = cli_json_str(e, "version"), *signer = cli_json_str(e, "signer");
         printf("%-4.0f %-1s %-10s %-19s %-8s %-5s %-12s %-16.16s %s\n", cli_json_num(e, "deploy"),
                cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "current")) ? "*" : "",
@@ -65,13 +58,7 @@ static void print_fleet(const cli *c, const cJSON *r) {
     (void)c;
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(r, WD_F_FLEET);
     char when[32] = "never";
-    double t = cli_json_num(f, "last_poll");
-    if (t > 0) {
-        time_t tt = (time_t)t;
-        struct tm tm;
-        if (localtime_r(&tt, &tm))
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    }
+    cli_format_time(cli_json_num(f, "last_poll"), when, sizeof when);
     printf("url:       %s\n", cli_json_str(f, "url"));
     printf("last poll: %s: %s\n", when, cli_json_str(f, "result"));
     printf("version:   %s\n", cli_json_str(f, "version")[0] ? cli_json_str(f, "version") : "-");

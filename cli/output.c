@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/wasmctl.h"
@@ -145,6 +146,13 @@ void cli_format_bytes(double n, char *buf, size_t size) {
         snprintf(buf, size, "%.1f MiB", n / (1024 * 1024));
     else
         snprintf(buf, size, "%.2f GiB", n / (1024.0 * 1024 * 1024));
+}
+
+void cli_format_time(double t, char *buf, size_t size) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t > 0 && localtime_r(&tt, &tm))
+        strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 bool cli_read_file(const char *path, uint8_t **ret_bytes, size_t *ret_len) {

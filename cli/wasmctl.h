@@ -149,6 +149,8 @@ double cli_json_num(const cJSON *o, const char *key);
 void cli_format_ms(double ms, char *buf, size_t size);
 /* "0 B", "512 KiB", "16.0 MiB", "1.50 GiB" */
 void cli_format_bytes(double n, char *buf, size_t size);
+/* Unix seconds as local "2026-12-02 16:30:05"; buf is left as it is for t <= 0. */
+void cli_format_time(double t, char *buf, size_t size);
 /* Reads a whole file; on failure returns false with errno set.  The caller frees *ret_bytes. */
 bool cli_read_file(const char *path, uint8_t **ret_bytes, size_t *ret_len);
 

@@ -131,6 +131,24 @@ wait_state() {
 }
 state_seen() { state=$(field "$1" state); [ "$state" = "$2" ]; } # sets wait_state's $state
 
+# pipeline SOCK REQUEST...: sends the request lines in one write on one
+# connection and prints the replies, one line each, as many as were sent.
+pipeline() {
+    python3 - "$@" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"".join(r.encode() + b"\n" for r in sys.argv[2:]))
+data = b""
+while data.count(b"\n") < len(sys.argv) - 2:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode().strip())
+PY
+}
+
 # wait_socket PATH: waits for a daemon's socket to appear.
 wait_socket() { wait_until test -S "$1"; }
 

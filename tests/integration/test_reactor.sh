@@ -117,19 +117,7 @@ verdict shutdown-before-stopped "$("$WASMCTL" logs -o cat hb | grep -A1 'shutdow
 # (300), not before (less a little: the loop's clock is cached).  The two stops go in one write on one connection, so
 # the second meets the instance still stopping however slow the machine.
 t0=$(now_ms)
-python3 - "$SOCK" >"$TMP/out" 2>&1 <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b'{"v":1,"verb":"stop","name":"runaway"}\n{"v":1,"verb":"stop","name":"runaway"}\n')
-data = b""
-while data.count(b"\n") < 2:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode().strip())
-PY
+pipeline "$SOCK" '{"v":1,"verb":"stop","name":"runaway"}' '{"v":1,"verb":"stop","name":"runaway"}' >"$TMP/out" 2>&1
 verdict stopping-state "$(head -1 "$TMP/out" | grep -q '"status":"ok".*"state":"stopping"' && echo 1)" "$(cat "$TMP/out")"
 verdict stop-while-stopping "$(sed -n 2p "$TMP/out" | grep -q '"status":"conflict".*already stopping' && echo 1)" "$(cat "$TMP/out")"
 check_err stop-stopping-exit-code 5 "already stopping\|not running" -- "$WASMCTL" stop runaway
@@ -166,19 +154,7 @@ verdict stop-goes-on-after-timeout "$([ "$(wait_state runaway stopped)" = stoppe
 # A request after a waiting one on the same connection is answered after it, in order.
 check_rc start-runaway-fourth 0 -- "$WASMCTL" start runaway
 wait_state runaway waiting >/dev/null
-python3 - "$SOCK" >"$TMP/out" 2>&1 <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b'{"v":1,"verb":"stop","name":"runaway","wait":true}\n{"v":1,"verb":"status","name":"runaway"}\n')
-data = b""
-while data.count(b"\n") < 2:
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    data += chunk
-print(data.decode().strip())
-PY
+pipeline "$SOCK" '{"v":1,"verb":"stop","name":"runaway","wait":true}' '{"v":1,"verb":"status","name":"runaway"}' >"$TMP/out" 2>&1
 verdict wait-pipelined-in-order "$(sed -n 1p "$TMP/out" | grep -q '"status":"ok".*"state":"stopped"' &&
     sed -n 2p "$TMP/out" | grep -q '"status":"ok".*"state":"stopped"' && [ "$(wc -l < "$TMP/out")" = 2 ] && echo 1)" "$(cat "$TMP/out")"
 
