@@ -102,14 +102,7 @@ static wr_status read_leb(wr__reader *r, unsigned bits, bool is_signed, uint64_t
     return WR_OK;
 }
 
-wr_status wr__read_u8(wr__reader *r, uint8_t *ret) {
-    if (r->p >= r->end)
-        return WR_ERR_UNEXPECTED_END;
-    *ret = *r->p++;
-    return WR_OK;
-}
-
-wr_status wr__read_u32(wr__reader *r, uint32_t *ret) {
+wr_status wr__read_u32_long(wr__reader *r, uint32_t *ret) {
     uint64_t v;
     wr_status s = read_leb(r, 32, false, &v);
     if (s == WR_OK)
@@ -117,7 +110,7 @@ wr_status wr__read_u32(wr__reader *r, uint32_t *ret) {
     return s;
 }
 
-wr_status wr__read_s32(wr__reader *r, int32_t *ret) {
+wr_status wr__read_s32_long(wr__reader *r, int32_t *ret) {
     uint64_t v;
     wr_status s = read_leb(r, 32, true, &v);
     if (s == WR_OK)
@@ -153,7 +146,7 @@ wr_status wr__read_bytes(wr__reader *r, size_t n, const uint8_t **ret) {
     return WR_OK;
 }
 
-wr_status wr__read_opcode(wr__reader *r, uint32_t *ret) {
+wr_status wr__read_opcode_long(wr__reader *r, uint32_t *ret) {
     uint8_t b;
     wr_status s = wr__read_u8(r, &b);
     if (s != WR_OK)

@@ -75,15 +75,47 @@ typedef struct wr__reader {
     const uint8_t *end;
 } wr__reader;
 
-wr_status wr__read_u8(wr__reader *r, uint8_t *ret);
-wr_status wr__read_u32(wr__reader *r, uint32_t *ret);     /* unsigned LEB128, at most 5 bytes */
-wr_status wr__read_s32(wr__reader *r, int32_t *ret);      /* signed LEB128 */
+wr_status wr__read_u32_long(wr__reader *r, uint32_t *ret);
+wr_status wr__read_s32_long(wr__reader *r, int32_t *ret);
+wr_status wr__read_opcode_long(wr__reader *r, uint32_t *ret);
+
+/* Almost every LEB128 and opcode in a module is one byte: those are read
+ * here, inline; the others by the _long functions in decode.c. */
+static inline wr_status wr__read_u8(wr__reader *r, uint8_t *ret) {
+    if (r->p >= r->end)
+        return WR_ERR_UNEXPECTED_END;
+    *ret = *r->p++;
+    return WR_OK;
+}
+/* Unsigned LEB128, at most 5 bytes. */
+static inline wr_status wr__read_u32(wr__reader *r, uint32_t *ret) {
+    if (r->p < r->end && *r->p < 0x80) {
+        *ret = *r->p++;
+        return WR_OK;
+    }
+    return wr__read_u32_long(r, ret);
+}
+/* Signed LEB128. */
+static inline wr_status wr__read_s32(wr__reader *r, int32_t *ret) {
+    if (r->p < r->end && *r->p < 0x80) {
+        uint8_t b = *r->p++;
+        *ret = (int32_t)(b & 0x40 ? b | ~0x7fu : b);
+        return WR_OK;
+    }
+    return wr__read_s32_long(r, ret);
+}
 wr_status wr__read_s33(wr__reader *r, int64_t *ret);      /* block types */
 wr_status wr__read_s64(wr__reader *r, int64_t *ret);
 wr_status wr__read_u64(wr__reader *r, uint64_t *ret);     /* unsigned LEB128, at most 10 bytes */
 wr_status wr__read_bytes(wr__reader *r, size_t n, const uint8_t **ret);
 /* An opcode: one byte, or 0xFC followed by a u32 sub-opcode.  Unknown ones -> WR_ERR_ILLEGAL_OPCODE. */
-wr_status wr__read_opcode(wr__reader *r, uint32_t *ret);
+static inline wr_status wr__read_opcode(wr__reader *r, uint32_t *ret) {
+    if (r->p < r->end && *r->p != 0xfc && wr__opinfo[*r->p].name) {
+        *ret = *r->p++;
+        return WR_OK;
+    }
+    return wr__read_opcode_long(r, ret);
+}
 
 /* ---- The decoded module ----------------------------------------------- */
 
