@@ -68,10 +68,12 @@ TIMER=$BUILD/bench/timer
 OUT=$BUILD/bench/out
 
 # wasm3's figures on the same workloads, for comparison: its ratio to native,
-# recorded from a side-by-side run on the development machine (2 cores, AMD
+# recorded from side-by-side runs on the development machine (2 cores, AMD
 # EPYC) on 2026-12-02: wasm3 0.5.0 built out of tree with clang-14 -O3
 # -march=native -flto (its own release flags), every engine pinned to one
-# core, medians of 3 interleaved rounds (bench/README.md).  With BENCH_WASM3
+# core, the median of 15 interleaved rounds in three runs of the afternoon
+# (bench/README.md; the evening's runs gave wasm3 higher ratios, so these
+# are the harder yardstick).  With BENCH_WASM3
 # set, wasm3 runs here instead and its measured ratios are used.  The "vs
 # wasm3" column is our ratio over wasm3's: our time relative to wasm3's
 # (issue 13's goal: <= 0.67).
